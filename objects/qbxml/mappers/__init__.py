@@ -1,0 +1,19 @@
+"""Registry of the FlowLink object types qbsync can write to QuickBooks."""
+
+from __future__ import annotations
+
+from objects.qbxml.mappers.base import Mapper
+from objects.qbxml.mappers.customers import CustomerMapper, VendorMapper
+from objects.qbxml.mappers.items import ITEM_MAPPERS
+from objects.qbxml.mappers.orders import OrderMapper
+
+_ALL: list[Mapper] = [CustomerMapper(), VendorMapper(), *ITEM_MAPPERS, OrderMapper()]
+
+MAPPERS: dict[str, Mapper] = {m.object_type: m for m in _ALL}
+BY_PAYLOAD_TYPE: dict[str, Mapper] = {
+    spelling: m for m in _ALL for spelling in m.payload_types
+}
+
+
+def mapper_for(object_type: str) -> Mapper:
+    return MAPPERS[object_type]

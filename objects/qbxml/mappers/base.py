@@ -1,0 +1,161 @@
+"""The contract every FlowLink object type implements to become qbXML.
+
+A mapper is stateless. The session loop hands it an `ObjectView` (a plain copy of a
+queued object) and gets request elements back; it hands it the `…Ret` elements of a
+lookup answer and gets a `LookupResult`. Mappers list children strictly in XSD
+order (qbxml.md §18) using objects.qbxml.elements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from lxml import etree
+
+from objects.qbxml import elements as E
+from objects.qbxml.parse import text_of
+from objects.qbxml.values import PayloadError, is_blank
+
+Element = etree._Element
+
+# How a queued object is written (objects.models.QueuedObject.Mode mirrors these).
+UPSERT = "upsert"  # FlowLink sent it: Add when missing, Mod when found.
+ENSURE = "ensure"  # built from a transaction: Add when missing, leave an existing one alone.
+REQUIRE = "require"  # referenced by a transaction: must already exist, never written.
+
+
+@dataclass
+class ObjectView:
+    """What a mapper may know about a queued object."""
+
+    object_type: str
+    identity: str
+    payload: dict[str, Any]
+    params: dict[str, Any] = field(default_factory=dict)
+    qb_id: str = ""  # ListID or TxnID once known
+    edit_sequence: str = ""
+    external_guid: str = ""
+    mode: str = UPSERT
+    qbxml_version: str = "13.0"
+    # qb_id of each dependency, keyed by (object_type, identity); filled once they exist.
+    resolved: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+@dataclass
+class LookupResult:
+    found: bool
+    qb_id: str = ""
+    edit_sequence: str = ""
+    # A non-empty conflict fails the object with this text instead of writing.
+    conflict: str = ""
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A record a transaction needs in QuickBooks before it can be written."""
+
+    object_type: str
+    payload: dict[str, Any]
+    mode: str  # ENSURE or REQUIRE
+
+
+def require(payload: Mapping[str, Any], key: str) -> Any:
+    value = payload.get(key)
+    if is_blank(value):
+        raise PayloadError(key, "is required")
+    return value
+
+
+def first_present(payload: Mapping[str, Any], *keys: str) -> tuple[str, Any]:
+    for key in keys:
+        if not is_blank(payload.get(key)):
+            return key, payload[key]
+    raise PayloadError(keys[0], "is required")
+
+
+def param(obj: ObjectView, field_name: str) -> Any:
+    """The ref fallback chain of flowlink §6.1: object, then parameter, then quickbooks_ parameter."""
+    for source, key in (
+        (obj.payload, field_name),
+        (obj.params, field_name),
+        (obj.params, f"quickbooks_{field_name}"),
+    ):
+        value = source.get(key)
+        if not is_blank(value):
+            return value
+    return None
+
+
+class Mapper:
+    """Base for every type. Subclasses set the class attributes and build Add/Mod bodies."""
+
+    object_type: ClassVar[str]  # internal type, e.g. "customers"
+    payload_types: ClassVar[tuple[str, ...]]  # accepted payload_type spellings
+    echo_key: ClassVar[str]  # key of the add response's echo list
+    notice_name: ClassVar[str]  # "Customer" in "… successfully sent to Quickbooks Desktop"
+    qb_type: ClassVar[str]  # "Customer" -> CustomerAddRq, CustomerModRq, CustomerQueryRq
+    is_transaction: ClassVar[bool] = False
+    name_max_length: ClassVar[int] = 41
+
+    # -- identity and validation --------------------------------------------
+    def identity(self, payload: Mapping[str, Any]) -> str:
+        """The full, unmodified identity value (flowlink §5.5)."""
+        return str(require(payload, "name"))
+
+    def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+        """Raise PayloadError when no valid request can be built from the payload."""
+        obj = ObjectView(self.object_type, self.identity(payload), dict(payload), dict(params))
+        self.add(obj)
+        self.mod(ObjectView(**{**obj.__dict__, "qb_id": "0-0", "edit_sequence": "0"}))
+
+    def dependencies(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any]
+    ) -> list[Dependency]:
+        return []
+
+    def reference(self, obj: ObjectView) -> str:
+        """The object ref at the start of notification messages (flowlink §10.1)."""
+        return obj.qb_id or obj.identity
+
+    # -- requests -------------------------------------------------------------
+    def full_name(self, obj: ObjectView) -> str:
+        return obj.identity
+
+    def lookup(self, obj: ObjectView) -> Element:
+        """A query that finds the object, by ListID when known, else by FullName.
+
+        FullName and ListID lookups also return inactive records (ActiveStatus only
+        applies to filters), so an inactive record is modified rather than re-added.
+        """
+        rq = E.element(f"{self.qb_type}QueryRq")
+        if obj.qb_id:
+            E.child(rq, "ListID", obj.qb_id)
+        else:
+            E.child(rq, "FullName", E.values.text(self.full_name(obj), "name", 209))
+        return rq
+
+    def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
+        if not rets:
+            return LookupResult(found=False)
+        ret = rets[0]
+        return LookupResult(
+            found=True,
+            qb_id=text_of(ret, "ListID") or text_of(ret, "TxnID"),
+            edit_sequence=text_of(ret, "EditSequence"),
+        )
+
+    def add(self, obj: ObjectView) -> Element:
+        raise NotImplementedError
+
+    def mod(self, obj: ObjectView) -> Element:
+        raise NotImplementedError
+
+    def read_write(self, rets: list[Element]) -> LookupResult:
+        """Identity of the record an Add/Mod returned."""
+        return self.read_lookup(ObjectView(self.object_type, "", {}), rets)
+
+
+def ret_qb_id(ret: Element) -> str:
+    return text_of(ret, "ListID") or text_of(ret, "TxnID")

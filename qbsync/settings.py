@@ -1,0 +1,182 @@
+"""Django settings for qbsync, read from the environment (see .env.example)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() == "true":
+        return True
+    if value.lower() == "false":
+        return False
+    raise ImproperlyConfigured(f"{name} must be 'true' or 'false', not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from exc
+
+
+DEVELOPMENT_SECRET_KEY = "qbsync-development-key-do-not-use-in-production"
+SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+# The public base URL written into .qwc files (AppURL, AppSupport).
+SITE_ROOT = env_str("SITE_ROOT", "http://localhost:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = [SITE_ROOT] if SITE_ROOT.startswith("https://") else []
+
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "connections",
+    "objects",
+    "qbwc",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "qbsync.urls"
+WSGI_APPLICATION = "qbsync.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'qbsync.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share one SQLite file when run locally; wait for locks
+    # instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "objects.webhooks.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "qbsync FlowLink webhooks",
+    "DESCRIPTION": "The FlowLink-compatible webhooks qbsync serves for QuickBooks Desktop.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Celery -----------------------------------------------------------------
+# The default broker is kombu's filesystem transport: no server to install, so
+# scripts/run_local.sh works on a bare machine. Production sets a Redis URL.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    # Ends Web Connector sessions that stopped calling and releases the objects
+    # they held (qbwc.tasks.expire_sessions). Idempotent; safe on many workers.
+    "expire-qbwc-sessions": {
+        "task": "qbwc.tasks.expire_sessions",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
+
+# --- qbsync -----------------------------------------------------------------
+# Intuit's qbXML schemas (never shipped with qbsync). When set, every request is
+# validated against them before it leaves; tests require them.
+_default_xsd = BASE_DIR.parent / "shared" / "qbxml-xsd"
+QBXML_XSD_DIR = env_str("QBXML_XSD_DIR", str(_default_xsd) if _default_xsd.is_dir() else "")
+# Requests per qbXML message sent to QuickBooks.
+QBWC_BATCH_SIZE = env_int("QBWC_BATCH_SIZE", 50)
+# A session stops after this many round trips and leaves the rest for the next run.
+QBWC_MAX_ROUND_TRIPS = env_int("QBWC_MAX_ROUND_TRIPS", 200)
+# A session idle this long is expired; a new authenticate may take it over.
+QBWC_SESSION_IDLE_MINUTES = env_int("QBWC_SESSION_IDLE_MINUTES", 10)
+# Highest qbXML version qbsync emits.
+QBXML_MAX_VERSION = env_str("QBXML_MAX_VERSION", "16.0")
+# Transient QuickBooks errors are retried this many times before an object fails.
+OBJECT_MAX_RETRIES = env_int("OBJECT_MAX_RETRIES", 3)
+# Stable OwnerID of this deployment in .qwc files (a GUID in braces).
+QBWC_OWNER_ID = env_str("QBWC_OWNER_ID", "{6B0E6C2A-5F3D-4E0B-9A51-2C7D1E8F4A10}")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
