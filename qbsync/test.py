@@ -18,7 +18,8 @@ def require_xsd_dir() -> str:
         return str(directory)
     if os.environ.get("CI") == "true":
         raise AssertionError(
-            "Intuit's qbXML XSDs are required in CI: set QBXML_XSD_DIR or put ../shared beside the repo"
+            "Intuit's qbXML XSDs are required in CI: set QBXML_XSD_DIR"
+            " or put ../shared beside the repo"
         )
     raise unittest.SkipTest("qbXML XSDs not available (set QBXML_XSD_DIR)")
 

@@ -60,9 +60,7 @@ def add_date(parent: Element, tag: str, value: Any, field: str) -> None:
     child(parent, tag, values.qb_date(value, field))
 
 
-def add_ref(
-    parent: Element, tag: str, value: Any, field: str, max_length: int = 209
-) -> None:
+def add_ref(parent: Element, tag: str, value: Any, field: str, max_length: int = 209) -> None:
     """Add a `…Ref`: a string is a FullName, a hash with `list_id` a ListID (flowlink §6.1)."""
     if values.is_blank(value):
         return

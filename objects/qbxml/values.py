@@ -9,7 +9,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_GUID = re.compile(r"^\{?([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})\}?$")
+_GUID = re.compile(
+    r"^\{?([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})\}?$"
+)
 _TRUE = {"1", "true"}
 
 
@@ -45,9 +47,16 @@ def to_decimal(value: Any, field: str) -> Decimal:
     return number
 
 
+def _quantize(number: Decimal, step: Decimal, value: Any, field: str) -> Decimal:
+    # Decimal refuses to quantize numbers past its precision (about 1e23 and up).
+    if abs(number) >= Decimal("1e15"):
+        raise PayloadError(field, f"{value!r} is too large for QuickBooks")
+    return number.quantize(step, rounding=ROUND_HALF_UP)
+
+
 def amount(value: Any, field: str = "amount") -> str:
     """AMTTYPE: exactly two decimals, no separators (13 integer digits at most)."""
-    number = to_decimal(value, field).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    number = _quantize(to_decimal(value, field), Decimal("0.01"), value, field)
     text = f"{number:.2f}"
     if len(text.lstrip("-").split(".")[0]) > 13:
         raise PayloadError(field, f"{value!r} is too large for QuickBooks")
@@ -56,7 +65,7 @@ def amount(value: Any, field: str = "amount") -> str:
 
 def price(value: Any, field: str = "price") -> str:
     """PRICETYPE / QUANTYPE / PERCENTTYPE: up to five decimals, ten integer digits."""
-    number = to_decimal(value, field).quantize(Decimal("0.00001"), rounding=ROUND_HALF_UP)
+    number = _quantize(to_decimal(value, field), Decimal("0.00001"), value, field)
     text = f"{number:.5f}".rstrip("0").rstrip(".")
     if text in ("-0", ""):
         text = "0"

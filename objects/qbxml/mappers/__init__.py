@@ -10,9 +10,7 @@ from objects.qbxml.mappers.orders import OrderMapper
 _ALL: list[Mapper] = [CustomerMapper(), VendorMapper(), *ITEM_MAPPERS, OrderMapper()]
 
 MAPPERS: dict[str, Mapper] = {m.object_type: m for m in _ALL}
-BY_PAYLOAD_TYPE: dict[str, Mapper] = {
-    spelling: m for m in _ALL for spelling in m.payload_types
-}
+BY_PAYLOAD_TYPE: dict[str, Mapper] = {spelling: m for m in _ALL for spelling in m.payload_types}
 
 
 def mapper_for(object_type: str) -> Mapper:

@@ -39,8 +39,8 @@ class ObjectView:
     external_guid: str = ""
     mode: str = UPSERT
     qbxml_version: str = "13.0"
-    # qb_id of each dependency, keyed by (object_type, identity); filled once they exist.
-    resolved: dict[tuple[str, str], str] = field(default_factory=dict)
+    # What the last lookup learnt beyond ids (e.g. existing TxnLineIDs for a Mod).
+    qb_state: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,6 +50,8 @@ class LookupResult:
     edit_sequence: str = ""
     # A non-empty conflict fails the object with this text instead of writing.
     conflict: str = ""
+    # Kept on the object as qb_state and handed back to mod() (e.g. line ids).
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def first_present(payload: Mapping[str, Any], *keys: str) -> tuple[str, Any]:
 
 
 def param(obj: ObjectView, field_name: str) -> Any:
-    """The ref fallback chain of flowlink §6.1: object, then parameter, then quickbooks_ parameter."""
+    """The ref fallback chain of flowlink §6.1: object, parameter, quickbooks_ parameter."""
     for source, key in (
         (obj.payload, field_name),
         (obj.params, field_name),

@@ -1,0 +1,184 @@
+"""Turn queued objects into qbXML requests and apply QuickBooks' answers to them.
+
+The Web Connector session loop (qbwc.loop) asks this module for the next objects,
+for each object's request, and hands back each `…Rs`. Every rule about what a
+status code means for an object lives here (qbxml.md §13).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from connections.models import Connection
+from objects.models import Mode, Phase, QueuedObject
+from objects.qbxml.mappers.base import Element
+from objects.qbxml.parse import Response
+from objects.qbxml.values import PayloadError
+
+log = logging.getLogger(__name__)
+
+LOOKUP = "lookup"
+ADD = "add"
+MOD = "mod"
+
+# Statuses that mean "a lookup found nothing" (qbxml.md §7.1): 1 (filter matched nothing),
+# 500 (FullName not found, Warn) and 3120 (ListID/TxnID not found).
+NOT_FOUND = {1, 500, 3120}
+# "In use / modified by another user / could not be locked": try again later.
+TRANSIENT = {1000, 3175, 3176, 3180}
+TRANSIENT_3170_WORDS = ("in use", "locked", "another user", "modified by")
+NOT_PROCESSED_TEXT = "has not been processed"
+
+
+@dataclass
+class PlannedRequest:
+    obj: QueuedObject
+    kind: str
+    element: Element
+
+
+def promote_waiting(connection: Connection) -> int:
+    """Move two-phase objects whose dependencies are all in QuickBooks to pending."""
+    moved = 0
+    for obj in QueuedObject.objects.filter(connection=connection).promotable():
+        moved += obj.promote()
+    return moved
+
+
+def due_objects(
+    connection: Connection, limit: int, now: datetime | None = None
+) -> list[QueuedObject]:
+    """The next objects to send: oldest first, lookups and writes alike."""
+    now = now or timezone.now()
+    return list(
+        QueuedObject.objects.filter(connection=connection)
+        .due(now)
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def has_due_work(connection: Connection, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    objects = QueuedObject.objects.filter(connection=connection)
+    return objects.due(now).exists() or objects.promotable().exists()
+
+
+def plan(obj: QueuedObject, qbxml_version: str) -> PlannedRequest | None:
+    """Build the request for an object just claimed; fail it (and return None) if impossible."""
+    view = obj.view(qbxml_version)
+    mapper = obj.mapper
+    try:
+        if obj.claimed_from == Phase.PENDING:
+            return PlannedRequest(obj, LOOKUP, mapper.lookup(view))
+        if view.qb_id:
+            return PlannedRequest(obj, MOD, mapper.mod(view))
+        return PlannedRequest(obj, ADD, mapper.add(view))
+    except PayloadError as exc:
+        obj.fail(f"Validation error: {exc.field}: {exc.reason}")
+        return None
+
+
+def apply_response(obj: QueuedObject, kind: str, rs: Response) -> None:
+    """Apply one `…Rs` to the object whose request it answers."""
+    with transaction.atomic():
+        if kind == LOOKUP:
+            _apply_lookup(obj, rs)
+        else:
+            _apply_write(obj, kind, rs)
+
+
+def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
+    mapper = obj.mapper
+    if rs.status_code == 3120 and obj.qb_id:
+        # The stored ListID/TxnID no longer exists (deleted in QuickBooks): forget it
+        # and look the object up by name/RefNumber once more.
+        obj.retry_now(Phase.PENDING, rs.message, rs.status_code, qb_id="", edit_sequence="")
+        return
+    if rs.status_code in NOT_FOUND or (rs.status_code < 1000 and not rs.rets):
+        found = mapper.read_lookup(obj.view(), [])
+    elif rs.is_error:
+        _apply_error(obj, rs, back_to=Phase.PENDING)
+        return
+    else:
+        found = mapper.read_lookup(obj.view(), rs.rets)
+    if found.conflict:
+        obj.fail(found.conflict)
+        return
+    if obj.mode == Mode.REQUIRE:
+        if found.found:
+            obj.process(found.qb_id, found.edit_sequence, "exists in QuickBooks", notify=False)
+        else:
+            obj.fail(
+                f"{mapper.notice_name.lower()} '{obj.identity}' not found in QuickBooks; "
+                "create it in QuickBooks or send it to qbsync first"
+                + (
+                    " (or enable quickbooks_auto_create_products)"
+                    if obj.object_type == "products"
+                    else ""
+                )
+            )
+        return
+    if obj.mode == Mode.ENSURE and found.found and not _may_update_dependency(obj):
+        obj.process(
+            found.qb_id, found.edit_sequence, "exists in QuickBooks; left unchanged", notify=False
+        )
+        return
+    obj.mark_found(found.qb_id, found.edit_sequence, found.details)
+
+
+def _may_update_dependency(obj: QueuedObject) -> bool:
+    from objects.qbxml.values import is_on
+
+    return is_on(obj.params.get("quickbooks_update_dependencies"))
+
+
+def _apply_write(obj: QueuedObject, kind: str, rs: Response) -> None:
+    if not rs.is_error:
+        written = obj.mapper.read_write(rs.rets)
+        verb = "added to" if kind == ADD else "modified in"
+        obj.process(
+            written.qb_id or obj.qb_id,
+            written.edit_sequence,
+            f"{verb} QuickBooks"
+            + (f" (status {rs.status_code}: {rs.message})" if rs.status_code else ""),
+        )
+        return
+    if rs.status_code == 3200:
+        # Stale EditSequence: QuickBooks returns the current record inside the error.
+        current = obj.mapper.read_write(rs.rets) if rs.rets else None
+        if current and current.edit_sequence:
+            obj.retry_now(
+                Phase.READY, rs.message, rs.status_code, edit_sequence=current.edit_sequence
+            )
+        else:
+            obj.retry_now(Phase.PENDING, rs.message, rs.status_code)
+        return
+    if rs.status_code == 3120 and kind == MOD:
+        obj.retry_now(Phase.PENDING, rs.message, rs.status_code, qb_id="", edit_sequence="")
+        return
+    _apply_error(obj, rs, back_to=Phase.READY if kind != LOOKUP else Phase.PENDING)
+
+
+def _apply_error(obj: QueuedObject, rs: Response, back_to: str) -> None:
+    message = rs.message.strip() or f"QuickBooks status {rs.status_code}"
+    text = rs.message.lower()
+    transient = (
+        rs.status_code in TRANSIENT
+        or (rs.status_code == 3170 and any(w in text for w in TRANSIENT_3170_WORDS))
+        or NOT_PROCESSED_TEXT in text
+    )
+    if transient:
+        # The write did not happen; go back one step (a lookup re-checks a write).
+        obj.retry_later(Phase.PENDING, message, rs.status_code)
+        return
+    obj.fail(message, rs.status_code)
+
+
+def reject(obj: QueuedObject, hresult: str, message: str) -> None:
+    """QuickBooks refused the whole message and this object alone is in it: its request is bad."""
+    obj.fail(f"QuickBooks rejected the request ({hresult}): {message}")

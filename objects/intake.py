@@ -1,0 +1,279 @@
+"""Accept FlowLink webhooks: validate, store durably, answer (flowlink §5).
+
+Everything a webhook accepts is committed before the HTTP answer; a payload that
+cannot become valid qbXML is refused whole with a 400 naming the field, and nothing
+of that request is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from connections.models import Connection, FlowConfig
+from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
+from objects.qbxml.mappers import BY_PAYLOAD_TYPE, MAPPERS
+from objects.qbxml.mappers.base import Dependency, Mapper, ObjectView
+from objects.qbxml.values import PayloadError, is_blank
+
+# Write routes of this release and the payload_type each falls back to (flowlink §4.1).
+WRITE_ROUTES: dict[str, str] = {
+    "add_customers": "customer",
+    "add_vendors": "vendor",
+    "add_products": "product",
+    "add_noninventoryproducts": "noninventoryproduct",
+    "add_serviceproducts": "serviceproduct",
+    "add_discountproducts": "discountproduct",
+    "add_salestaxproducts": "salestaxproduct",
+    "add_otherchargeproducts": "otherchargeproduct",
+    "add_orders": "order",
+}
+
+
+class IntakeError(Exception):
+    """A request refused before anything was stored."""
+
+    def __init__(self, status: int, summary: str = "") -> None:
+        super().__init__(summary)
+        self.status = status
+        self.summary = summary
+
+
+@dataclass
+class Accepted:
+    summary: str
+    echo_key: str
+    echo: list[dict[str, Any]]
+
+
+def resolve_connection(
+    store: str | None, token: str | None, parameters: Mapping[str, Any]
+) -> Connection:
+    """flowlink §2.2/§2.3: parameters.connection_id overrides X-Hub-Store; token per connection."""
+    connection_id = parameters.get("connection_id")
+    if is_blank(connection_id):
+        connection_id = store
+    if is_blank(connection_id):
+        raise IntakeError(401)
+    connection = Connection.objects.filter(connection_id=str(connection_id)).first()
+    # Compare a token even for unknown connections so timing tells nothing.
+    if connection is None:
+        Connection(webhook_token_hash="0" * 64).check_webhook_token(token or "x")
+        raise IntakeError(401)
+    if not connection.check_webhook_token(token):
+        raise IntakeError(401)
+    return connection
+
+
+def mapper_for_request(route: str, parameters: Mapping[str, Any]) -> tuple[Mapper, str, str]:
+    """(mapper, body key, payload_type as sent); payload_type is the authority (flowlink §3.1)."""
+    sent = parameters.get("payload_type")
+    payload_type = str(sent) if not is_blank(sent) else WRITE_ROUTES[route]
+    mapper = BY_PAYLOAD_TYPE.get(payload_type.replace("_", "").lower())
+    if mapper is None:
+        raise IntakeError(
+            400, f"parameters.payload_type: {payload_type!r} is not an object type qbsync can write"
+        )
+    return mapper, payload_type, payload_type
+
+
+def summary_for(payload_type: str) -> str:
+    name = payload_type.replace("_", "")
+    return f"{name[:1].upper()}{name[1:]} waiting for Quickbooks Desktop scheduler"
+
+
+def accept(connection: Connection, route: str, body: Mapping[str, Any]) -> Accepted:
+    parameters = body.get("parameters") or {}
+    mapper, key, payload_type = mapper_for_request(route, parameters)
+    if key not in body:
+        raise IntakeError(400, f"{key}: is required (the object named by parameters.payload_type)")
+    raw = body[key]
+    items = raw if isinstance(raw, list) else [raw]
+    if not items:
+        raise IntakeError(400, f"{key}: is empty")
+    request_id = "" if body.get("request_id") is None else str(body["request_id"])
+    echo: list[dict[str, Any]] = []
+    with transaction.atomic():
+        config = FlowConfig.objects.store(connection, route, dict(parameters))
+        for index, item in enumerate(items):
+            where = key if not isinstance(raw, list) else f"{key}[{index}]"
+            if not isinstance(item, Mapping):
+                raise IntakeError(400, f"{where}: must be a JSON object")
+            entry = _accept_one(connection, mapper, dict(item), config, route, request_id, where)
+            if entry:
+                echo.append(entry)
+    return Accepted(summary=summary_for(payload_type), echo_key=mapper.echo_key, echo=echo)
+
+
+def _accept_one(
+    connection: Connection,
+    mapper: Mapper,
+    payload: dict[str, Any],
+    config: FlowConfig,
+    route: str,
+    request_id: str,
+    where: str,
+) -> dict[str, Any] | None:
+    params = config.parameters
+    entry: dict[str, Any] = {}
+    if isinstance(payload.get("return_to_fl"), Mapping):
+        entry.update(payload["return_to_fl"])
+    generated = None
+    if is_blank(payload.get("external_guid")) and is_blank(payload.get("qbe_id")):
+        # flowlink §5.4: FlowLink stores the echoed GUID on its record.
+        generated = "{" + str(uuid.uuid4()).upper() + "}"
+        entry["external_guid"] = generated
+    try:
+        identity = mapper.identity(payload)
+        mapper.validate(payload, params)
+        dependencies = mapper.dependencies(payload, params)
+        for dep in dependencies:
+            _validate_dependency(dep, params)
+    except PayloadError as exc:
+        raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
+    external_guid = str(generated or payload.get("external_guid") or "")
+    deps = [_queue_dependency(connection, dep, config, route, request_id) for dep in dependencies]
+    obj = _queue(
+        connection,
+        mapper,
+        identity,
+        payload,
+        config,
+        route,
+        request_id,
+        Mode.UPSERT,
+        deps,
+        external_guid,
+    )
+    _check_ref_number(obj, mapper)
+    if not entry:
+        return None
+    entry["id"] = payload.get("id", identity)
+    return entry
+
+
+def _validate_dependency(dep: Dependency, params: Mapping[str, Any]) -> None:
+    mapper = MAPPERS[dep.object_type]
+    try:
+        mapper.identity(dep.payload)
+        if dep.mode == Mode.ENSURE:
+            mapper.validate(dep.payload, params)
+    except PayloadError as exc:
+        raise PayloadError(
+            f"{mapper.notice_name.lower()} dependency {exc.field}", exc.reason
+        ) from exc
+
+
+def _queue_dependency(
+    connection: Connection, dep: Dependency, config: FlowConfig, route: str, request_id: str
+) -> QueuedObject:
+    mapper = MAPPERS[dep.object_type]
+    identity = mapper.identity(dep.payload)
+    existing = QueuedObject.objects.filter(
+        connection=connection, object_type=dep.object_type, identity=identity
+    ).first()
+    if existing is not None:
+        # An object FlowLink sent, or one already in QuickBooks, satisfies the dependency.
+        # A failed one is tried again with what this transaction says about it.
+        if existing.phase == Phase.FAILED:
+            existing.replace_payload(
+                dep.payload,
+                config.parameters,
+                request_id,
+                config.version,
+                dep.mode if existing.mode != Mode.UPSERT else Mode.UPSERT,
+                False,
+            )
+        elif dep.mode == Mode.ENSURE and existing.mode == Mode.REQUIRE and existing.is_active:
+            QueuedObject.objects.filter(pk=existing.pk).update(
+                mode=Mode.ENSURE, payload=dep.payload
+            )
+        return existing
+    return _queue(
+        connection,
+        mapper,
+        identity,
+        dep.payload,
+        config,
+        route,
+        request_id,
+        dep.mode,
+        [],
+        "{" + str(uuid.uuid4()).upper() + "}",
+    )
+
+
+def _queue(
+    connection: Connection,
+    mapper: Mapper,
+    identity: str,
+    payload: dict[str, Any],
+    config: FlowConfig,
+    route: str,
+    request_id: str,
+    mode: str,
+    dependencies: list[QueuedObject],
+    external_guid: str,
+) -> QueuedObject:
+    waiting = any(d.phase != Phase.PROCESSED for d in dependencies)
+    qb_id = payload.get("list_id") or payload.get("qbe_id") or ""
+    qb_id = str(qb_id) if len(str(qb_id)) <= 36 else ""
+    obj, created = QueuedObject.objects.get_or_create(
+        connection=connection,
+        object_type=mapper.object_type,
+        identity=identity,
+        defaults={
+            "payload": payload,
+            "params": config.parameters,
+            "flow": route,
+            "config_version": config.version,
+            "mode": mode,
+            "phase": Phase.TWO_PHASE_PENDING if waiting else Phase.PENDING,
+            "request_id": request_id,
+            "external_guid": external_guid,
+            "qb_id": qb_id,
+        },
+    )
+    if created:
+        QueuedObjectEvent.objects.create(
+            queued_object=obj,
+            from_phase="",
+            to_phase=obj.phase,
+            reason=f"received from FlowLink on /{route}"
+            + (f" (request {request_id})" if request_id else ""),
+        )
+    else:
+        obj.replace_payload(payload, config.parameters, request_id, config.version, mode, waiting)
+        if external_guid and not obj.external_guid:
+            QueuedObject.objects.filter(pk=obj.pk).update(external_guid=external_guid)
+        if qb_id and not obj.qb_id:
+            QueuedObject.objects.filter(pk=obj.pk).update(qb_id=qb_id)
+    if dependencies:
+        obj.dependencies.set(dependencies)
+    return obj
+
+
+def _check_ref_number(obj: QueuedObject, mapper: Mapper) -> None:
+    """flowlink §5.5: two ids sharing the derived RefNumber must never overwrite each other."""
+    ref_number_of = getattr(mapper, "ref_number", None)
+    if ref_number_of is None:
+        return
+    view = ObjectView(obj.object_type, obj.identity, obj.payload, obj.params)
+    ref = ref_number_of(view)
+    if obj.ref_number != ref:
+        QueuedObject.objects.filter(pk=obj.pk).update(ref_number=ref)
+        obj.ref_number = ref
+    other = (
+        QueuedObject.objects.filter(
+            connection=obj.connection_id, object_type=obj.object_type, ref_number=ref
+        )
+        .exclude(pk=obj.pk)
+        .order_by("created_at")
+        .first()
+    )
+    if other is not None:
+        obj.fail(f"RefNumber {ref} collides with {other.identity}")

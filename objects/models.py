@@ -1,0 +1,469 @@
+"""Queued objects, their phase history, and the notifications FlowLink collects.
+
+Every phase change goes through a verb-named method that updates conditionally
+(`filter(pk=…, phase=<expected>).update(…)`) and writes one QueuedObjectEvent in
+the same transaction, so two Web Connector requests or workers never both win.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from connections.models import Connection
+from objects.qbxml.mappers import mapper_for
+from objects.qbxml.mappers.base import Mapper, ObjectView
+
+
+class Phase(models.TextChoices):
+    PENDING = "pending", "Pending (look up in QuickBooks)"
+    TWO_PHASE_PENDING = "two_phase_pending", "Two-phase pending (waiting for dependencies)"
+    READY = "ready", "Ready (add or modify)"
+    IN_PROGRESS = "in_progress", "In progress (request with QuickBooks)"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_PHASES = (Phase.PENDING, Phase.TWO_PHASE_PENDING, Phase.READY, Phase.IN_PROGRESS)
+SENDABLE_PHASES = (Phase.PENDING, Phase.READY)
+
+
+class Mode(models.TextChoices):
+    UPSERT = "upsert", "Add or modify (sent by FlowLink)"
+    ENSURE = "ensure", "Add if missing (dependency)"
+    REQUIRE = "require", "Must exist (reference)"
+
+
+class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
+    def active(self) -> QueuedObjectQuerySet:
+        return self.filter(phase__in=ACTIVE_PHASES)
+
+    def due(self, now: datetime) -> QueuedObjectQuerySet:
+        """Pending or ready objects whose backoff (if any) has passed."""
+        return self.filter(phase__in=SENDABLE_PHASES).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        )
+
+    def promotable(self) -> QueuedObjectQuerySet:
+        """Two-phase objects none of whose dependencies is still unprocessed."""
+        return self.filter(phase=Phase.TWO_PHASE_PENDING).exclude(
+            dependencies__phase__in=[p for p in Phase.values if p != Phase.PROCESSED]
+        )
+
+
+class QueuedObject(models.Model):
+    """One FlowLink object on its way to QuickBooks: one row per (connection, type, id)."""
+
+    Phase = Phase
+    Mode = Mode
+
+    connection = models.ForeignKey(Connection, models.CASCADE, related_name="queued_objects")
+    object_type = models.CharField(max_length=40)
+    # The full FlowLink identity (flowlink §5.5): never truncated or sanitised.
+    identity = models.CharField(max_length=1000)
+    payload = models.JSONField(default=dict)
+    # Snapshot of the flow parameters this object was queued with (flowlink §7.1).
+    params = models.JSONField(default=dict)
+    flow = models.CharField(max_length=60, blank=True)
+    config_version = models.PositiveIntegerField(default=1)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.UPSERT)
+    phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.PENDING)
+    retry_count = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # The phase a claim came from: pending means a lookup is in flight, ready a write.
+    claimed_from = models.CharField(max_length=20, choices=Phase.choices, blank=True)
+    # A newer payload that arrived while a request was in flight; applied when it returns.
+    pending_payload = models.JSONField(null=True, blank=True)
+
+    qb_id = models.CharField("ListID / TxnID", max_length=36, blank=True)
+    edit_sequence = models.CharField(max_length=16, blank=True)
+    qb_state = models.JSONField(default=dict, blank=True)
+    external_guid = models.CharField(max_length=100, blank=True)
+    ref_number = models.CharField(max_length=20, blank=True)
+    last_status_code = models.IntegerField(null=True, blank=True)
+    last_status_message = models.TextField(blank=True)
+    request_id = models.CharField("FlowLink request_id", max_length=200, blank=True)
+
+    dependencies = models.ManyToManyField(
+        "self", symmetrical=False, related_name="dependents", blank=True
+    )
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = QueuedObjectQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "object_type", "identity"],
+                name="queuedobject_unique_identity",
+            )
+        ]
+        indexes = [
+            # qbwc.loop.build_batch and .has_work via QueuedObjectQuerySet.due():
+            # finding work stays an index scan however many processed rows pile up.
+            models.Index(
+                fields=["connection", "phase", "next_attempt_at"],
+                name="queuedobject_due_idx",
+                condition=Q(phase__in=["pending", "ready"]),
+            ),
+            # QueuedObjectQuerySet.promotable() and progress counts.
+            models.Index(
+                fields=["connection", "phase"],
+                name="queuedobject_waiting_idx",
+                condition=Q(phase__in=["two_phase_pending", "in_progress"]),
+            ),
+            models.Index(
+                fields=["connection", "object_type", "ref_number"], name="queuedobject_ref_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}:{self.identity}"
+
+    # -- mapping --------------------------------------------------------------
+    @property
+    def mapper(self) -> Mapper:
+        return mapper_for(self.object_type)
+
+    def view(self, qbxml_version: str = "13.0") -> ObjectView:
+        return ObjectView(
+            object_type=self.object_type,
+            identity=self.identity,
+            payload=self.payload,
+            params=self.params,
+            qb_id=self.qb_id,
+            edit_sequence=self.edit_sequence,
+            external_guid=self.external_guid,
+            mode=self.mode,
+            qbxml_version=qbxml_version,
+            qb_state=self.qb_state,
+        )
+
+    @property
+    def reference(self) -> str:
+        return self.mapper.reference(self.view())
+
+    @property
+    def is_active(self) -> bool:
+        return self.phase in ACTIVE_PHASES
+
+    # -- transitions ----------------------------------------------------------
+    def _move(self, expected: tuple[str, ...], to: str, reason: str, **fields: Any) -> bool:
+        """Move from the current phase to `to` if nobody moved it first; log one event."""
+        if self.phase not in expected:
+            return False
+        now = timezone.now()
+        fields.setdefault("updated_at", now)
+        with transaction.atomic():
+            won = QueuedObject.objects.filter(pk=self.pk, phase=self.phase).update(
+                phase=to, **fields
+            )
+            if won != 1:
+                return False
+            QueuedObjectEvent.objects.create(
+                queued_object=self, from_phase=self.phase, to_phase=to, reason=reason[:2000], at=now
+            )
+        self.phase = to
+        for key, value in fields.items():
+            setattr(self, key, value)
+        return True
+
+    def claim(self, claimer: str) -> bool:
+        """Take a pending (lookup) or ready (write) object for a request in flight."""
+        return self._move(
+            SENDABLE_PHASES,
+            Phase.IN_PROGRESS,
+            f"sent to QuickBooks ({'lookup' if self.phase == Phase.PENDING else 'write'})",
+            claimed_by=claimer,
+            claimed_at=timezone.now(),
+            claimed_from=self.phase,
+        )
+
+    def promote(self) -> bool:
+        """Dependencies are in QuickBooks: look the object itself up next."""
+        return self._move((Phase.TWO_PHASE_PENDING,), Phase.PENDING, "dependencies processed")
+
+    def mark_found(self, qb_id: str, edit_sequence: str, qb_state: dict[str, Any]) -> bool:
+        """A lookup answered: the object exists (qb_id set) or not (qb_id empty)."""
+        reason = f"found in QuickBooks as {qb_id}" if qb_id else "not in QuickBooks yet"
+        return self._move(
+            (Phase.IN_PROGRESS,),
+            Phase.READY,
+            reason,
+            qb_id=qb_id,
+            edit_sequence=edit_sequence,
+            qb_state=qb_state,
+            claimed_by="",
+        )
+
+    def unclaim(self, to: str, reason: str) -> bool:
+        """Give a claimed object back without counting an attempt (its request never ran)."""
+        return self._move((Phase.IN_PROGRESS,), to, reason, claimed_by="")
+
+    def process(self, qb_id: str, edit_sequence: str, reason: str, notify: bool = True) -> bool:
+        with transaction.atomic():
+            won = self._move(
+                (Phase.IN_PROGRESS,),
+                Phase.PROCESSED,
+                reason,
+                qb_id=qb_id,
+                edit_sequence=edit_sequence,
+                claimed_by="",
+                last_status_code=0,
+                last_status_message="",
+                next_attempt_at=None,
+            )
+            if won and notify:
+                Notification.objects.create(
+                    connection_id=self.connection_id,
+                    queued_object=self,
+                    object_type=self.object_type,
+                    kind=Notification.Kind.SUCCESS,
+                    message=(
+                        f"{self.reference}: {self.mapper.notice_name} successfully sent to "
+                        "Quickbooks Desktop"
+                    ),
+                    request_id=self.request_id,
+                )
+        if won:
+            self.apply_newer_payload()
+        return won
+
+    def fail(self, message: str, status_code: int | None = None) -> bool:
+        """Fail for good (until requeued): one failure notification, dependents fail too."""
+        with transaction.atomic():
+            won = self._move(
+                ACTIVE_PHASES,
+                Phase.FAILED,
+                message,
+                claimed_by="",
+                last_status_code=status_code,
+                last_status_message=message,
+                next_attempt_at=None,
+            )
+            if not won:
+                return False
+            Notification.objects.create(
+                connection_id=self.connection_id,
+                queued_object=self,
+                object_type=self.object_type,
+                kind=Notification.Kind.FAILURE,
+                message=f"{self.reference}: {message}",
+                status_code=status_code,
+                request_id=self.request_id,
+            )
+            for dependent in self.dependents.filter(phase__in=ACTIVE_PHASES):
+                dependent.fail(f"{self.mapper.notice_name} '{self.identity}' failed: {message}")
+        if self.pending_payload is not None:
+            self.apply_newer_payload()
+        return True
+
+    def retry_later(
+        self, to: str, message: str, status_code: int | None, now: datetime | None = None
+    ) -> bool:
+        """A transient failure: back to `to` with backoff, or fail once retries run out."""
+        attempts = self.retry_count + 1
+        if attempts > settings.OBJECT_MAX_RETRIES:
+            return self.fail(
+                f"This {self.mapper.notice_name.lower()} never finished syncing to QuickBooks "
+                f"Desktop after {attempts} attempts: {message}",
+                status_code,
+            )
+        now = now or timezone.now()
+        # Exponential backoff: 1, 2, 4 … minutes; a later session picks it up.
+        delay = timedelta(minutes=2 ** (attempts - 1))
+        return self._move(
+            (Phase.IN_PROGRESS,),
+            to,
+            f"attempt {attempts} failed, retrying: {message}",
+            retry_count=attempts,
+            next_attempt_at=now + delay,
+            claimed_by="",
+            last_status_code=status_code,
+            last_status_message=message,
+        )
+
+    def retry_now(self, to: str, message: str, status_code: int | None, **fields: Any) -> bool:
+        """Retry within this session (fresh EditSequence, stale ListID) counting the attempt."""
+        attempts = self.retry_count + 1
+        if attempts > settings.OBJECT_MAX_RETRIES:
+            return self.fail(
+                f"This {self.mapper.notice_name.lower()} never finished syncing to QuickBooks "
+                f"Desktop after {attempts} attempts: {message}",
+                status_code,
+            )
+        return self._move(
+            (Phase.IN_PROGRESS,),
+            to,
+            f"retrying: {message}",
+            retry_count=attempts,
+            claimed_by="",
+            last_status_code=status_code,
+            last_status_message=message,
+            **fields,
+        )
+
+    def release(self, reason: str) -> bool:
+        """The request's outcome is unknown (session lost): verify by lookup before writing."""
+        return self._move((Phase.IN_PROGRESS,), Phase.PENDING, reason, claimed_by="")
+
+    def requeue(self, reason: str = "requeued by an operator") -> bool:
+        """Send a failed or processed object again (a processed one becomes a Mod)."""
+        to = Phase.TWO_PHASE_PENDING if self.dependencies.exists() else Phase.PENDING
+        return self._move(
+            (Phase.FAILED, Phase.PROCESSED),
+            to,
+            reason,
+            retry_count=0,
+            next_attempt_at=None,
+            last_status_code=None,
+            last_status_message="",
+        )
+
+    def replace_payload(
+        self,
+        payload: dict[str, Any],
+        params: dict[str, Any],
+        request_id: str,
+        config_version: int,
+        mode: str,
+        has_dependencies: bool,
+    ) -> None:
+        """FlowLink re-sent this object: the newest payload wins, without a duplicate."""
+        fields: dict[str, Any] = {
+            "payload": payload,
+            "params": params,
+            "request_id": request_id,
+            "config_version": config_version,
+            "mode": mode,
+        }
+        if self.phase == Phase.IN_PROGRESS:
+            # A request for the old version is with QuickBooks; send the new one after.
+            QueuedObject.objects.filter(pk=self.pk).update(
+                pending_payload={**fields}, updated_at=timezone.now()
+            )
+            self.pending_payload = fields
+            return
+        to = Phase.TWO_PHASE_PENDING if has_dependencies else Phase.PENDING
+        reason = (
+            "re-sent after processing: queued as a modification"
+            if self.phase == Phase.PROCESSED
+            else "re-sent by FlowLink: newest payload replaces the queued one"
+        )
+        self._move(
+            (Phase.PENDING, Phase.TWO_PHASE_PENDING, Phase.READY, Phase.PROCESSED, Phase.FAILED),
+            to,
+            reason,
+            retry_count=0,
+            next_attempt_at=None,
+            pending_payload=None,
+            **fields,
+        )
+
+    def apply_newer_payload(self) -> None:
+        """Queue the payload that arrived while the previous version was in flight."""
+        self.refresh_from_db(fields=["pending_payload"])
+        if not self.pending_payload:
+            return
+        fields = dict(self.pending_payload)
+        to = Phase.TWO_PHASE_PENDING if self.dependencies.exists() else Phase.PENDING
+        self._move(
+            (Phase.PROCESSED, Phase.FAILED),
+            to,
+            "newer payload received while in flight",
+            retry_count=0,
+            next_attempt_at=None,
+            pending_payload=None,
+            **fields,
+        )
+
+
+class QueuedObjectEvent(models.Model):
+    """One phase change: the history operators read and retries rely on."""
+
+    queued_object = models.ForeignKey(QueuedObject, models.CASCADE, related_name="events")
+    from_phase = models.CharField(max_length=20, choices=Phase.choices, blank=True)
+    to_phase = models.CharField(max_length=20, choices=Phase.choices)
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_phase or '∅'} → {self.to_phase}"
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def drain(
+        self, connection: Connection, request_id: str | None, limit: int = 500
+    ) -> list[Notification]:
+        """Hand out notifications once, replaying the same set for a repeated request_id.
+
+        flowlink §10.2: a response that drains notifications records the incoming
+        request_id; FlowLink retries a lost response with the same request_id and gets
+        the same set back. A different request_id means the earlier one arrived.
+        """
+        mine = self.filter(connection=connection)
+        if request_id:
+            replay = list(mine.filter(delivered_request_id=request_id).order_by("created_at", "id"))
+            if replay:
+                return replay
+        with transaction.atomic():
+            batch = list(
+                mine.filter(delivered_at__isnull=True).order_by("created_at", "id")[:limit]
+            )
+            if batch:
+                self.filter(pk__in=[n.pk for n in batch]).update(
+                    delivered_request_id=request_id or "", delivered_at=timezone.now()
+                )
+        return batch
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILURE = "fail", "Failure"
+
+    connection = models.ForeignKey(Connection, models.CASCADE, related_name="notifications")
+    queued_object = models.ForeignKey(
+        QueuedObject, models.SET_NULL, null=True, blank=True, related_name="notifications"
+    )
+    object_type = models.CharField(max_length=40)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    message = models.TextField()
+    status_code = models.IntegerField(null=True, blank=True)
+    request_id = models.CharField("FlowLink request_id", max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_request_id = models.CharField(max_length=200, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # NotificationQuerySet.drain(): the undelivered notifications of a connection.
+            models.Index(
+                fields=["connection", "created_at"],
+                name="notification_undelivered_idx",
+                condition=Q(delivered_at__isnull=True),
+            ),
+            models.Index(
+                fields=["connection", "delivered_request_id"], name="notification_replay_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.message[:80]
+
+    def as_flowlink(self) -> dict[str, str | None]:
+        return {"message": self.message, "request_id": self.request_id or None}

@@ -1,0 +1,192 @@
+"""FlowLink webhook endpoints (DRF adapters over objects.intake and the models).
+
+Wire rules from flowlink §2: unparseable JSON → 406 with an empty body; a wrong
+connection or token → 401 with an empty body; absent keys are omitted, never null.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from connections.models import Connection, FlowConfig
+from objects import intake
+from objects.models import Notification
+
+log = logging.getLogger(__name__)
+
+HEADERS = [
+    OpenApiParameter("X-Hub-Store", str, OpenApiParameter.HEADER, description="Connection id"),
+    OpenApiParameter("X-Hub-Token", str, OpenApiParameter.HEADER, description="Webhook token"),
+]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ParseError | UnsupportedMediaType):
+        return Response(status=status.HTTP_406_NOT_ACCEPTABLE)
+    return drf_exception_handler(exc, context)
+
+
+class EnvelopeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    request_id = serializers.JSONField(required=False, allow_null=True)
+    parameters = serializers.DictField(required=False, default=dict)
+
+
+class WebhookView(APIView):
+    """Shared plumbing: parse, authenticate the connection, shape errors as FlowLink expects."""
+
+    route = ""
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    def envelope(self, request: Request) -> tuple[dict[str, Any], Connection]:
+        body = request.data  # ParseError → 406 via exception_handler
+        if not isinstance(body, dict):
+            raise intake.IntakeError(400, "body: must be a JSON object")
+        serializer = EnvelopeSerializer(data=body)
+        if not serializer.is_valid():
+            field, errors = next(iter(serializer.errors.items()))
+            raise intake.IntakeError(400, f"{field}: {errors[0]}")
+        connection = intake.resolve_connection(
+            request.headers.get("X-Hub-Store"),
+            request.headers.get("X-Hub-Token"),
+            serializer.validated_data["parameters"],
+        )
+        return body, connection
+
+    def post(self, request: Request) -> Response:
+        request_id = None
+        try:
+            body, connection = self.envelope(request)
+            request_id = body.get("request_id")
+            return self.handle(request_id, body, connection)
+        except intake.IntakeError as exc:
+            if exc.status in (401, 406):
+                return Response(status=exc.status)
+            return Response({"request_id": request_id, "summary": exc.summary}, status=exc.status)
+        except ParseError:
+            return Response(status=status.HTTP_406_NOT_ACCEPTABLE)
+        except Exception:
+            log.exception("webhook /%s failed", self.route)
+            return Response(
+                {"request_id": request_id, "summary": "Internal error; nothing was stored"},
+                status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+            )
+
+    def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
+        raise NotImplementedError
+
+
+class AddResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    request_id = serializers.CharField(allow_null=True)
+    summary = serializers.CharField()
+
+
+class AddObjectsView(WebhookView):
+    """add_* routes: store every object, answer with the summary and the echo."""
+
+    def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
+        accepted = intake.accept(connection, self.route, body)
+        data: dict[str, Any] = {"request_id": request_id, "summary": accepted.summary}
+        if accepted.echo:
+            data[accepted.echo_key] = accepted.echo
+        return Response(data)
+
+
+def add_view(route: str, payload_type: str) -> type[AddObjectsView]:
+    """One view class (and OpenAPI operation) per add_* route with its own InputSerializer."""
+    input_serializer = type(
+        f"{route.title().replace('_', '')}Input",
+        (EnvelopeSerializer,),
+        {
+            payload_type: serializers.JSONField(
+                required=False, help_text=f"The {payload_type} (an object, or an array of them)"
+            )
+        },
+    )
+    view = type(f"{route.title().replace('_', '')}View", (AddObjectsView,), {"route": route})
+    view.post = extend_schema(  # type: ignore[method-assign]
+        operation_id=route,
+        request=input_serializer,
+        responses={200: AddResponseSerializer, 400: AddResponseSerializer, 401: None, 406: None},
+        parameters=HEADERS,
+        description=f"Queue {payload_type} objects for QuickBooks Desktop.",
+    )(view.post)
+    return view
+
+
+class NotificationsResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    request_id = serializers.CharField(allow_null=True)
+    summary = serializers.CharField()
+    success = serializers.ListField(child=serializers.DictField(), required=False)
+    fail = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class NotificationsView(WebhookView):
+    route = "get_notifications"
+
+    @extend_schema(
+        operation_id="get_notifications",
+        request=EnvelopeSerializer,
+        responses={200: NotificationsResponseSerializer, 401: None, 406: None},
+        parameters=HEADERS,
+        description="Success and failure messages of earlier writes, each handed out once; "
+        "repeating a request_id replays the same set.",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
+        FlowConfig.objects.store(connection, self.route, body.get("parameters") or {}, force=False)
+        batch = Notification.objects.drain(
+            connection, None if request_id is None else str(request_id)
+        )
+        data: dict[str, Any] = {"request_id": request_id, "summary": "Notifications retrieved"}
+        success = [n.as_flowlink() for n in batch if n.kind == Notification.Kind.SUCCESS]
+        fail = [n.as_flowlink() for n in batch if n.kind == Notification.Kind.FAILURE]
+        if success:
+            data["success"] = success
+        if fail:
+            data["fail"] = fail
+        return Response(data)
+
+
+class HealthCheckView(WebhookView):
+    route = "get_health_check"
+
+    @extend_schema(
+        operation_id="get_health_check",
+        request=EnvelopeSerializer,
+        responses={200: AddResponseSerializer, 500: AddResponseSerializer, 401: None},
+        parameters=HEADERS,
+        description="200 while the Web Connector called within "
+        "parameters.health_check_threshold_in_minutes (default: the connection's threshold), "
+        "500 otherwise.",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+    def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
+        parameters = body.get("parameters") or {}
+        raw = parameters.get("health_check_threshold_in_minutes")
+        threshold: float | None = None
+        if raw is not None and raw != "":
+            try:
+                threshold = float(raw)
+            except (TypeError, ValueError):
+                threshold = 0.0  # upstream's to_i of a non-number
+        if connection.is_healthy(threshold, timezone.now()):
+            return Response({"request_id": request_id, "summary": "Health check was successful"})
+        return Response(
+            {"request_id": request_id, "summary": "Health check was not successful"},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )

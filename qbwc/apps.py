@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class QbwcConfig(AppConfig):
+    name = "qbwc"
+    verbose_name = "Web Connector"

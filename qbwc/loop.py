@@ -1,0 +1,427 @@
+"""The Web Connector session loop: one function per QBWC callback.
+
+A session keeps going round trip by round trip — look up, create missing
+dependencies, add or modify — until nothing eligible is left, so a new order with
+a new customer and new items lands in one Web Connector run (qbwc-protocol §6).
+Every problem is reported through the protocol's own channels; nothing here raises
+into the SOAP layer.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+import qbsync
+from connections.models import Connection
+from objects import dispatch
+from objects.models import Phase, QueuedObject
+from objects.qbxml.envelope import MIN_VERSION, build_message, version_tuple
+from objects.qbxml.parse import QbxmlParseError, parse_document, read_responses, text_of
+from objects.qbxml.validate import errors_in_request
+from qbwc.models import Message, Request, Session, hash_ticket, new_ticket
+
+log = logging.getLogger(__name__)
+
+MIN_CLIENT_VERSION = (2, 1, 0, 30)
+PARSE_ERROR_HRESULT = "0x80040400"
+BUSY_POSTPONE_SECONDS = "60"
+# Used once to equalise the time of unknown-user and wrong-password answers.
+_DUMMY_PASSWORD_HASH = make_password(None)
+
+
+def server_version() -> str:
+    return f"qbsync {qbsync.__version__}"
+
+
+def client_version_reply(version: str) -> str:
+    """'' lets the update run; 'O:<v>' asks for a newer Web Connector (qbwc-protocol §4.2)."""
+    parts: list[int] = []
+    for piece in (version or "").split("."):
+        if not piece.isdigit():
+            return ""
+        parts.append(int(piece))
+    if parts and tuple(parts) < MIN_CLIENT_VERSION:
+        return "O:" + ".".join(str(p) for p in MIN_CLIENT_VERSION)
+    return ""
+
+
+# -- authenticate ------------------------------------------------------------------
+def authenticate(username: str | None, password: str | None) -> list[str]:
+    connection = Connection.objects.filter(qbwc_username=username or "", is_active=True).first()
+    if connection is None:
+        make_password(password or "")  # same cost as a real check: no user enumeration
+        return [new_ticket(), "nvu"]
+    if not connection.check_qbwc_password(password or ""):
+        log.warning("Web Connector login failed for connection %s", connection.connection_id)
+        return [new_ticket(), "nvu"]
+    connection.touch()
+    with transaction.atomic():
+        # Serialise authenticates of one connection so two never both open a session.
+        locked = Connection.objects.select_for_update().get(pk=connection.pk)
+        for session in Session.objects.live().filter(connection=locked):
+            if session.is_live:
+                return [new_ticket(), "busy", BUSY_POSTPONE_SECONDS]
+            session.end(Session.Status.EXPIRED, "idle too long; taken over by a new session")
+        dispatch.promote_waiting(locked)
+        if not dispatch.has_due_work(locked):
+            return [new_ticket(), "none"]
+        ticket = new_ticket()
+        Session.objects.create(connection=locked, ticket_hash=hash_ticket(ticket))
+    return [ticket, connection.company_file or ""]
+
+
+def _session(ticket: str | None) -> Session | None:
+    """The live session of a ticket; an idle one is expired on the spot."""
+    session = Session.objects.for_ticket(ticket)
+    if session is None:
+        return None
+    if session.status == Session.Status.ACTIVE and not session.is_live:
+        session.end(Session.Status.EXPIRED, "Session expired")
+    if session.status != Session.Status.ACTIVE:
+        return None
+    session.touch()
+    return session
+
+
+# -- sendRequestXML ------------------------------------------------------------------
+def send_request(
+    ticket: str | None,
+    hcp_response: str | None,
+    company_file: str | None,
+    country: str | None,
+    major: int | None,
+    minor: int | None,
+) -> str:
+    session = _session(ticket)
+    if session is None:
+        return ""
+    if hcp_response:
+        _store_hcp(session, hcp_response, company_file, country, major, minor)
+    elif session.round_trips == 0 and not session.client_version:
+        _negotiate(session, [], major, minor)
+    if (country or "US").upper() != "US":
+        _set_error(
+            session, f"qbsync supports US editions of QuickBooks only (this one is {country})."
+        )
+        return ""
+    if version_tuple(session.qbxml_version) < version_tuple(MIN_VERSION):
+        _set_error(
+            session,
+            f"QuickBooks too old (qbXML {session.qbxml_version}); qbXML 13.0 or later is required.",
+        )
+        return ""
+    xml = build_next_message(session)
+    return xml
+
+
+def _store_hcp(
+    session: Session,
+    hcp: str,
+    company_file: str | None,
+    country: str | None,
+    major: int | None,
+    minor: int | None,
+) -> None:
+    supported: list[str] = []
+    fields: dict[str, str] = {
+        "reported_company_file": company_file or "",
+        "country": (country or "")[:4],
+    }
+    try:
+        root = parse_document(hcp)
+        host = root.find(".//HostRet")
+        supported = (
+            [v.text or "" for v in host.findall("SupportedQBXMLVersion")]
+            if host is not None
+            else []
+        )
+        fields["product_name"] = text_of(host, "ProductName")
+        fields["company_name"] = text_of(root.find(".//CompanyRet"), "CompanyName")
+        fields["qbxml_versions"] = ",".join(supported)[:200]
+    except QbxmlParseError as exc:
+        log.warning("unreadable HCP response in session %s: %s", session.pk, exc)
+    session.connection.record_host(**fields)
+    _negotiate(session, supported, major, minor)
+
+
+def _negotiate(
+    session: Session, supported: list[str], major: int | None, minor: int | None
+) -> None:
+    """version = min(highest the company supports, what QBWC reports, qbsync's maximum)."""
+    ceiling = version_tuple(settings.QBXML_MAX_VERSION)
+    if major:
+        ceiling = min(ceiling, (int(major), int(minor or 0)))
+    candidates = []
+    for value in supported:
+        try:
+            candidates.append(version_tuple(value))
+        except ValueError:
+            continue
+    usable = [v for v in candidates if v <= ceiling]
+    chosen = max(usable) if usable else (ceiling if not candidates else max(candidates))
+    # 14.0/15.0 add no request type qbsync uses; anything between maps to a schema we check.
+    version = f"{chosen[0]}.{chosen[1]}"
+    Session.objects.filter(pk=session.pk).update(qbxml_version=version, client_version="hcp")
+    session.qbxml_version = version
+    session.client_version = "hcp"
+
+
+def _set_error(session: Session, text: str) -> None:
+    Session.objects.filter(pk=session.pk).update(last_error=text)
+    session.last_error = text
+
+
+def build_next_message(session: Session) -> str:
+    """Claim the next objects, build and validate their requests, persist and return them."""
+    connection = session.connection
+    planned: list[dispatch.PlannedRequest] = []
+    for _attempt in range(5):
+        dispatch.promote_waiting(connection)
+        candidates = _next_candidates(session)
+        if not candidates:
+            break
+        for obj in candidates:
+            if not obj.claim(session.claimer):
+                continue  # another request took it first
+            item = dispatch.plan(obj, session.qbxml_version)
+            if item is None:
+                continue
+            errors = errors_in_request(item.element, session.qbxml_version)
+            if errors:
+                # Our own request is wrong: quarantine this object, never the message.
+                obj.fail(
+                    f"Validation error: the {item.element.tag} request is not valid qbXML "
+                    f"{session.qbxml_version}: {errors[0]}"
+                )
+                continue
+            planned.append(item)
+        if planned:
+            break
+    number = session.round_trips + 1
+    if not planned:
+        # Work vanished between authenticate and now: a harmless query keeps QBWC's run
+        # clean; receiveResponseXML then reports 100.
+        xml = build_message([_host_query()], session.qbxml_version)
+        Message.objects.create(session=session, number=number, request_xml=xml)
+        _count_round_trip(session)
+        return xml
+    with transaction.atomic():
+        message = Message.objects.create(session=session, number=number, request_xml="")
+        rows = []
+        for item in planned:
+            request_id = secrets.token_hex(8)
+            item.element.set("requestID", request_id)
+            rows.append(
+                Request(
+                    message=message,
+                    queued_object=item.obj,
+                    request_id=request_id,
+                    kind=item.kind,
+                    request_tag=item.element.tag,
+                )
+            )
+        Request.objects.bulk_create(rows)
+        xml = build_message([item.element for item in planned], session.qbxml_version)
+        Message.objects.filter(pk=message.pk).update(request_xml=xml)
+    _count_round_trip(session)
+    return xml
+
+
+def _host_query() -> object:
+    from lxml import etree
+
+    return etree.Element("HostQueryRq", requestID="noop")
+
+
+def _count_round_trip(session: Session) -> None:
+    session.round_trips += 1
+    Session.objects.filter(pk=session.pk).update(round_trips=session.round_trips)
+
+
+def _next_candidates(session: Session) -> list[QueuedObject]:
+    if session.bisect_queue:
+        queue = list(session.bisect_queue)
+        group = queue.pop(0)
+        Session.objects.filter(pk=session.pk).update(bisect_queue=queue)
+        session.bisect_queue = queue
+        return list(
+            QueuedObject.objects.filter(
+                pk__in=group, phase__in=[Phase.PENDING, Phase.READY]
+            ).order_by("created_at", "id")
+        )
+    return dispatch.due_objects(session.connection, settings.QBWC_BATCH_SIZE)
+
+
+# -- receiveResponseXML ------------------------------------------------------------------
+def receive_response(
+    ticket: str | None, response: str | None, hresult: str | None, message: str | None
+) -> int:
+    session = _session(ticket)
+    if session is None:
+        return -1
+    sent = session.messages.filter(status=Message.Status.SENT).order_by("-number").first()
+    if sent is None:
+        # Nothing of ours is outstanding: an unsolicited or replayed response is ignored.
+        log.warning("session %s: response with no request outstanding ignored", session.pk)
+        return progress(session)
+    requests = {r.request_id: r for r in sent.requests.select_related("queued_object")}
+    if hresult and not (response or "").strip():
+        return _whole_message_rejected(session, sent, requests, hresult, message or "")
+    try:
+        answers = read_responses(response or "")
+    except QbxmlParseError as exc:
+        Message.objects.filter(pk=sent.pk).update(
+            status=Message.Status.ANSWERED,
+            response_xml=(response or "")[:1_000_000],
+            answered_at=timezone.now(),
+            hresult="",
+            hresult_message=f"unreadable: {exc}",
+        )
+        for request in requests.values():
+            if request.queued_object is not None:
+                request.queued_object.release(
+                    f"QuickBooks' answer was unreadable ({exc}); verifying"
+                )
+        return progress(session)
+    Message.objects.filter(pk=sent.pk).update(
+        status=Message.Status.ANSWERED, response_xml=response or "", answered_at=timezone.now()
+    )
+    answered = 0
+    for rs in answers:
+        request = requests.pop(rs.request_id, None)
+        if request is None:
+            if rs.request_id != "noop":
+                # Never apply an answer to a request this session did not send (forgery).
+                log.warning("session %s: unknown requestID %r ignored", session.pk, rs.request_id)
+            continue
+        Request.objects.filter(pk=request.pk).update(
+            status_code=rs.status_code, status_message=rs.message[:2000]
+        )
+        obj = request.queued_object
+        if obj is None or obj.phase != Phase.IN_PROGRESS or obj.claimed_by != session.claimer:
+            continue
+        dispatch.apply_response(obj, request.kind, rs)
+        answered += 1
+    for request in requests.values():
+        obj = request.queued_object
+        if obj is not None and obj.phase == Phase.IN_PROGRESS and obj.claimed_by == session.claimer:
+            obj.release("QuickBooks' answer had no response for this request; verifying")
+    session.requests_answered += answered
+    Session.objects.filter(pk=session.pk).update(requests_answered=session.requests_answered)
+    return progress(session)
+
+
+def _whole_message_rejected(
+    session: Session,
+    sent: Message,
+    requests: dict[str, Request],
+    hresult: str,
+    text: str,
+) -> int:
+    Message.objects.filter(pk=sent.pk).update(
+        status=Message.Status.REJECTED,
+        hresult=hresult[:20],
+        hresult_message=text,
+        answered_at=timezone.now(),
+    )
+    claimed = [
+        (r, r.queued_object)
+        for r in requests.values()
+        if r.queued_object is not None
+        and r.queued_object.phase == Phase.IN_PROGRESS
+        and r.queued_object.claimed_by == session.claimer
+    ]
+    if hresult.upper() == PARSE_ERROR_HRESULT.upper():
+        if len(claimed) == 1:
+            dispatch.reject(claimed[0][1], hresult, text)
+        elif claimed:
+            # QuickBooks ran none of the requests: give them back untouched and resend
+            # in halves, recursively, until the one bad request stands alone.
+            ids = []
+            for request, obj in claimed:
+                back = Phase.PENDING if request.kind == dispatch.LOOKUP else Phase.READY
+                obj.unclaim(back, f"message rejected ({hresult}); resending in smaller groups")
+                ids.append(obj.pk)
+            half = len(ids) // 2
+            queue = [ids[:half], ids[half:], *session.bisect_queue]
+            Session.objects.filter(pk=session.pk).update(bisect_queue=queue)
+            session.bisect_queue = queue
+        return progress(session)
+    # Any other HRESULT is about QuickBooks itself (dialog open, not ready …): end the run.
+    for _request, obj in claimed:
+        obj.retry_later(Phase.PENDING, f"QuickBooks returned {hresult}: {text}", None)
+    session.connection.record_connection_error(hresult, text)
+    _set_error(session, f"QuickBooks returned {hresult}: {text}")
+    return -101
+
+
+def progress(session: Session) -> int:
+    """Percent done; 100 when nothing eligible is left or the session hit its cap."""
+    connection = session.connection
+    dispatch.promote_waiting(connection)
+    at_cap = session.round_trips >= settings.QBWC_MAX_ROUND_TRIPS
+    if at_cap:
+        _set_error(session, "round-trip limit reached; the rest waits for the next run")
+    if at_cap or (not session.bisect_queue and not dispatch.has_due_work(connection)):
+        value = 100
+    else:
+        objects = QueuedObject.objects.filter(connection=connection)
+        remaining = (
+            objects.due(timezone.now()).count()
+            + objects.filter(phase=Phase.TWO_PHASE_PENDING).count()
+        )
+        done = session.requests_answered
+        value = min(99, (100 * done) // max(1, done + remaining))
+    value = max(value, session.progress)
+    Session.objects.filter(pk=session.pk).update(progress=value)
+    session.progress = value
+    return value
+
+
+# -- the rest ------------------------------------------------------------------------
+def connection_error(ticket: str | None, hresult: str | None, message: str | None) -> str:
+    """QBWC could not open QuickBooks: record why, end the session (retrying rarely helps)."""
+    session = Session.objects.for_ticket(ticket)
+    if session is not None:
+        session.connection.record_connection_error(hresult or "", message or "")
+        session.end(
+            Session.Status.FAILED, f"QuickBooks could not be opened: {hresult} {message}".strip()
+        )
+    return "done"
+
+
+def last_error(ticket: str | None) -> str:
+    session = Session.objects.for_ticket(ticket)
+    if session is None:
+        return "Session expired"
+    if session.status == Session.Status.ACTIVE and not session.is_live:
+        session.end(Session.Status.EXPIRED, "Session expired")
+    return session.last_error or ("Session expired" if session.status != "active" else "No error")
+
+
+def close_connection(ticket: str | None) -> str:
+    session = Session.objects.for_ticket(ticket)
+    if session is None:
+        return "OK"
+    session.end(Session.Status.CLOSED)
+    session.refresh_from_db()
+    if session.last_error and session.status == Session.Status.FAILED:
+        return f"Ended with an error: {session.last_error}"
+    return (
+        f"Complete! {session.requests_answered} requests answered in "
+        f"{session.round_trips} round trips."
+    )
+
+
+def expire_stale_sessions() -> int:
+    """End sessions that stopped calling; their in-flight objects are released."""
+    ended = 0
+    for session in Session.objects.stale(timezone.now()):
+        ended += session.end(Session.Status.EXPIRED, "Session expired")
+    return ended

@@ -1,0 +1,163 @@
+"""Web Connector sessions, the qbXML messages exchanged in them, and each request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from connections.models import Connection
+from objects.models import QueuedObject
+
+
+def hash_ticket(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode("utf-8")).hexdigest()
+
+
+def new_ticket() -> str:
+    """128 random bits from the OS CSPRNG (qbwc-protocol §7)."""
+    return secrets.token_hex(16)
+
+
+class SessionQuerySet(models.QuerySet["Session"]):
+    def live(self) -> SessionQuerySet:
+        return self.filter(status=Session.Status.ACTIVE)
+
+    def stale(self, now: datetime) -> SessionQuerySet:
+        """Active sessions idle past the limit (qbwc.tasks.expire_sessions)."""
+        idle = timedelta(minutes=settings.QBWC_SESSION_IDLE_MINUTES)
+        return self.live().filter(last_call_at__lt=now - idle)
+
+    def for_ticket(self, ticket: str | None) -> Session | None:
+        if not ticket:
+            return None
+        return self.select_related("connection").filter(ticket_hash=hash_ticket(ticket)).first()
+
+
+class Session(models.Model):
+    """One Web Connector update: authenticate … closeConnection."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+        EXPIRED = "expired", "Expired"
+        FAILED = "failed", "Failed"
+
+    connection = models.ForeignKey(Connection, models.CASCADE, related_name="sessions")
+    # Only a hash of the ticket is stored: it is a bearer token for the session.
+    ticket_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_call_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    qbxml_version = models.CharField(max_length=5, default="13.0")
+    client_version = models.CharField(max_length=30, blank=True)
+    company_file = models.CharField(max_length=500, blank=True)
+    country = models.CharField(max_length=4, blank=True)
+    round_trips = models.PositiveIntegerField(default=0)
+    requests_answered = models.PositiveIntegerField(default=0)
+    progress = models.IntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # Groups of queued-object ids to resend one group per message after QuickBooks
+    # rejected a whole message (0x80040400): bisection isolates the bad request.
+    bisect_queue = models.JSONField(default=list, blank=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # SessionQuerySet.live()/stale(): the busy check in authenticate and expiry.
+            models.Index(
+                fields=["connection", "last_call_at"],
+                name="session_active_idx",
+                condition=Q(status="active"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection} session {self.pk}"
+
+    @property
+    def claimer(self) -> str:
+        return f"session:{self.pk}"
+
+    @property
+    def is_live(self) -> bool:
+        if self.status != self.Status.ACTIVE:
+            return False
+        idle = timedelta(minutes=settings.QBWC_SESSION_IDLE_MINUTES)
+        return self.last_call_at >= timezone.now() - idle
+
+    def touch(self) -> None:
+        now = timezone.now()
+        Session.objects.filter(pk=self.pk).update(last_call_at=now)
+        self.last_call_at = now
+        self.connection.touch(now)
+
+    def end(self, status: str, error: str = "") -> bool:
+        """End the session once; objects still in flight are released (outcome unknown)."""
+        fields: dict[str, object] = {"status": status, "closed_at": timezone.now()}
+        if error:
+            fields["last_error"] = error
+        won = Session.objects.filter(pk=self.pk, status=self.Status.ACTIVE).update(**fields) == 1
+        if not won:
+            return False
+        for key, value in fields.items():
+            setattr(self, key, value)
+        for obj in QueuedObject.objects.filter(phase="in_progress", claimed_by=self.claimer):
+            obj.release(f"session {self.pk} ended before QuickBooks answered; verifying first")
+        Message.objects.filter(session=self, status=Message.Status.SENT).update(
+            status=Message.Status.LOST
+        )
+        return True
+
+
+class Message(models.Model):
+    """One sendRequestXML / receiveResponseXML round trip."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        ANSWERED = "answered", "Answered"
+        REJECTED = "rejected", "Rejected by QuickBooks"
+        LOST = "lost", "Never answered"
+
+    session = models.ForeignKey(Session, models.CASCADE, related_name="messages")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT)
+    request_xml = models.TextField()
+    response_xml = models.TextField(blank=True)
+    hresult = models.CharField(max_length=20, blank=True)
+    hresult_message = models.TextField(blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "number"], name="message_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.number} of session {self.session_id}"
+
+
+class Request(models.Model):
+    """One request inside a message, tied to the queued object it serves by requestID."""
+
+    message = models.ForeignKey(Message, models.CASCADE, related_name="requests")
+    queued_object = models.ForeignKey(
+        QueuedObject, models.SET_NULL, null=True, blank=True, related_name="qb_requests"
+    )
+    request_id = models.CharField(max_length=40, unique=True)
+    kind = models.CharField(max_length=10)  # objects.dispatch.LOOKUP / ADD / MOD
+    request_tag = models.CharField(max_length=60)
+    status_code = models.IntegerField(null=True, blank=True)
+    status_message = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.request_tag} {self.request_id}"
