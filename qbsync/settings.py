@@ -179,4 +179,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # spyne announces every application it builds at INFO; that is noise.
+    "loggers": {"spyne": {"level": "WARNING"}},
 }

@@ -31,3 +31,105 @@ def shared_file(*parts: str) -> Path:
             raise AssertionError(f"{path} is required in CI")
         raise unittest.SkipTest(f"{path} not available")
     return path
+
+
+# -- base classes -------------------------------------------------------------------
+import json  # noqa: E402
+from typing import Any  # noqa: E402
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.test import Client, LiveServerTestCase, TestCase  # noqa: E402
+
+QBWC_PASSWORD = "s3cret-qbwc-pass"
+WEBHOOK_TOKEN = "tok-acme-0123456789"
+
+
+def make_connection(connection_id: str = "acme", **fields: Any) -> Any:
+    from connections.models import Connection
+
+    connection = Connection(
+        connection_id=connection_id,
+        qbwc_username=fields.pop("qbwc_username", f"{connection_id}-qbd"),
+        **fields,
+    )
+    connection.set_qbwc_password(QBWC_PASSWORD)
+    connection.set_webhook_token(WEBHOOK_TOKEN)
+    connection.save()
+    return connection
+
+
+class FixturesMixin:
+    """A named operator and one Web Connector company file (STYLE §21)."""
+
+    def make_fixtures(self) -> None:
+        self.operator = get_user_model().objects.create_superuser("operator", "", "password")
+        self.connection = make_connection("acme")
+
+    def webhook(
+        self,
+        route: str,
+        body: dict[str, Any] | str,
+        store: str = "acme",
+        token: str = WEBHOOK_TOKEN,
+        client: Client | None = None,
+    ) -> Any:
+        client = client or Client()
+        data = body if isinstance(body, str) else json.dumps(body)
+        return client.post(
+            f"/{route}",
+            data,
+            content_type="application/json",
+            HTTP_X_HUB_STORE=store,
+            HTTP_X_HUB_TOKEN=token,
+        )
+
+
+class BaseTestCase(FixturesMixin, TestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.make_fixtures()
+
+
+class LiveTestCase(FixturesMixin, LiveServerTestCase):
+    """Drives the real HTTP endpoints: webhooks over HTTP, the fake Web Connector over SOAP."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.make_fixtures()
+        from qbwc.simulator.quickbooks import FakeQuickBooks
+
+        self.quickbooks = FakeQuickBooks(xsd_dir=require_xsd_dir())
+
+    def post(self, route: str, body: dict[str, Any], **kwargs: Any) -> tuple[int, Any]:
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(
+            f"{self.live_server_url}/{route}",
+            data=json.dumps(body).encode("utf-8"),
+            headers={
+                "Content-Type": "application/json",
+                "X-Hub-Store": kwargs.get("store", "acme"),
+                "X-Hub-Token": kwargs.get("token", WEBHOOK_TOKEN),
+            },
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            return exc.code, json.loads(raw) if raw else None
+
+    def run_webconnector(self, quickbooks: Any = None, **kwargs: Any) -> Any:
+        from qbwc.simulator.webconnector import FakeWebConnector
+
+        connector = FakeWebConnector(
+            f"{self.live_server_url}/qbwc/",
+            kwargs.pop("username", "acme-qbd"),
+            kwargs.pop("password", QBWC_PASSWORD),
+            quickbooks or self.quickbooks,
+            **kwargs,
+        )
+        return connector.run()

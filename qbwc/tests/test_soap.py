@@ -1,0 +1,301 @@
+"""The Web Connector SOAP endpoint: wire shape, sessions, tickets and hostile input."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.test import Client
+from django.utils import timezone
+from lxml import etree
+
+from objects.models import Phase, QueuedObject
+from qbsync.test import QBWC_PASSWORD, BaseTestCase, make_connection, shared_file
+from qbwc import loop
+from qbwc.models import Session
+from qbwc.simulator.webconnector import FakeWebConnector, build_envelope
+
+URL = "https://testserver/qbwc/"
+NS = "http://developer.intuit.com/"
+
+
+class NoQuickBooks:
+    def process(self, request_xml: str) -> tuple[str, str, str]:
+        raise AssertionError("no QuickBooks in this test")
+
+    def hcp_response(self, version: str = "13.0") -> str:
+        return ""
+
+    def new_session(self) -> None:
+        return None
+
+
+def client_transport(client: Client):  # type: ignore[no-untyped-def]
+    def send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        response = client.post(
+            path,
+            body,
+            content_type=headers["Content-Type"],
+            HTTP_SOAPACTION=headers.get("SOAPAction", ""),
+            secure=True,
+        )
+        return response.status_code, response["Content-Type"], response.content
+
+    return send
+
+
+class SoapTestCase(BaseTestCase):
+    def connector(self, username: str = "acme-qbd", url: str = URL) -> FakeWebConnector:
+        return FakeWebConnector(
+            url, username, QBWC_PASSWORD, NoQuickBooks(), transport=client_transport(self.client)
+        )
+
+    def queue_customer(self, connection: object = None, name: str = "Jo") -> QueuedObject:
+        return QueuedObject.objects.create(
+            connection=connection or self.connection,
+            object_type="customers",
+            identity=name,
+            payload={"name": name},
+        )
+
+    def login(self, username: str = "acme-qbd") -> str:
+        auth = self.connector(username).call(
+            "authenticate", strUserName=username, strPassword=QBWC_PASSWORD
+        )
+        self.assertEqual(auth[1], "", auth)
+        return auth[0]
+
+    def send(self, ticket: str, username: str = "acme-qbd") -> str:
+        return self.connector(username).call(
+            "sendRequestXML",
+            ticket=ticket,
+            strHCPResponse="",
+            strCompanyFileName="C:\\a.QBW",
+            qbXMLCountry="US",
+            qbXMLMajorVers=13,
+            qbXMLMinorVers=0,
+        )
+
+
+class WireTestCase(SoapTestCase):
+    def test_it_serves_a_wsdl_with_every_operation_of_intuits(self) -> None:
+        ours = etree.fromstring(self.client.get("/qbwc/?wsdl").content)
+        intuit = etree.parse(str(shared_file("qbwc.wsdl")))
+        wsdl = "{http://schemas.xmlsoap.org/wsdl/}"
+
+        def operations(doc: etree._ElementTree) -> set[str]:
+            return {op.get("name") for op in doc.iter(f"{wsdl}operation")}
+
+        self.assertLessEqual(operations(intuit), operations(ours))
+        self.assertEqual(ours.get("targetNamespace"), NS)
+
+    def test_it_answers_authenticate_with_strings_in_the_intuit_namespace(self) -> None:
+        body = build_envelope("authenticate", {"strUserName": "acme-qbd", "strPassword": "nope"})
+
+        response = self.client.post("/qbwc/", body, content_type="text/xml; charset=utf-8")
+
+        root = etree.fromstring(response.content)
+        strings = root.findall(f".//{{{NS}}}authenticateResult/{{{NS}}}string")
+        self.assertEqual([len(strings[0].text), strings[1].text], [32, "nvu"])
+        self.assertEqual(response["Content-Type"], "text/xml; charset=utf-8")
+
+    def test_it_never_answers_send_request_xml_with_nil(self) -> None:
+        response = self.client.post(
+            "/qbwc/",
+            build_envelope(
+                "sendRequestXML",
+                {
+                    "ticket": "unknown",
+                    "strHCPResponse": "",
+                    "strCompanyFileName": "",
+                    "qbXMLCountry": "US",
+                    "qbXMLMajorVers": 13,
+                    "qbXMLMinorVers": 0,
+                },
+            ),
+            content_type="text/xml; charset=utf-8",
+        )
+
+        result = etree.fromstring(response.content).find(f".//{{{NS}}}sendRequestXMLResult")
+        self.assertIsNotNone(result)
+        self.assertIsNone(result.get("{http://www.w3.org/2001/XMLSchema-instance}nil"))
+
+    def test_it_refuses_an_entity_expansion_payload_without_expanding_it(self) -> None:
+        bomb = (
+            '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+            '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+            '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+            f'<authenticate xmlns="{NS}"><strUserName>&lol3;</strUserName><strPassword>x</strPassword>'
+            "</authenticate></soap:Body></soap:Envelope>"
+        )
+
+        response = self.client.post("/qbwc/", bomb, content_type="text/xml; charset=utf-8")
+
+        self.assertEqual(response.status_code, 400)
+        self.assertIn(b"DOCTYPE and entity declarations are not allowed", response.content)
+        self.assertNotIn(b"lollol", response.content)
+
+    def test_it_answers_malformed_xml_with_a_precise_client_fault(self) -> None:
+        response = self.client.post("/qbwc/", b"<soap:Envelope", content_type="text/xml")
+
+        self.assertEqual(response.status_code, 400)
+        self.assertIn(b"Malformed XML in the SOAP request", response.content)
+
+    def test_it_asks_old_web_connectors_to_upgrade(self) -> None:
+        self.assertEqual(loop.client_version_reply("2.0.0.116"), "O:2.1.0.30")
+        self.assertEqual(loop.client_version_reply("2.3.0.215"), "")
+
+
+class SessionTestCase(SoapTestCase):
+    def test_it_answers_busy_while_another_session_of_the_connection_is_live(self) -> None:
+        self.queue_customer()
+        self.login()
+
+        auth = self.connector().call(
+            "authenticate", strUserName="acme-qbd", strPassword=QBWC_PASSWORD
+        )
+
+        self.assertEqual(auth[1:], ["busy", "60"])
+
+    def test_it_takes_over_a_session_idle_past_the_limit(self) -> None:
+        self.queue_customer()
+        self.login()
+        Session.objects.update(last_call_at=timezone.now() - timedelta(minutes=30))
+
+        self.login()
+
+        self.assertEqual(
+            list(Session.objects.values_list("status", flat=True).order_by("id")),
+            ["expired", "active"],
+        )
+
+    def test_it_keeps_a_connection_id_in_the_url_from_choosing_the_connection(self) -> None:
+        other = make_connection("other")
+        self.queue_customer(other, "Other's customer")
+        self.queue_customer()
+        connector = self.connector(url="https://testserver/qbwc/other/")
+        ticket = connector.call("authenticate", strUserName="acme-qbd", strPassword=QBWC_PASSWORD)[
+            0
+        ]
+
+        request = connector.call(
+            "sendRequestXML",
+            ticket=ticket,
+            strHCPResponse="",
+            strCompanyFileName="",
+            qbXMLCountry="US",
+            qbXMLMajorVers=13,
+            qbXMLMinorVers=0,
+        )
+
+        self.assertIn("<FullName>Jo</FullName>", request)
+        self.assertNotIn("Other's customer", request)
+
+    def test_it_never_lets_one_connections_ticket_answer_anothers_requests(self) -> None:
+        other = make_connection("other")
+        victim = self.queue_customer(other, "Victim")
+        self.queue_customer()
+        their_request = self.send(self.login("other-qbd"), "other-qbd")
+        their_id = (
+            etree.fromstring(their_request.split("?>", 2)[2].encode())
+            .find(".//CustomerQueryRq")
+            .get("requestID")
+        )
+        forged = (
+            '<?xml version="1.0" ?><QBXML><QBXMLMsgsRs>'
+            f'<CustomerQueryRs requestID="{their_id}" statusCode="1" statusSeverity="Info" statusMessage="none"/>'
+            "</QBXMLMsgsRs></QBXML>"
+        )
+        mine = self.login()
+        self.send(mine)
+
+        self.connector().call(
+            "receiveResponseXML", ticket=mine, response=forged, hresult="", message=""
+        )
+
+        victim.refresh_from_db()
+        self.assertEqual((victim.phase, victim.edit_sequence), (Phase.IN_PROGRESS, ""))
+        self.assertTrue(victim.claimed_by.startswith("session:"))
+        self.assertFalse(victim.events.filter(to_phase=Phase.READY).exists())
+
+    def test_it_answers_an_unknown_ticket_inside_the_protocol(self) -> None:
+        connector = self.connector()
+
+        self.assertEqual(self.send("no-such-ticket"), "")
+        self.assertEqual(
+            connector.call(
+                "receiveResponseXML", ticket="no-such-ticket", response="", hresult="", message=""
+            ),
+            -1,
+        )
+        self.assertEqual(connector.call("getLastError", ticket="no-such-ticket"), "Session expired")
+        self.assertEqual(
+            connector.call(
+                "connectionError", ticket="no-such-ticket", hresult="0x80040408", message="x"
+            ),
+            "done",
+        )
+        self.assertEqual(connector.call("closeConnection", ticket="no-such-ticket"), "OK")
+
+    def test_it_records_why_quickbooks_could_not_be_opened(self) -> None:
+        self.queue_customer()
+        ticket = self.login()
+
+        reply = self.connector().call(
+            "connectionError",
+            ticket=ticket,
+            hresult="0x80040414",
+            message="A modal dialog box is showing",
+        )
+
+        self.connection.refresh_from_db()
+        self.assertEqual((reply, self.connection.last_error_hresult), ("done", "0x80040414"))
+        self.assertEqual(Session.objects.get().status, Session.Status.FAILED)
+
+    def test_it_explains_through_get_last_error_that_only_us_editions_work(self) -> None:
+        self.queue_customer()
+        ticket = self.login()
+        connector = self.connector()
+
+        request = connector.call(
+            "sendRequestXML",
+            ticket=ticket,
+            strHCPResponse="",
+            strCompanyFileName="",
+            qbXMLCountry="CA",
+            qbXMLMajorVers=13,
+            qbXMLMinorVers=0,
+        )
+
+        self.assertEqual(request, "")
+        self.assertIn("US editions", connector.call("getLastError", ticket=ticket))
+
+    def test_it_releases_objects_when_quickbooks_answer_is_garbage(self) -> None:
+        obj = self.queue_customer()
+        ticket = self.login()
+        self.send(ticket)
+
+        progress = self.connector().call(
+            "receiveResponseXML", ticket=ticket, response="<not-qbxml", hresult="", message=""
+        )
+
+        obj.refresh_from_db()
+        self.assertIsInstance(progress, int)
+        self.assertEqual(obj.phase, Phase.PENDING)
+
+    def test_it_expires_stale_sessions_and_releases_what_they_held(self) -> None:
+        obj = self.queue_customer()
+        self.send(self.login())
+        Session.objects.update(last_call_at=timezone.now() - timedelta(minutes=30))
+
+        ended = loop.expire_stale_sessions()
+
+        obj.refresh_from_db()
+        self.assertEqual((ended, obj.phase), (1, Phase.PENDING))
+        self.assertEqual(Session.objects.get().status, Session.Status.EXPIRED)
+        self.assertTrue(
+            obj.events.filter(reason__contains="ended before QuickBooks answered").exists()
+        )
