@@ -339,13 +339,16 @@ NOT_PROCESSED_CODE = 3231
 NOT_PROCESSED_TEXT = "The request has not been processed."
 UNSUPPORTED_CODE = 3250
 UNSUPPORTED_TEXT = "This feature is not enabled or not available in this version of QuickBooks."
-_NOT_IN_LIST = "QuickBooks error message: Invalid argument.  The specified record does not exist in the list."
+_NOT_IN_LIST = (
+    "QuickBooks error message: Invalid argument.  The specified record does not exist in the list."
+)
 
 PARSE_HRESULT = "0x80040400"
 HRESULT_TEXTS: dict[str, str] = {
     "0x80040400": "QuickBooks found an error when parsing the provided XML text stream.",
     "0x80040401": "Could not access QuickBooks.",
-    "0x80040402": "Unexpected error. Check the qbsdklog.txt file for possible additional information.",
+    "0x80040402": "Unexpected error. Check the qbsdklog.txt file for possible additional "
+    "information.",
     "0x80040408": "Could not start QuickBooks.",
     "0x8004040D": "The ticket parameter is invalid.",
     "0x80040414": "A modal dialog box is showing in the QuickBooks user interface. "
@@ -378,7 +381,10 @@ def not_found_text(object_id: str) -> str:
 
 
 def invalid_reference_text(word: str, value: str, where: str) -> str:
-    return f'There is an invalid reference to QuickBooks {word} "{value}" in the {where}.  {_NOT_IN_LIST}'
+    return (
+        f'There is an invalid reference to QuickBooks {word} "{value}" in the {where}.  '
+        + _NOT_IN_LIST
+    )
 
 
 def name_in_use_text(name: str) -> str:
@@ -386,7 +392,9 @@ def name_in_use_text(name: str) -> str:
 
 
 def stale_edit_sequence_text(edit_sequence: str) -> str:
-    return f'The provided edit sequence "{edit_sequence}" is out-of-date. '  # trailing space is real
+    return (
+        f'The provided edit sequence "{edit_sequence}" is out-of-date. '  # trailing space is real
+    )
 
 
 def bad_iterator_text(iterator_id: str) -> str:

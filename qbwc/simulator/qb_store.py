@@ -7,20 +7,21 @@ so queries and iterators page in a stable order without sorting.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from lxml import etree
 
 from qbwc.simulator import qb_kinds as kinds
 from qbwc.simulator.qb_order import sort_children
 
-Element = etree._Element
+Element: TypeAlias = etree._Element
 
 DUMP_FORMAT = "qbsync-fake-quickbooks"
 
@@ -135,6 +136,18 @@ class Store:
         value = f"{self.txn_counter:X}-{created}"
         self.txn_counter += 1
         return value
+
+    @contextlib.contextmanager
+    def refusable(self) -> Iterator[None]:
+        """Undo clock and counter moves when a request ends in a QbError (it changed nothing)."""
+        saved = (self.now, self.list_counter, self.txn_counter, self.txn_number)
+        refs = dict(self.ref_counters)
+        try:
+            yield
+        except QbError:
+            self.now, self.list_counter, self.txn_counter, self.txn_number = saved
+            self.ref_counters = refs
+            raise
 
     def next_ref_number(self, kind: str) -> str:
         number = self.ref_counters.get(kind, 1)
@@ -254,18 +267,19 @@ class Store:
 
     # --- output -----------------------------------------------------------------------------
 
-    def refresh_refs(self, record: Element) -> None:
-        """Rewrite reference FullNames from the referenced record (renames show up everywhere)."""
-        for ref in record.iter():
-            if not isinstance(ref.tag, str) or not ref.tag.endswith("Ref"):
-                continue
-            list_id = ref.findtext("ListID")
-            if not list_id or list_id not in self.meta:
-                continue
-            full = ref.find("FullName")
-            if full is None:
-                full = sub(ref, "FullName")
-            full.text = self.meta[list_id].name
+    def rename_refs(self, record_id: str) -> None:
+        """Rewrite every reference to a renamed record; QuickBooks stores ids, not names."""
+        name = self.meta[record_id].name
+        for items in self.records.values():
+            for record in items.values():
+                for node in record.iter("ListID"):
+                    ref = node.getparent()
+                    if node.text != record_id or ref is None or not ref.tag.endswith("Ref"):
+                        continue
+                    full = ref.find("FullName")
+                    if full is None:
+                        full = sub(ref, "FullName")
+                    full.text = name
 
     def arrange(self, record: Element) -> None:
         """Put a Ret (and its lines) in schema order when the XSDs are known."""
