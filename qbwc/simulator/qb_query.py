@@ -82,6 +82,8 @@ def _text_set(rq: Element, tag: str) -> list[str]:
 
 
 class QueryRunner:
+    """Runs `…QueryRq`s and keeps the iterators of the current QuickBooks session."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self.iterators: dict[str, IteratorState] = {}

@@ -20,6 +20,13 @@ Choices where QuickBooks' exact behaviour is not documented:
 * Statuses injected with `inject_status` short-circuit the request when they are errors
   (>= 1000: nothing is created); warnings and infos (530, …) let the request run and then
   replace its status, so the record is still returned as QuickBooks does for 530.
+* Not found: by ListID/TxnID 3120, by FullName 500 (with whatever was found), by
+  RefNumber or a filter 1. Deleting a list record that is referenced anywhere answers 3170
+  (text unverified). Overpaying an invoice answers 3210 with the real text.
+
+Not simulated: message-set error recovery (newMessageSetID/oldMessageSetID), rollback,
+item group/assembly expansion on lines, linked transactions (LinkToTxnID, SetCredit),
+customer/vendor balances, DueDate from terms, closing dates and permissions.
 """
 
 from __future__ import annotations
