@@ -267,17 +267,20 @@ class QueuedObject(models.Model):
             self.apply_newer_payload()
         return True
 
+    def _give_up(self, attempts: int, message: str, status_code: int | None) -> bool:
+        return self.fail(
+            f"This {self.mapper.notice_name.lower()} never finished syncing to QuickBooks "
+            f"Desktop after {attempts} attempts: {message}",
+            status_code,
+        )
+
     def retry_later(
         self, to: str, message: str, status_code: int | None, now: datetime | None = None
     ) -> bool:
         """A transient failure: back to `to` with backoff, or fail once retries run out."""
         attempts = self.retry_count + 1
         if attempts > settings.OBJECT_MAX_RETRIES:
-            return self.fail(
-                f"This {self.mapper.notice_name.lower()} never finished syncing to QuickBooks "
-                f"Desktop after {attempts} attempts: {message}",
-                status_code,
-            )
+            return self._give_up(attempts, message, status_code)
         now = now or timezone.now()
         # Exponential backoff: 1, 2, 4 … minutes; a later session picks it up.
         delay = timedelta(minutes=2 ** (attempts - 1))
@@ -296,11 +299,7 @@ class QueuedObject(models.Model):
         """Retry within this session (fresh EditSequence, stale ListID) counting the attempt."""
         attempts = self.retry_count + 1
         if attempts > settings.OBJECT_MAX_RETRIES:
-            return self.fail(
-                f"This {self.mapper.notice_name.lower()} never finished syncing to QuickBooks "
-                f"Desktop after {attempts} attempts: {message}",
-                status_code,
-            )
+            return self._give_up(attempts, message, status_code)
         return self._move(
             (Phase.IN_PROGRESS,),
             to,

@@ -202,7 +202,24 @@ def _mod_request(rq_tag: str, mod_tag: str, obj: ObjectView) -> tuple[Element, E
     return rq, body
 
 
-class CustomerMapper(Mapper):
+class _NameListMapper(Mapper):
+    """Customers and vendors: one `_fill` writes the Add and the Mod body in XSD order."""
+
+    def add(self, obj: ObjectView) -> Element:
+        rq = E.element(f"{self.qb_type}AddRq")
+        self._fill(E.child(rq, f"{self.qb_type}Add"), obj, is_add=True)
+        return rq
+
+    def mod(self, obj: ObjectView) -> Element:
+        rq, body = _mod_request(f"{self.qb_type}ModRq", f"{self.qb_type}Mod", obj)
+        self._fill(body, obj, is_add=False)
+        return rq
+
+    def _fill(self, body: Element, obj: ObjectView, *, is_add: bool) -> None:
+        raise NotImplementedError
+
+
+class CustomerMapper(_NameListMapper):
     object_type = "customers"
     payload_types = ("customer",)
     echo_key = "customers"
@@ -219,16 +236,6 @@ class CustomerMapper(Mapper):
     def full_name(self, obj: ObjectView) -> str:
         parent = _parent_name(obj.payload)
         return f"{parent}:{obj.identity}" if parent else obj.identity
-
-    def add(self, obj: ObjectView) -> Element:
-        rq = E.element("CustomerAddRq")
-        self._fill(E.child(rq, "CustomerAdd"), obj, is_add=True)
-        return rq
-
-    def mod(self, obj: ObjectView) -> Element:
-        rq, body = _mod_request("CustomerModRq", "CustomerMod", obj)
-        self._fill(body, obj, is_add=False)
-        return rq
 
     def _fill(self, body: Element, obj: ObjectView, *, is_add: bool) -> None:
         payload = obj.payload
@@ -313,7 +320,7 @@ def _parent_name(payload: Mapping[str, Any]) -> str:
     return "" if is_blank(parent) else str(parent)
 
 
-class VendorMapper(Mapper):
+class VendorMapper(_NameListMapper):
     object_type = "vendors"
     payload_types = ("vendor",)
     echo_key = "vendors"
@@ -322,16 +329,6 @@ class VendorMapper(Mapper):
 
     def identity(self, payload: Mapping[str, Any]) -> str:
         return str(first_present(payload, "name", "id")[1])
-
-    def add(self, obj: ObjectView) -> Element:
-        rq = E.element("VendorAddRq")
-        self._fill(E.child(rq, "VendorAdd"), obj, is_add=True)
-        return rq
-
-    def mod(self, obj: ObjectView) -> Element:
-        rq, body = _mod_request("VendorModRq", "VendorMod", obj)
-        self._fill(body, obj, is_add=False)
-        return rq
 
     def _fill(self, body: Element, obj: ObjectView, *, is_add: bool) -> None:
         payload = obj.payload
