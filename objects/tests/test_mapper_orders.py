@@ -43,7 +43,11 @@ class OrderMapperTestCase(SimpleTestCase):
 
     def view(self, payload: dict, params: dict | None = None, **fields: object) -> ObjectView:
         return ObjectView(
-            "orders", self.mapper.identity(payload), payload, params or PARAMS, **fields
+            "orders",
+            self.mapper.identity(payload),
+            payload,
+            PARAMS if params is None else params,
+            **fields,
         )
 
     def assert_valid(self, element: etree._Element) -> None:
