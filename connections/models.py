@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -175,7 +175,3 @@ class FlowConfig(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_id}/{self.flow} v{self.version}"
-
-
-def health_window(connection: Connection) -> timedelta:
-    return timedelta(minutes=connection.health_threshold_minutes)

@@ -18,7 +18,7 @@ from connections.models import Connection
 from objects.models import Mode, Phase, QueuedObject
 from objects.qbxml.mappers.base import Element
 from objects.qbxml.parse import Response
-from objects.qbxml.values import PayloadError
+from objects.qbxml.values import PayloadError, is_on
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +132,6 @@ def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
 
 
 def _may_update_dependency(obj: QueuedObject) -> bool:
-    from objects.qbxml.values import is_on
-
     return is_on(obj.params.get("quickbooks_update_dependencies"))
 
 

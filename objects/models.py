@@ -152,6 +152,10 @@ class QueuedObject(models.Model):
     def reference(self) -> str:
         return self.mapper.reference(self.view())
 
+    def is_claimed_by(self, claimer: str) -> bool:
+        """Whether this object's request in flight belongs to `claimer` (one session)."""
+        return self.phase == Phase.IN_PROGRESS and self.claimed_by == claimer
+
     @property
     def is_active(self) -> bool:
         return self.phase in ACTIVE_PHASES

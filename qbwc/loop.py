@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from lxml import etree
 
 import qbsync
 from connections.models import Connection
@@ -233,9 +234,7 @@ def build_next_message(session: Session) -> str:
     return xml
 
 
-def _host_query() -> object:
-    from lxml import etree
-
+def _host_query() -> etree._Element:
     return etree.Element("HostQueryRq", requestID="noop")
 
 
@@ -304,13 +303,13 @@ def receive_response(
             status_code=rs.status_code, status_message=rs.message[:2000]
         )
         obj = request.queued_object
-        if obj is None or obj.phase != Phase.IN_PROGRESS or obj.claimed_by != session.claimer:
+        if obj is None or not obj.is_claimed_by(session.claimer):
             continue
         dispatch.apply_response(obj, request.kind, rs)
         answered += 1
     for request in requests.values():
         obj = request.queued_object
-        if obj is not None and obj.phase == Phase.IN_PROGRESS and obj.claimed_by == session.claimer:
+        if obj is not None and obj.is_claimed_by(session.claimer):
             obj.release("QuickBooks' answer had no response for this request; verifying")
     session.requests_answered += answered
     Session.objects.filter(pk=session.pk).update(requests_answered=session.requests_answered)
@@ -333,9 +332,7 @@ def _whole_message_rejected(
     claimed = [
         (r, r.queued_object)
         for r in requests.values()
-        if r.queued_object is not None
-        and r.queued_object.phase == Phase.IN_PROGRESS
-        and r.queued_object.claimed_by == session.claimer
+        if r.queued_object is not None and r.queued_object.is_claimed_by(session.claimer)
     ]
     if hresult.upper() == PARSE_ERROR_HRESULT.upper():
         if len(claimed) == 1:

@@ -66,6 +66,12 @@ def parsed(element: Element) -> Element:
     return etree.fromstring(E.to_string(element))
 
 
+def assert_valid(test: SimpleTestCase, request: etree._Element, xsd: str) -> None:
+    for version in VERSIONS:
+        with test.subTest(version=version):
+            test.assertEqual(errors_in_request(request, version, xsd), [])
+
+
 class CustomerFixtureTestCase(SimpleTestCase):
     def setUp(self) -> None:
         self.xsd = require_xsd_dir()
@@ -74,15 +80,11 @@ class CustomerFixtureTestCase(SimpleTestCase):
 
     def test_it_builds_a_valid_add_from_every_fixture_field(self) -> None:
         request = self.mapper.add(view(self.mapper, self.payload))
-        for version in VERSIONS:
-            with self.subTest(version=version):
-                self.assertEqual(errors_in_request(request, version, self.xsd), [])
+        assert_valid(self, request, self.xsd)
 
     def test_it_builds_a_valid_mod_from_every_fixture_field(self) -> None:
         request = modded(self.mapper, self.payload)
-        for version in VERSIONS:
-            with self.subTest(version=version):
-                self.assertEqual(errors_in_request(request, version, self.xsd), [])
+        assert_valid(self, request, self.xsd)
 
     def test_it_refuses_the_fixtures_over_long_middle_name(self) -> None:
         raw = load_payload("add", "customer_from_flowlink.json")
@@ -307,15 +309,11 @@ class VendorMapperTestCase(SimpleTestCase):
 
     def test_it_builds_a_valid_add_from_every_fixture_field(self) -> None:
         request = self.mapper.add(view(self.mapper, self.payload))
-        for version in VERSIONS:
-            with self.subTest(version=version):
-                self.assertEqual(errors_in_request(request, version, self.xsd), [])
+        assert_valid(self, request, self.xsd)
 
     def test_it_builds_a_valid_mod_from_every_fixture_field(self) -> None:
         request = modded(self.mapper, self.payload)
-        for version in VERSIONS:
-            with self.subTest(version=version):
-                self.assertEqual(errors_in_request(request, version, self.xsd), [])
+        assert_valid(self, request, self.xsd)
 
     def test_it_refuses_the_fixtures_over_long_contact_middle_name(self) -> None:
         raw = load_payload("add", "vendor_from_flowlink.json")
