@@ -17,7 +17,7 @@ from django.db import transaction
 from connections.models import Connection, FlowConfig
 from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
 from objects.qbxml.mappers import BY_PAYLOAD_TYPE, MAPPERS
-from objects.qbxml.mappers.base import Dependency, Mapper, ObjectView
+from objects.qbxml.mappers.base import Dependency, Follower, Mapper, ObjectView
 from objects.qbxml.values import PayloadError, is_blank
 
 # Write routes of this release and the payload_type each falls back to (flowlink §4.1).
@@ -31,7 +31,17 @@ WRITE_ROUTES: dict[str, str] = {
     "add_salestaxproducts": "salestaxproduct",
     "add_otherchargeproducts": "otherchargeproduct",
     "add_orders": "order",
+    # Sales side (issue 3 part A).
+    "cancel_order": "order",
+    "add_invoices": "invoice",
+    "add_creditmemos": "credit_memo",
+    "add_creditmemosaspayments": "credit_memo",
+    "add_payments": "payment",
 }
+
+
+# Routes that change the object before storing it (flowlink §5.1).
+CANCEL_ROUTES = frozenset({"cancel_order"})
 
 
 class IntakeError(Exception):
@@ -103,10 +113,30 @@ def accept(connection: Connection, route: str, body: Mapping[str, Any]) -> Accep
             where = key if not isinstance(raw, list) else f"{key}[{index}]"
             if not isinstance(item, Mapping):
                 raise IntakeError(400, f"{where}: must be a JSON object")
-            entry = _accept_one(connection, mapper, dict(item), config, route, request_id, where)
+            payload = dict(item)
+            if route in CANCEL_ROUTES:
+                payload = _cancelled(connection, mapper, payload)
+            entry = _accept_one(connection, mapper, payload, config, route, request_id, where)
             if entry:
                 echo.append(entry)
     return Accepted(summary=summary_for(payload_type), echo_key=mapper.echo_key, echo=echo)
+
+
+def _cancelled(connection: Connection, mapper: Mapper, payload: dict[str, Any]) -> dict[str, Any]:
+    """cancel_order: status forced to cancelled, merged into the order qbsync already holds.
+
+    FlowLink often sends only the id; merging keeps the lines of an order that is still
+    queued (not yet in QuickBooks) so it can be added closed instead of failing.
+    """
+    try:
+        identity = mapper.identity(payload)
+    except PayloadError:
+        return {**payload, "status": "cancelled"}
+    held = QueuedObject.objects.filter(
+        connection=connection, object_type=mapper.object_type, identity=identity
+    ).first()
+    base = dict(held.payload) if held is not None else {}
+    return {**base, **payload, "status": "cancelled"}
 
 
 def _accept_one(
@@ -133,6 +163,7 @@ def _accept_one(
         dependencies = mapper.dependencies(payload, params)
         for dep in dependencies:
             _validate_dependency(dep, params)
+        followers = mapper.followers(payload, params)
     except PayloadError as exc:
         raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
     external_guid = str(generated or payload.get("external_guid") or "")
@@ -150,10 +181,50 @@ def _accept_one(
         external_guid,
     )
     _check_ref_number(obj, mapper)
+    for follower in followers:
+        _accept_follower(
+            connection, follower, config, route, request_id, f"{where}.{follower.where}"
+        )
     if not entry:
         return None
     entry["id"] = payload.get("id", identity)
     return entry
+
+
+def _accept_follower(
+    connection: Connection,
+    follower: Follower,
+    config: FlowConfig,
+    route: str,
+    request_id: str,
+    where: str,
+) -> None:
+    """Queue an object derived from its parent (e.g. an invoice's payment), after the parent."""
+    mapper = MAPPERS[follower.object_type]
+    params = config.parameters
+    try:
+        identity = mapper.identity(follower.payload)
+        mapper.validate(follower.payload, params)
+        dependencies = mapper.dependencies(follower.payload, params)
+        for dep in dependencies:
+            _validate_dependency(dep, params)
+    except PayloadError as exc:
+        raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
+    deps = [_queue_dependency(connection, dep, config, route, request_id) for dep in dependencies]
+    guid = follower.payload.get("external_guid") or "{" + str(uuid.uuid4()).upper() + "}"
+    obj = _queue(
+        connection,
+        mapper,
+        identity,
+        follower.payload,
+        config,
+        route,
+        request_id,
+        Mode.UPSERT,
+        deps,
+        str(guid),
+    )
+    _check_ref_number(obj, mapper)
 
 
 def _validate_dependency(dep: Dependency, params: Mapping[str, Any]) -> None:
@@ -220,8 +291,8 @@ def _queue(
     external_guid: str,
 ) -> QueuedObject:
     waiting = any(d.phase != Phase.PROCESSED for d in dependencies)
-    qb_id = payload.get("list_id") or payload.get("qbe_id") or ""
-    qb_id = str(qb_id) if len(str(qb_id)) <= 36 else ""
+    qb_id = mapper.known_qb_id(payload)
+    qb_id = qb_id if len(qb_id) <= 36 else ""
     obj, created = QueuedObject.objects.get_or_create(
         connection=connection,
         object_type=mapper.object_type,

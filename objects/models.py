@@ -146,7 +146,19 @@ class QueuedObject(models.Model):
             mode=self.mode,
             qbxml_version=qbxml_version,
             qb_state=self.qb_state,
+            dependency_ids=self.dependency_ids(),
         )
+
+    def dependency_ids(self) -> dict[str, str]:
+        """ListID/TxnID of each dependency, keyed "<object_type>:<identity>" (ObjectView)."""
+        if self.pk is None:
+            return {}
+        return {
+            f"{object_type}:{identity}": qb_id
+            for object_type, identity, qb_id in self.dependencies.values_list(
+                "object_type", "identity", "qb_id"
+            )
+        }
 
     @property
     def reference(self) -> str:

@@ -41,6 +41,9 @@ class ObjectView:
     qbxml_version: str = "13.0"
     # What the last lookup learnt beyond ids (e.g. existing TxnLineIDs for a Mod).
     qb_state: dict[str, Any] = field(default_factory=dict)
+    # ListID/TxnID of each object this one depends on, keyed "<object_type>:<identity>"
+    # (a payment derived from an invoice reads the invoice's TxnID here).
+    dependency_ids: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,6 +64,15 @@ class Dependency:
     object_type: str
     payload: dict[str, Any]
     mode: str  # ENSURE or REQUIRE
+
+
+@dataclass(frozen=True)
+class Follower:
+    """An object queued after its parent and depending on it (an invoice's payments)."""
+
+    object_type: str
+    payload: dict[str, Any]
+    where: str  # the parent's field it came from, for 400 messages
 
 
 def require(payload: Mapping[str, Any], key: str) -> Any:
@@ -116,6 +128,15 @@ class Mapper:
         self, payload: Mapping[str, Any], params: Mapping[str, Any]
     ) -> list[Dependency]:
         return []
+
+    def followers(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> list[Follower]:
+        """Objects to queue after this one, each depending on it (flowlink §5.6)."""
+        return []
+
+    def known_qb_id(self, payload: Mapping[str, Any]) -> str:
+        """The ListID/TxnID FlowLink already knows for this object, if any (flowlink §5.5)."""
+        value = payload.get("list_id") or payload.get("qbe_id") or ""
+        return str(value)
 
     def reference(self, obj: ObjectView) -> str:
         """The object ref at the start of notification messages (flowlink §10.1)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
@@ -69,16 +69,120 @@ def customer_name(payload: Mapping[str, Any], params: Mapping[str, Any]) -> tupl
             return "customer.name", customer["name"]
     elif not is_blank(customer):
         return "customer", customer
+    if not is_blank(payload.get("customer_name")):
+        return "customer_name", payload["customer_name"]
     raise PayloadError("customer.name", "is required (the QuickBooks customer of the order)")
 
 
+def customer_dependency(
+    payload: Mapping[str, Any],
+    params: Mapping[str, Any],
+    name: str,
+    field: str,
+    use_object: bool = True,
+) -> Dependency:
+    """The customer a sales transaction needs (flowlink §5.6): built, as-is, or only required."""
+    if (
+        field == "parameters.quickbooks_customer_email"
+        or is_on(params.get("quickbooks_do_not_update_customer"))
+        or is_on(payload.get("quickbooks_do_not_update_customer"))
+    ):
+        return Dependency("customers", {"name": name}, REQUIRE)
+    customer = payload.get("customer")
+    if (
+        use_object
+        and is_on(params.get("quickbooks_use_customer_object"))
+        and isinstance(customer, Mapping)
+    ):
+        return Dependency("customers", dict(customer), ENSURE)
+    billing = address_or_placeholder(payload.get("billing_address"))
+    shipping = address_or_placeholder(payload.get("shipping_address"))
+    built: dict[str, Any] = {
+        "name": name,
+        "firstname": billing.get("firstname"),
+        "lastname": billing.get("lastname"),
+        "company": billing.get("company"),
+        "phone": billing.get("phone"),
+        "email": payload.get("email"),
+        "billing_address": dict(billing),
+        "shipping_address": dict(shipping),
+    }
+    return Dependency("customers", {k: v for k, v in built.items() if not is_blank(v)}, ENSURE)
+
+
+# The optional header elements of sales transactions, in the schema order they share
+# (SalesOrderAdd, InvoiceAdd, CreditMemoAdd; qbxml.md §18): tag, kind, FlowLink fields
+# (first present wins; both upstream spellings are accepted), max length.
+HEADER_FIELDS: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
+    ("ClassRef", "ref", ("class_name",), 159),
+    ("ARAccountRef", "ref", ("ar_account", "ar_account_name"), 159),
+    ("TemplateRef", "ref", ("template", "template_name"), 31),
+    ("TxnDate", "date", ("placed_on",), 0),
+    ("RefNumber", "ref_number", (), 0),
+    ("BillAddress", "address", ("billing_address",), 0),
+    ("ShipAddress", "address", ("shipping_address",), 0),
+    ("IsPending", "bool", ("is_pending",), 0),
+    ("PONumber", "text", ("purchase_order_number", "po_number"), 25),
+    ("TermsRef", "ref", ("terms_name", "terms"), 31),
+    ("DueDate", "date", ("due_date",), 0),
+    ("SalesRepRef", "ref", ("sales_rep", "sales_rep_name"), 5),
+    ("FOB", "text", ("fob",), 13),
+    ("ShipDate", "date", ("ship_date",), 0),
+    ("ShipMethodRef", "ref", ("shipping_method", "ship_method_name", "shipping_method_name"), 15),
+    ("ItemSalesTaxRef", "ref", ("item_sales_tax_name",), 31),
+    ("IsManuallyClosed", "closed", ("status",), 0),
+    ("Memo", "text", ("memo",), 4095),
+    ("CustomerMsgRef", "ref", ("customer_msg_name", "customer_message_name"), 101),
+    ("IsToBePrinted", "bool", ("is_to_be_printed",), 0),
+    ("IsToBeEmailed", "bool", ("is_to_be_emailed",), 0),
+    ("IsTaxIncluded", "bool", ("is_tax_included",), 0),
+    ("CustomerSalesTaxCodeRef", "ref", ("customer_sales_tax_code_name",), 3),
+    ("Other", "text", ("other",), 29),
+    ("ExchangeRate", "float", ("exchange_rate",), 0),
+)
+CANCELLED_STATUSES = ("cancelled", "canceled", "closed")
+
+
+def is_cancelled(payload: Mapping[str, Any]) -> bool:
+    return str(payload.get("status") or "").strip().lower() in CANCELLED_STATUSES
+
+
 class OrderMapper(Mapper):
+    """Sales orders, and the base of every sales transaction with item lines.
+
+    Subclasses (invoices, credit memos, sales receipts) set `qb_type`, the header
+    elements they send (`header_tags`) and override the hooks `_after_guid` (elements
+    between ExternalGUID and the lines) and `_line_tail` (line elements after
+    SalesTaxCodeRef).
+    """
+
     object_type = "orders"
     payload_types = ("order",)
     echo_key = "orders"
     notice_name = "Order"
     qb_type = "SalesOrder"
+    qb_label: ClassVar[str] = "sales order"
     is_transaction = True
+    has_adjustments: ClassVar[bool] = True
+    uses_customer_object: ClassVar[bool] = True
+    # Header elements of HEADER_FIELDS this type sends (the order set is upstream's).
+    header_tags: ClassVar[frozenset[str]] = frozenset(
+        {
+            "ClassRef",
+            "TemplateRef",
+            "TxnDate",
+            "RefNumber",
+            "BillAddress",
+            "ShipAddress",
+            "PONumber",
+            "TermsRef",
+            "ShipDate",
+            "IsManuallyClosed",
+            "Memo",
+        }
+    )
+    # Header elements the Mod of this type does not accept.
+    add_only_tags: ClassVar[frozenset[str]] = frozenset()
 
     def identity(self, payload: Mapping[str, Any]) -> str:
         value = require(payload, "id")
@@ -90,16 +194,35 @@ class OrderMapper(Mapper):
     def reference(self, obj: ObjectView) -> str:
         return obj.identity
 
+    def is_bare_cancel(self, payload: Mapping[str, Any]) -> bool:
+        """A cancel_order that names the order but not its contents: close it, change nothing."""
+        return (
+            self.header_tags.__contains__("IsManuallyClosed")
+            and is_cancelled(payload)
+            and not payload.get("line_items")
+        )
+
+    def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+        if self.is_bare_cancel(payload):
+            view = ObjectView(self.object_type, self.identity(payload), dict(payload), dict(params))
+            self.mod(ObjectView(**{**view.__dict__, "qb_id": "0-0", "edit_sequence": "0"}))
+            return
+        super().validate(payload, params)
+
     # -- dependencies -------------------------------------------------------
     def dependencies(
         self, payload: Mapping[str, Any], params: Mapping[str, Any]
     ) -> list[Dependency]:
+        if self.is_bare_cancel(payload):
+            return []
         deps: list[Dependency] = []
         field, ref = customer_name(payload, params)
         if not isinstance(ref, Mapping):
             deps.append(self._customer_dependency(payload, params, str(ref), field))
-        auto_create = is_on(params.get("quickbooks_auto_create_products"))
         seen: set[str] = set()
+        if is_on(params.get("quickbooks_use_product_objects")) and payload.get("products"):
+            deps.extend(self._product_object_dependencies(payload, seen))
+        auto_create = is_on(params.get("quickbooks_auto_create_products"))
         for index, line in enumerate(payload.get("line_items") or []):
             if not isinstance(line, Mapping):
                 raise PayloadError(f"line_items[{index}]", "must be an object")
@@ -127,31 +250,29 @@ class OrderMapper(Mapper):
                 deps.append(Dependency("products", {"product_id": item_name}, REQUIRE))
         return deps
 
+    def _product_object_dependencies(
+        self, payload: Mapping[str, Any], seen: set[str]
+    ) -> list[Dependency]:
+        """quickbooks_use_product_objects: the object's products[] are the items, as sent."""
+        deps: list[Dependency] = []
+        for index, product in enumerate(payload.get("products") or []):
+            if not isinstance(product, Mapping):
+                raise PayloadError(f"products[{index}]", "must be an object")
+            name = product.get("product_id") or product.get("sku") or product.get("id")
+            if is_blank(name):
+                raise PayloadError(f"products[{index}].product_id", "is required")
+            if str(name).upper() in seen:
+                continue
+            seen.add(str(name).upper())
+            deps.append(Dependency("products", {**product, "product_id": str(name)}, ENSURE))
+        return deps
+
     def _customer_dependency(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], name: str, field: str
     ) -> Dependency:
-        if (
-            field == "parameters.quickbooks_customer_email"
-            or is_on(params.get("quickbooks_do_not_update_customer"))
-            or is_on(payload.get("quickbooks_do_not_update_customer"))
-        ):
-            return Dependency("customers", {"name": name}, REQUIRE)
-        customer = payload.get("customer")
-        if is_on(params.get("quickbooks_use_customer_object")) and isinstance(customer, Mapping):
-            return Dependency("customers", dict(customer), ENSURE)
-        billing = address_or_placeholder(payload.get("billing_address"))
-        shipping = address_or_placeholder(payload.get("shipping_address"))
-        built: dict[str, Any] = {
-            "name": name,
-            "firstname": billing.get("firstname"),
-            "lastname": billing.get("lastname"),
-            "company": billing.get("company"),
-            "phone": billing.get("phone"),
-            "email": payload.get("email"),
-            "billing_address": dict(billing),
-            "shipping_address": dict(shipping),
-        }
-        return Dependency("customers", {k: v for k, v in built.items() if not is_blank(v)}, ENSURE)
+        return customer_dependency(
+            payload, params, name, field, use_object=self.uses_customer_object
+        )
 
     def _item_payload(self, line: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -173,6 +294,8 @@ class OrderMapper(Mapper):
     ) -> list[tuple[Mapping[str, Any], str, Any]]:
         """(adjustment, item name, signed value) for every adjustment that becomes a line."""
         out: list[tuple[Mapping[str, Any], str, Any]] = []
+        if not self.has_adjustments:
+            return out
         use_tax_lines = is_on(params.get("quickbooks_use_tax_line_items")) and bool(
             payload.get("tax_line_items")
         )
@@ -202,15 +325,18 @@ class OrderMapper(Mapper):
         if use_tax_lines:
             tax_item = payload.get("tax_item") or params.get("quickbooks_tax_item")
             for index, tax_line in enumerate(payload.get("tax_line_items") or []):
+                if not isinstance(tax_line, Mapping):
+                    raise PayloadError(f"tax_line_items[{index}]", "must be an object")
                 raw = tax_line.get("value", tax_line.get("amount"))
-                if is_blank(raw) or values.to_decimal(raw, f"tax_line_items[{index}].value") == 0:
+                where = f"tax_line_items[{index}].value"
+                if is_blank(raw) or values.to_decimal(raw, where) == 0:
                     continue
                 if is_blank(tax_item):
                     raise PayloadError(
                         f"tax_line_items[{index}]",
                         "no QuickBooks item for tax lines; set the quickbooks_tax_item parameter",
                     )
-                out.append((tax_line, str(tax_item), values.to_decimal(raw, "tax_line_items")))
+                out.append((tax_line, str(tax_item), values.to_decimal(raw, where)))
         return out
 
     def _line(
@@ -257,6 +383,12 @@ class OrderMapper(Mapper):
         E.add_ref(
             node, "SalesTaxCodeRef", line.get("tax_code_id"), f"line_items[{index}].tax_code_id", 3
         )
+        self._line_tail(node, obj, line, index, txn_line_id is None)
+
+    def _line_tail(
+        self, node: Element, obj: ObjectView, line: Mapping[str, Any], index: int, is_add: bool
+    ) -> None:
+        """Hook: line elements after SalesTaxCodeRef (e.g. an invoice line's LinkToTxn)."""
 
     def _adjustment_line(
         self,
@@ -295,7 +427,9 @@ class OrderMapper(Mapper):
         lines = payload.get("line_items") or []
         adjustments = self._adjustment_lines(payload, obj.params)
         if not lines and not adjustments:
-            raise PayloadError("line_items", "an order needs at least one line")
+            if existing is not None and self.is_bare_cancel(payload):
+                return  # a Mod without lines keeps the lines QuickBooks has
+            raise PayloadError("line_items", f"a {self.qb_label} needs at least one line")
         unused = list(existing or [])
 
         def take(item: str) -> str | None:
@@ -309,64 +443,78 @@ class OrderMapper(Mapper):
             return "-1"
 
         for index, line in enumerate(lines):
+            if not isinstance(line, Mapping):
+                raise PayloadError(f"line_items[{index}]", "must be an object")
+            if is_blank(line.get("product_id")):
+                raise PayloadError(f"line_items[{index}].product_id", "is required")
             self._line(rq_body, tag, obj, line, index, take(str(line.get("product_id", ""))))
         for adjustment, item, value in adjustments:
             self._adjustment_line(rq_body, tag, obj, adjustment, item, value, take(item))
 
     # -- header -------------------------------------------------------------------
+    def _header_value(self, obj: ObjectView, fields: tuple[str, ...]) -> tuple[str, Any]:
+        for name in fields:
+            value = obj.payload.get(name)
+            if not is_blank(value):
+                return name, value
+        return (fields[0] if fields else ""), None
+
     def _header(self, body: Element, obj: ObjectView, is_add: bool) -> None:
         payload = obj.payload
-        field, ref = customer_name(payload, obj.params)
-        E.add_ref(body, "CustomerRef", ref, field)
-        E.add_ref(body, "ClassRef", payload.get("class_name"), "class_name")
-        E.add_ref(body, "TemplateRef", payload.get("template"), "template", 31)
-        E.add_date(body, "TxnDate", payload.get("placed_on"), "placed_on")
-        E.child(body, "RefNumber", values.text(self.ref_number(obj), "id", REF_NUMBER_MAX))
-        E.add_address(
-            body,
-            "BillAddress",
-            address_or_placeholder(payload.get("billing_address")),
-            "billing_address",
-        )
-        E.add_address(
-            body,
-            "ShipAddress",
-            address_or_placeholder(payload.get("shipping_address")),
-            "shipping_address",
-        )
-        E.add_text(
-            body, "PONumber", payload.get("purchase_order_number"), "purchase_order_number", 25
-        )
-        E.add_ref(body, "TermsRef", payload.get("terms_name"), "terms_name", 31)
-        E.add_date(body, "ShipDate", payload.get("ship_date"), "ship_date")
-        status = str(payload.get("status") or "").lower()
-        if status in ("cancelled", "canceled", "closed"):
-            E.child(body, "IsManuallyClosed", "true")
-        E.add_text(body, "Memo", payload.get("memo"), "memo", 4095)
+        if is_add or not self.is_bare_cancel(payload):
+            field, ref = customer_name(payload, obj.params)
+            E.add_ref(body, "CustomerRef", ref, field)
+        bare = not is_add and self.is_bare_cancel(payload)
+        for tag, kind, fields, max_length in HEADER_FIELDS:
+            if tag not in self.header_tags or (not is_add and tag in self.add_only_tags):
+                continue
+            if bare and tag != "IsManuallyClosed":
+                continue  # cancelling by id alone must not overwrite the order's data
+            field, value = self._header_value(obj, fields)
+            if kind == "ref":
+                E.add_ref(body, tag, value, field, max_length)
+            elif kind == "text":
+                E.add_text(body, tag, value, field, max_length)
+            elif kind == "date":
+                E.add_date(body, tag, value, field)
+            elif kind == "bool":
+                E.add_bool(body, tag, value)
+            elif kind == "float":
+                E.add_price(body, tag, value, field)
+            elif kind == "ref_number":
+                E.child(body, "RefNumber", values.text(self.ref_number(obj), "id", REF_NUMBER_MAX))
+            elif kind == "address":
+                E.add_address(body, tag, address_or_placeholder(value), field)
+            elif kind == "closed" and is_cancelled(payload):
+                E.child(body, tag, "true")
         if is_add:
             guid = values.guid(obj.external_guid or payload.get("external_guid"))
             if guid:
                 E.child(body, "ExternalGUID", guid)
+        self._after_guid(body, obj, is_add)
+
+    def _after_guid(self, body: Element, obj: ObjectView, is_add: bool) -> None:
+        """Hook: header elements between ExternalGUID and the lines (LinkToTxnID, SetCredit)."""
 
     def add(self, obj: ObjectView) -> Element:
-        rq = E.element("SalesOrderAddRq")
-        body = E.child(rq, "SalesOrderAdd")
+        rq = E.element(f"{self.qb_type}AddRq")
+        body = E.child(rq, f"{self.qb_type}Add")
         self._header(body, obj, is_add=True)
-        self._lines(body, obj, "SalesOrderLineAdd", None)
+        self._lines(body, obj, f"{self.qb_type}LineAdd", None)
         return rq
 
     def mod(self, obj: ObjectView) -> Element:
-        rq = E.element("SalesOrderModRq")
-        body = E.child(rq, "SalesOrderMod")
+        rq = E.element(f"{self.qb_type}ModRq")
+        body = E.child(rq, f"{self.qb_type}Mod")
         E.child(body, "TxnID", obj.qb_id)
         E.child(body, "EditSequence", obj.edit_sequence)
         self._header(body, obj, is_add=False)
-        self._lines(body, obj, "SalesOrderLineMod", list(obj.qb_state.get("lines", [])))
+        self._lines(body, obj, f"{self.qb_type}LineMod", list(obj.qb_state.get("lines", [])))
         return rq
 
     # -- lookup -------------------------------------------------------------------
     def lookup(self, obj: ObjectView) -> Element:
-        rq = E.element("SalesOrderQueryRq")
+        rq = E.element(f"{self.qb_type}QueryRq")
         if obj.qb_id:
             E.child(rq, "TxnID", obj.qb_id)
         else:
@@ -379,34 +527,20 @@ class OrderMapper(Mapper):
         return rq
 
     def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
-        """Pick our sales order among those sharing the RefNumber (RefNumbers are not unique)."""
+        """Pick our transaction among those sharing the RefNumber (RefNumbers are not unique)."""
         if not rets:
             return LookupResult(found=False)
-        ours = obj.external_guid.upper()
-        chosen = None
-        for ret in rets:
-            if obj.qb_id and text_of(ret, "TxnID") == obj.qb_id:
-                chosen = ret
-                break
-            if ours and text_of(ret, "ExternalGUID").upper() == ours:
-                chosen = ret
-                break
+        chosen = choose_ret(obj, rets)
         if chosen is None:
-            foreign = [r for r in rets if text_of(r, "ExternalGUID")]
-            untagged = [r for r in rets if not text_of(r, "ExternalGUID")]
-            if untagged and len(untagged) == 1:
-                # Most likely created before qbsync (upstream sent no valid GUID): adopt it.
-                chosen = untagged[0]
-            else:
-                ref = self.ref_number(obj)
-                other = text_of((foreign or untagged)[0], "TxnID")
-                return LookupResult(
-                    found=False,
-                    conflict=f"RefNumber {ref} collides with QuickBooks sales order {other}",
-                )
+            ref = self.ref_number(obj)
+            return LookupResult(
+                found=False,
+                conflict=f"RefNumber {ref} collides with QuickBooks {self.qb_label} "
+                f"{text_of(rets[0], 'TxnID')}",
+            )
         lines = [
             {"txn_line_id": text_of(line, "TxnLineID"), "item": text_of(line, "ItemRef/FullName")}
-            for line in chosen.findall("SalesOrderLineRet")
+            for line in chosen.findall(f"{self.qb_type}LineRet")
         ]
         return LookupResult(
             found=True,
@@ -414,3 +548,24 @@ class OrderMapper(Mapper):
             edit_sequence=text_of(chosen, "EditSequence"),
             details={"lines": lines},
         )
+
+
+def choose_ret(obj: ObjectView, rets: list[Element]) -> Element | None:
+    """Our record among transactions found by RefNumber, or None when it would be a guess.
+
+    By TxnID, else by ExternalGUID; a single record without an ExternalGUID was most
+    likely created before qbsync (upstream sent no valid GUID) and is adopted, and so is
+    a single record when the object is only a reference (REQUIRE: we never wrote it).
+    """
+    ours = obj.external_guid.upper()
+    for ret in rets:
+        if obj.qb_id and text_of(ret, "TxnID") == obj.qb_id:
+            return ret
+        if ours and text_of(ret, "ExternalGUID").upper() == ours:
+            return ret
+    if obj.mode == REQUIRE and len(rets) == 1:
+        return rets[0]
+    untagged = [r for r in rets if not text_of(r, "ExternalGUID")]
+    if len(untagged) == 1:
+        return untagged[0]
+    return None
