@@ -293,7 +293,9 @@ def _sales_totals(
         return
     put_header(ret, "TotalAmount", kinds.money(total))
     if kind == "CreditMemo":
-        put_header(ret, "CreditRemaining", kinds.money(total))
+        # Applications are LinkedTxn entries with negative amounts (qb_links).
+        linked = sum((amount_of(link) for link in ret.findall("LinkedTxn")), ZERO)
+        put_header(ret, "CreditRemaining", kinds.money(total + linked))
     elif kind == "SalesOrder":
         for tag in ("IsManuallyClosed", "IsFullyInvoiced"):
             if ret.find(tag) is None:

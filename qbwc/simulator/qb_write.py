@@ -11,6 +11,7 @@ import copy
 from lxml import etree
 
 from qbwc.simulator import qb_kinds as kinds
+from qbwc.simulator import qb_links as links
 from qbwc.simulator import qb_txn as txn
 from qbwc.simulator.qb_store import Element, Meta, QbError, Store, set_text, sub
 
@@ -170,11 +171,14 @@ def add_txn(store: Store, kind: str, add: Element) -> Element:
     ret = _build_txn(store, kind, body, created, txn_id)
     effects = txn.effects_of(store, kind, ret)
     txn.check_payments(store, effects)
+    linked = links.plan_links(store, kind, body, ret)
     ref_number = ret.findtext("RefNumber") or ""
     if ref_number:
         store.note_ref_number(kind, ref_number)
     store.insert(kind, txn_id, ret, Meta(kind, created, created, ref_number))
     txn.apply_effects(store, effects, +1)
+    if linked:
+        links.apply_links(store, linked, txn_id)
     store.arrange(ret)
     return ret
 
@@ -267,6 +271,7 @@ def mod_record(store: Store, kind: str, mod: Element) -> Element:
         for c in body
         if isinstance(c.tag, str)
         and c.tag not in (id_tag, "EditSequence")
+        and c.tag not in kinds.ADD_ONLY_FIELDS
         and not kinds.is_mod_line(c.tag)
     ]
     _apply_fields(new, fields)
@@ -279,11 +284,14 @@ def mod_record(store: Store, kind: str, mod: Element) -> Element:
     old_effects = txn.effects_of(store, kind, record)
     new_effects = txn.effects_of(store, kind, new)
     txn.check_payments(store, new_effects, undo=old_effects)
+    linked = links.plan_links(store, kind, body, new)
     txn.apply_effects(store, old_effects, -1)
     store.replace(record_id, new)
     store.rename(record_id, new.findtext("RefNumber") or "")
     store.touch(record_id)
     txn.apply_effects(store, new_effects, +1)
+    if linked:
+        links.apply_links(store, linked, record_id)
     store.arrange(new)
     return new
 
