@@ -25,9 +25,9 @@ Choices where QuickBooks' exact behaviour is not documented:
   (text unverified). Overpaying an invoice answers 3210 with the real text.
 
 Not simulated: message-set error recovery (newMessageSetID/oldMessageSetID), rollback,
-item group/assembly expansion on lines, LinkToTxnID (header-level links; line LinkToTxn and
-SetCredit are in qb_links),
-customer/vendor balances, DueDate from terms, closing dates and permissions.
+item group/assembly expansion on lines, header-level LinkToTxnID (line LinkToTxn and
+SetCredit are simulated, see qb_links), customer/vendor balances, DueDate from terms,
+closing dates and permissions.
 """
 
 from __future__ import annotations
