@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from connections.models import Connection
 from objects.models import Mode, Phase, QueuedObject
-from objects.qbxml.mappers.base import Element
+from objects.qbxml.mappers.base import NOT_FOUND_HINT, Element
 from objects.qbxml.parse import Response
 from objects.qbxml.values import PayloadError, is_on
 
@@ -113,8 +113,8 @@ def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
         if found.found:
             obj.process(found.qb_id, found.edit_sequence, "exists in QuickBooks", notify=False)
         else:
-            obj.fail(
-                f"{mapper.notice_name.lower()} '{obj.identity}' not found in QuickBooks; "
+            # A transaction may say how to fix the reference (e.g. which parameter names it).
+            hint = obj.payload.get(NOT_FOUND_HINT) or (
                 "create it in QuickBooks or send it to qbsync first"
                 + (
                     " (or enable quickbooks_auto_create_products)"
@@ -122,6 +122,8 @@ def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
                     else ""
                 )
             )
+            what = f"{mapper.notice_name.lower()} '{obj.identity}'"
+            obj.fail(f"{what} not found in QuickBooks; {hint}")
         return
     if obj.mode == Mode.ENSURE and found.found and not _may_update_dependency(obj):
         obj.process(

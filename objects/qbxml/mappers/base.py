@@ -24,6 +24,8 @@ Element = etree._Element
 UPSERT = "upsert"  # FlowLink sent it: Add when missing, Mod when found.
 ENSURE = "ensure"  # built from a transaction: Add when missing, leave an existing one alone.
 REQUIRE = "require"  # referenced by a transaction: must already exist, never written.
+# Payload key of a REQUIRE dependency: how to fix it when it is missing from QuickBooks.
+NOT_FOUND_HINT = "not_found_hint"
 
 
 @dataclass

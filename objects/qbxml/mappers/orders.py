@@ -9,6 +9,7 @@ from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
     ENSURE,
+    NOT_FOUND_HINT,
     REQUIRE,
     Dependency,
     Element,
@@ -43,6 +44,15 @@ ADJUSTMENT_ITEMS: tuple[tuple[str, str, str, int], ...] = (
     ("shipping", "shipping_item", "quickbooks_shipping_item", 1),
     ("tax", "tax_item", "quickbooks_tax_item", 1),
 )
+
+
+def adjustment_parameter(adjustment: Mapping[str, Any]) -> str:
+    """The parameter naming the item of an adjustment or tax line (for failure messages)."""
+    name = str(adjustment.get("name") or "").lower()
+    for needle, _, parameter, _ in ADJUSTMENT_ITEMS:
+        if needle in name:
+            return parameter
+    return "quickbooks_tax_item"  # tax_line_items entries
 
 
 def derive_ref_number(identity: str, max_length: int = REF_NUMBER_MAX) -> str:
@@ -244,10 +254,16 @@ class OrderMapper(Mapper):
                 deps.append(Dependency("products", self._item_payload(line, params), ENSURE))
             else:
                 deps.append(Dependency("products", {"product_id": product_id}, REQUIRE))
-        for _, item_name, _ in self._adjustment_lines(payload, params):
+        for adjustment, item_name, _ in self._adjustment_lines(payload, params):
             if item_name.upper() not in seen:
                 seen.add(item_name.upper())
-                deps.append(Dependency("products", {"product_id": item_name}, REQUIRE))
+                hint = (
+                    f"set {adjustment_parameter(adjustment)} to an existing item "
+                    f"or create '{item_name}' in QuickBooks"
+                )
+                deps.append(
+                    Dependency("products", {"product_id": item_name, NOT_FOUND_HINT: hint}, REQUIRE)
+                )
         return deps
 
     def _product_object_dependencies(
