@@ -513,6 +513,12 @@ class OrderMapper(Mapper):
         """Hook: header elements between ExternalGUID and the lines (LinkToTxnID, SetCredit)."""
 
     def add(self, obj: ObjectView) -> Element:
+        if self.is_bare_cancel(obj.payload):
+            raise PayloadError(
+                "line_items",
+                f"the {self.qb_label} is not in QuickBooks, so there is nothing to cancel; "
+                "send it with its line_items to record it closed",
+            )
         rq = E.element(f"{self.qb_type}AddRq")
         body = E.child(rq, f"{self.qb_type}Add")
         self._header(body, obj, is_add=True)
