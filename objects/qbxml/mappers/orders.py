@@ -560,6 +560,14 @@ class OrderMapper(Mapper):
                 conflict=f"RefNumber {ref} collides with QuickBooks {self.qb_label} "
                 f"{text_of(rets[0], 'TxnID')}",
             )
+        return self._found(chosen)
+
+    def read_write(self, rets: list[Element]) -> LookupResult:
+        # The base re-reads the answer like a lookup, which finds "no GUID match" for a
+        # record we tagged ourselves and would leave the TxnID unstored (flowlink §5.5).
+        return self._found(rets[0]) if rets else LookupResult(found=False)
+
+    def _found(self, chosen: Element) -> LookupResult:
         lines = [
             {"txn_line_id": text_of(line, "TxnLineID"), "item": text_of(line, "ItemRef/FullName")}
             for line in chosen.findall(f"{self.qb_type}LineRet")
@@ -570,6 +578,17 @@ class OrderMapper(Mapper):
             edit_sequence=text_of(chosen, "EditSequence"),
             details={"lines": lines},
         )
+
+
+def written_ret(rets: list[Element]) -> LookupResult:
+    """The record an Add/Mod answered with: it is ours whatever its RefNumber shares."""
+    if not rets:
+        return LookupResult(found=False)
+    return LookupResult(
+        found=True,
+        qb_id=text_of(rets[0], "TxnID"),
+        edit_sequence=text_of(rets[0], "EditSequence"),
+    )
 
 
 def choose_ret(obj: ObjectView, rets: list[Element]) -> Element | None:

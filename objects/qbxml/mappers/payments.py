@@ -27,6 +27,7 @@ from objects.qbxml.mappers.orders import (
     customer_dependency,
     customer_name,
     derive_ref_number,
+    written_ret,
 )
 from objects.qbxml.parse import text_of
 from objects.qbxml.values import PayloadError, is_blank
@@ -183,8 +184,7 @@ class PaymentMapper(Mapper):
                 conflict=f"RefNumber {self.ref_number(obj)} collides with QuickBooks payment "
                 f"{text_of(rets[0], 'TxnID')}",
             )
-        return LookupResult(
-            found=True,
-            qb_id=text_of(chosen, "TxnID"),
-            edit_sequence=text_of(chosen, "EditSequence"),
-        )
+        return written_ret([chosen])
+
+    def read_write(self, rets: list[Element]) -> LookupResult:
+        return written_ret(rets)
