@@ -111,7 +111,13 @@ def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
         return
     if obj.mode == Mode.REQUIRE:
         if found.found:
-            obj.process(found.qb_id, found.edit_sequence, "exists in QuickBooks", notify=False)
+            obj.process(
+                found.qb_id,
+                found.edit_sequence,
+                "exists in QuickBooks",
+                notify=False,
+                qb_state=found.details,
+            )
         else:
             # A transaction may say how to fix the reference (e.g. which parameter names it).
             hint = obj.payload.get(NOT_FOUND_HINT) or (
@@ -127,7 +133,11 @@ def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
         return
     if obj.mode == Mode.ENSURE and found.found and not _may_update_dependency(obj):
         obj.process(
-            found.qb_id, found.edit_sequence, "exists in QuickBooks; left unchanged", notify=False
+            found.qb_id,
+            found.edit_sequence,
+            "exists in QuickBooks; left unchanged",
+            notify=False,
+            qb_state=found.details,
         )
         return
     obj.mark_found(found.qb_id, found.edit_sequence, found.details)
@@ -146,6 +156,7 @@ def _apply_write(obj: QueuedObject, kind: str, rs: Response) -> None:
             written.edit_sequence,
             f"{verb} QuickBooks"
             + (f" (status {rs.status_code}: {rs.message})" if rs.status_code else ""),
+            qb_state=written.details or None,
         )
         return
     if rs.status_code == 3200:

@@ -37,6 +37,7 @@ WRITE_ROUTES: dict[str, str] = {
     "add_creditmemos": "credit_memo",
     "add_creditmemosaspayments": "credit_memo",
     "add_payments": "payment",
+    "add_shipments": "shipment",
 }
 
 

@@ -146,19 +146,20 @@ class QueuedObject(models.Model):
             mode=self.mode,
             qbxml_version=qbxml_version,
             qb_state=self.qb_state,
-            dependency_ids=self.dependency_ids(),
+            **self.dependency_views(),
         )
 
-    def dependency_ids(self) -> dict[str, str]:
-        """ListID/TxnID of each dependency, keyed "<object_type>:<identity>" (ObjectView)."""
-        if self.pk is None:
-            return {}
-        return {
-            f"{object_type}:{identity}": qb_id
-            for object_type, identity, qb_id in self.dependencies.values_list(
-                "object_type", "identity", "qb_id"
-            )
-        }
+    def dependency_views(self) -> dict[str, dict[str, Any]]:
+        """ListID/TxnID and qb_state of each dependency, keyed "<object_type>:<identity>"."""
+        ids: dict[str, str] = {}
+        states: dict[str, dict[str, Any]] = {}
+        if self.pk is not None:
+            for object_type, identity, qb_id, qb_state in self.dependencies.values_list(
+                "object_type", "identity", "qb_id", "qb_state"
+            ):
+                ids[f"{object_type}:{identity}"] = qb_id
+                states[f"{object_type}:{identity}"] = qb_state or {}
+        return {"dependency_ids": ids, "dependency_states": states}
 
     @property
     def reference(self) -> str:
@@ -225,7 +226,16 @@ class QueuedObject(models.Model):
         """Give a claimed object back without counting an attempt (its request never ran)."""
         return self._move((Phase.IN_PROGRESS,), to, reason, claimed_by="")
 
-    def process(self, qb_id: str, edit_sequence: str, reason: str, notify: bool = True) -> bool:
+    def process(
+        self,
+        qb_id: str,
+        edit_sequence: str,
+        reason: str,
+        notify: bool = True,
+        qb_state: dict[str, Any] | None = None,
+    ) -> bool:
+        # qb_state (e.g. a sales order's TxnLineIDs) lets dependents link to the record.
+        extra: dict[str, Any] = {} if qb_state is None else {"qb_state": qb_state}
         with transaction.atomic():
             won = self._move(
                 (Phase.IN_PROGRESS,),
@@ -237,6 +247,7 @@ class QueuedObject(models.Model):
                 last_status_code=0,
                 last_status_message="",
                 next_attempt_at=None,
+                **extra,
             )
             if won and notify:
                 Notification.objects.create(

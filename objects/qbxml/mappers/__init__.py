@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from objects.qbxml.mappers.base import Mapper
-
-# Sales side (issue 3 part A).
-from objects.qbxml.mappers.credit_memos import CreditMemoMapper  # noqa: E402
+from objects.qbxml.mappers.credit_memos import CreditMemoMapper
 from objects.qbxml.mappers.customers import CustomerMapper, VendorMapper
-from objects.qbxml.mappers.invoices import InvoiceMapper  # noqa: E402
+from objects.qbxml.mappers.invoices import InvoiceMapper
 from objects.qbxml.mappers.items import ITEM_MAPPERS
 from objects.qbxml.mappers.orders import OrderMapper
-from objects.qbxml.mappers.payments import PaymentMapper  # noqa: E402
+from objects.qbxml.mappers.payments import PaymentMapper
+from objects.qbxml.mappers.shipments import ShipmentMapper
 
 _ALL: list[Mapper] = [CustomerMapper(), VendorMapper(), *ITEM_MAPPERS, OrderMapper()]
 # Sales side (issue 3 part A).
-_ALL += [InvoiceMapper(), CreditMemoMapper(), PaymentMapper()]
+_ALL += [InvoiceMapper(), CreditMemoMapper(), PaymentMapper(), ShipmentMapper()]
 
 MAPPERS: dict[str, Mapper] = {m.object_type: m for m in _ALL}
 BY_PAYLOAD_TYPE: dict[str, Mapper] = {spelling: m for m in _ALL for spelling in m.payload_types}

@@ -46,6 +46,8 @@ class ObjectView:
     # ListID/TxnID of each object this one depends on, keyed "<object_type>:<identity>"
     # (a payment derived from an invoice reads the invoice's TxnID here).
     dependency_ids: dict[str, str] = field(default_factory=dict)
+    # qb_state of the same dependencies (a shipment reads its sales order's TxnLineIDs).
+    dependency_states: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
