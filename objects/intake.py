@@ -18,7 +18,7 @@ from connections.models import Connection, FlowConfig
 from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
 from objects.qbxml.mappers import BY_PAYLOAD_TYPE, MAPPERS
 from objects.qbxml.mappers.base import Dependency, Follower, Mapper, ObjectView
-from objects.qbxml.values import PayloadError, is_blank
+from objects.qbxml.values import PayloadError, is_blank, is_on
 
 # Write routes of this release and the payload_type each falls back to (flowlink §4.1).
 WRITE_ROUTES: dict[str, str] = {
@@ -252,6 +252,21 @@ def _queue_dependency(
         # An object FlowLink sent, or one already in QuickBooks, satisfies the dependency.
         # A failed one is tried again with what this transaction says about it.
         if existing.phase == Phase.FAILED:
+            existing.replace_payload(
+                dep.payload,
+                config.parameters,
+                request_id,
+                config.version,
+                dep.mode if existing.mode != Mode.UPSERT else Mode.UPSERT,
+                False,
+            )
+        elif (
+            dep.mode == Mode.ENSURE
+            and existing.phase == Phase.PROCESSED
+            and is_on(config.parameters.get("quickbooks_update_dependencies"))
+        ):
+            # flowlink §5.6: the flow asked for its transactions' data to win, so the record
+            # written for an earlier transaction is looked up and modified once more.
             existing.replace_payload(
                 dep.payload,
                 config.parameters,

@@ -215,6 +215,31 @@ class SalesFlowTestCase(LiveTestCase):
         )
         self.assertFalse(QueuedObject.objects.exists())
 
+    def test_it_updates_an_existing_customer_only_with_update_dependencies(self) -> None:
+        self.quickbooks.add_record("Customer", Name="Jo Smith", BillAddress={"Addr1": "Old St"})
+        invoice = {
+            "id": "INV-5001",
+            "customer": {"name": "Jo Smith"},
+            "billing_address": {"address1": "New Rd", "city": "Erie"},
+            "line_items": [{"product_id": "TEE", "quantity": 1, "price": 20}],
+        }
+        self.post("add_invoices", envelope("invoice", invoice))
+        self.run_webconnector()
+        kept = self.quickbooks.find("Customer", "Jo Smith").findtext("BillAddress/Addr1")
+
+        invoice["id"] = "INV-5002"
+        self.post(
+            "add_invoices",
+            envelope("invoice", invoice, "req-2", quickbooks_update_dependencies="1"),
+        )
+        self.run_webconnector()
+
+        self.assertEqual(kept, "Old St")
+        self.assertEqual(
+            self.quickbooks.find("Customer", "Jo Smith").findtext("BillAddress/Addr1"), "New Rd"
+        )
+        self.assertEqual(len(self.quickbooks.records("Invoice")), 2)
+
     # -- credit memos ----------------------------------------------------------------------
     def test_it_lands_the_flowlink_credit_memo_and_echoes_return_to_fl(self) -> None:
         self.quickbooks.add_record(
