@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import Element, Follower, ObjectView
-from objects.qbxml.mappers.orders import HEADER_FIELDS, OrderMapper, customer_name
+from objects.qbxml.mappers.orders import OrderMapper
+from objects.qbxml.mappers.sales import HEADER_FIELDS, customer_name
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 # Every sales-form header element except the sales order's IsManuallyClosed.

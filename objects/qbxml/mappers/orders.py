@@ -18,143 +18,23 @@ from objects.qbxml.mappers.base import (
     ObjectView,
     require,
 )
+from objects.qbxml.mappers.sales import (  # noqa: F401 (re-exported for other mappers)
+    ADJUSTMENT_ITEMS,
+    CANCELLED_STATUSES,
+    HEADER_FIELDS,
+    PLACEHOLDER_ADDRESS,
+    REF_NUMBER_MAX,
+    address_or_placeholder,
+    adjustment_parameter,
+    choose_ret,
+    customer_dependency,
+    customer_name,
+    derive_ref_number,
+    is_cancelled,
+    written_ret,
+)
 from objects.qbxml.parse import text_of
 from objects.qbxml.values import PayloadError, is_blank, is_on
-
-REF_NUMBER_MAX = 11
-
-# flowlink §5.1: the placeholder upstream put on transactions without an address.
-PLACEHOLDER_ADDRESS: dict[str, str] = {
-    "firstname": "Generic",
-    "lastname": "Customer",
-    "address1": "No Address",
-    "address2": "No Address",
-    "city": "No City",
-    "state": "Pennsylvania",
-    "zipcode": "12345",
-    "country": "US",
-    "phone": "555-555-1212",
-}
-
-# flowlink §6.2: adjustment name → (object field, parameter, sign). Checked in this order
-# because "shipping_discount" also contains "discount" and "shipping".
-ADJUSTMENT_ITEMS: tuple[tuple[str, str, str, int], ...] = (
-    ("shipping_discount", "shipping_discount_item", "quickbooks_shipping_discount_item", 1),
-    ("discount", "discount_item", "quickbooks_discount_item", -1),
-    ("shipping", "shipping_item", "quickbooks_shipping_item", 1),
-    ("tax", "tax_item", "quickbooks_tax_item", 1),
-)
-
-
-def adjustment_parameter(adjustment: Mapping[str, Any]) -> str:
-    """The parameter naming the item of an adjustment or tax line (for failure messages)."""
-    name = str(adjustment.get("name") or "").lower()
-    for needle, _, parameter, _ in ADJUSTMENT_ITEMS:
-        if needle in name:
-            return parameter
-    return "quickbooks_tax_item"  # tax_line_items entries
-
-
-def derive_ref_number(identity: str, max_length: int = REF_NUMBER_MAX) -> str:
-    """Upstream-compatible RefNumber: the last 11 characters of a longer id (flowlink §5.5)."""
-    return identity[-max_length:]
-
-
-def address_or_placeholder(value: Any) -> Mapping[str, Any]:
-    if isinstance(value, Mapping) and any(not is_blank(v) for v in value.values()):
-        return value
-    return PLACEHOLDER_ADDRESS
-
-
-def customer_name(payload: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[str, Any]:
-    """The CustomerRef value and the field it came from."""
-    email = params.get("quickbooks_customer_email")
-    if not is_blank(email):
-        return "parameters.quickbooks_customer_email", email
-    customer = payload.get("customer")
-    if isinstance(customer, Mapping):
-        if not is_blank(customer.get("list_id")):
-            return "customer.list_id", {"list_id": customer["list_id"]}
-        if not is_blank(customer.get("name")):
-            return "customer.name", customer["name"]
-    elif not is_blank(customer):
-        return "customer", customer
-    if not is_blank(payload.get("customer_name")):
-        return "customer_name", payload["customer_name"]
-    raise PayloadError("customer.name", "is required (the QuickBooks customer of the order)")
-
-
-def customer_dependency(
-    payload: Mapping[str, Any],
-    params: Mapping[str, Any],
-    name: str,
-    field: str,
-    use_object: bool = True,
-) -> Dependency:
-    """The customer a sales transaction needs (flowlink §5.6): built, as-is, or only required."""
-    if (
-        field == "parameters.quickbooks_customer_email"
-        or is_on(params.get("quickbooks_do_not_update_customer"))
-        or is_on(payload.get("quickbooks_do_not_update_customer"))
-    ):
-        return Dependency("customers", {"name": name}, REQUIRE)
-    customer = payload.get("customer")
-    if (
-        use_object
-        and is_on(params.get("quickbooks_use_customer_object"))
-        and isinstance(customer, Mapping)
-    ):
-        return Dependency("customers", dict(customer), ENSURE)
-    billing = address_or_placeholder(payload.get("billing_address"))
-    shipping = address_or_placeholder(payload.get("shipping_address"))
-    built: dict[str, Any] = {
-        "name": name,
-        "firstname": billing.get("firstname"),
-        "lastname": billing.get("lastname"),
-        "company": billing.get("company"),
-        "phone": billing.get("phone"),
-        "email": payload.get("email"),
-        "billing_address": dict(billing),
-        "shipping_address": dict(shipping),
-    }
-    return Dependency("customers", {k: v for k, v in built.items() if not is_blank(v)}, ENSURE)
-
-
-# The optional header elements of sales transactions, in the schema order they share
-# (SalesOrderAdd, InvoiceAdd, CreditMemoAdd; qbxml.md §18): tag, kind, FlowLink fields
-# (first present wins; both upstream spellings are accepted), max length.
-HEADER_FIELDS: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
-    ("ClassRef", "ref", ("class_name",), 159),
-    ("ARAccountRef", "ref", ("ar_account", "ar_account_name"), 159),
-    ("TemplateRef", "ref", ("template", "template_name"), 31),
-    ("TxnDate", "date", ("placed_on",), 0),
-    ("RefNumber", "ref_number", (), 0),
-    ("BillAddress", "address", ("billing_address",), 0),
-    ("ShipAddress", "address", ("shipping_address",), 0),
-    ("IsPending", "bool", ("is_pending",), 0),
-    ("PONumber", "text", ("purchase_order_number", "po_number"), 25),
-    ("TermsRef", "ref", ("terms_name", "terms"), 31),
-    ("DueDate", "date", ("due_date",), 0),
-    ("SalesRepRef", "ref", ("sales_rep", "sales_rep_name"), 5),
-    ("FOB", "text", ("fob",), 13),
-    ("ShipDate", "date", ("ship_date",), 0),
-    ("ShipMethodRef", "ref", ("shipping_method", "ship_method_name", "shipping_method_name"), 15),
-    ("ItemSalesTaxRef", "ref", ("item_sales_tax_name",), 31),
-    ("IsManuallyClosed", "closed", ("status",), 0),
-    ("Memo", "text", ("memo",), 4095),
-    ("CustomerMsgRef", "ref", ("customer_msg_name", "customer_message_name"), 101),
-    ("IsToBePrinted", "bool", ("is_to_be_printed",), 0),
-    ("IsToBeEmailed", "bool", ("is_to_be_emailed",), 0),
-    ("IsTaxIncluded", "bool", ("is_tax_included",), 0),
-    ("CustomerSalesTaxCodeRef", "ref", ("customer_sales_tax_code_name",), 3),
-    ("Other", "text", ("other",), 29),
-    ("ExchangeRate", "float", ("exchange_rate",), 0),
-)
-CANCELLED_STATUSES = ("cancelled", "canceled", "closed")
-
-
-def is_cancelled(payload: Mapping[str, Any]) -> bool:
-    return str(payload.get("status") or "").strip().lower() in CANCELLED_STATUSES
 
 
 class OrderMapper(Mapper):
@@ -578,35 +458,3 @@ class OrderMapper(Mapper):
             edit_sequence=text_of(chosen, "EditSequence"),
             details={"lines": lines},
         )
-
-
-def written_ret(rets: list[Element]) -> LookupResult:
-    """The record an Add/Mod answered with: it is ours whatever its RefNumber shares."""
-    if not rets:
-        return LookupResult(found=False)
-    return LookupResult(
-        found=True,
-        qb_id=text_of(rets[0], "TxnID"),
-        edit_sequence=text_of(rets[0], "EditSequence"),
-    )
-
-
-def choose_ret(obj: ObjectView, rets: list[Element]) -> Element | None:
-    """Our record among transactions found by RefNumber, or None when it would be a guess.
-
-    By TxnID, else by ExternalGUID; a single record without an ExternalGUID was most
-    likely created before qbsync (upstream sent no valid GUID) and is adopted, and so is
-    a single record when the object is only a reference (REQUIRE: we never wrote it).
-    """
-    ours = obj.external_guid.upper()
-    for ret in rets:
-        if obj.qb_id and text_of(ret, "TxnID") == obj.qb_id:
-            return ret
-        if ours and text_of(ret, "ExternalGUID").upper() == ours:
-            return ret
-    if obj.mode == REQUIRE and len(rets) == 1:
-        return rets[0]
-    untagged = [r for r in rets if not text_of(r, "ExternalGUID")]
-    if len(untagged) == 1:
-        return untagged[0]
-    return None

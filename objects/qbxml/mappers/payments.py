@@ -22,7 +22,7 @@ from objects.qbxml.mappers.base import (
     param,
     require,
 )
-from objects.qbxml.mappers.orders import (
+from objects.qbxml.mappers.sales import (
     choose_ret,
     customer_dependency,
     customer_name,
