@@ -676,3 +676,41 @@ class ShipmentPropertyTestCase(SimpleTestCase):
         self, payload: dict[str, Any]
     ) -> None:
         self.check(ShipmentMapper(), payload, PARAMS)
+
+
+class AdjustmentItemCreationTestCase(SimpleTestCase):
+    def test_it_creates_adjustment_items_as_other_charges_when_their_account_is_set(self) -> None:
+        params = {
+            **PARAMS,
+            "quickbooks_other_charge_shipping_account": "Shipping Income",
+            "quickbooks_other_charge_tax_account": "Sales Tax Payable",
+        }
+
+        deps = OrderMapper().dependencies(order(), params)
+
+        created = [(d.object_type, d.payload, d.mode) for d in deps[2:]]
+        self.assertEqual(
+            created,
+            [
+                (
+                    "otherchargeproducts",
+                    {
+                        "product_id": "Shipping",
+                        "description": "Shipping",
+                        "sales_or_purchase": True,
+                        "account_name": "Shipping Income",
+                    },
+                    ENSURE,
+                ),
+                (
+                    "otherchargeproducts",
+                    {
+                        "product_id": "PA Sales Tax",
+                        "description": "PA Sales Tax",
+                        "sales_or_purchase": True,
+                        "account_name": "Sales Tax Payable",
+                    },
+                    ENSURE,
+                ),
+            ],
+        )

@@ -384,6 +384,31 @@ class SalesFlowTestCase(LiveTestCase):
         self.assertEqual(failed.phase, Phase.FAILED)
         self.assertIn("nothing to cancel", self.notifications()["fail"][0]["message"])
 
+    def test_it_creates_a_missing_shipping_item_as_an_other_charge_with_its_account(self) -> None:
+        self.customer()
+        order = {
+            "id": "R3002",
+            "customer": {"name": "Jo Smith"},
+            "line_items": [{"product_id": "TEE", "quantity": 1, "price": 10}],
+            "adjustments": [{"name": "Shipping", "value": 5, "amount": 5}],
+        }
+        self.post(
+            "add_orders",
+            envelope(
+                "order",
+                order,
+                quickbooks_shipping_item="Freight",
+                quickbooks_other_charge_shipping_account="Shipping Income",
+            ),
+        )
+
+        self.run_webconnector()
+
+        freight = self.quickbooks.find("ItemOtherCharge", "Freight")
+        self.assertEqual(freight.findtext("SalesOrPurchase/AccountRef/FullName"), "Shipping Income")
+        stored = self.quickbooks.find("SalesOrder", "R3002")
+        self.assertEqual(stored.findall("SalesOrderLineRet")[1].findtext("Amount"), "5.00")
+
     def test_it_names_the_parameter_to_set_when_the_shipping_item_is_missing(self) -> None:
         self.customer()
         order = {

@@ -25,6 +25,7 @@ from objects.qbxml.mappers.sales import (  # noqa: F401 (re-exported for other m
     PLACEHOLDER_ADDRESS,
     REF_NUMBER_MAX,
     address_or_placeholder,
+    adjustment_account_parameter,
     adjustment_parameter,
     choose_ret,
     customer_dependency,
@@ -137,6 +138,15 @@ class OrderMapper(Mapper):
         for adjustment, item_name, _ in self._adjustment_lines(payload, params):
             if item_name.upper() not in seen:
                 seen.add(item_name.upper())
+                account = params.get(adjustment_account_parameter(adjustment))
+                if not is_blank(account):
+                    # flowlink §7.2: with its account configured, a missing adjustment
+                    # item is created as an other-charge item (an existing one of any
+                    # type is used as it is).
+                    item = {"product_id": item_name, "description": item_name}
+                    item.update(sales_or_purchase=True, account_name=account)
+                    deps.append(Dependency("otherchargeproducts", item, ENSURE))
+                    continue
                 hint = (
                     f"set {adjustment_parameter(adjustment)} to an existing item "
                     f"or create '{item_name}' in QuickBooks"

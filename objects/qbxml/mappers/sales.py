@@ -55,6 +55,16 @@ def adjustment_parameter(adjustment: Mapping[str, Any]) -> str:
     return "quickbooks_tax_item"  # tax_line_items entries
 
 
+def adjustment_account_parameter(adjustment: Mapping[str, Any]) -> str:
+    """The account parameter of an adjustment item created as an other-charge item."""
+    parameter = adjustment_parameter(adjustment)
+    kind = {
+        "quickbooks_shipping_item": "shipping",
+        "quickbooks_tax_item": "tax",
+    }.get(parameter, "discount")  # discount and shipping discount share the discount account
+    return f"quickbooks_other_charge_{kind}_account"
+
+
 def derive_ref_number(identity: str, max_length: int = REF_NUMBER_MAX) -> str:
     """Upstream-compatible RefNumber: the last 11 characters of a longer id (flowlink §5.5)."""
     return identity[-max_length:]
