@@ -5,10 +5,15 @@ records, lines, links and applications FlowLink meant."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
+import time_machine
+from django.utils import timezone
+
 from objects.models import Phase, QueuedObject
-from qbsync.test import LiveTestCase, shared_file
+from qbsync.test import LiveTestCase, require_xsd_dir, shared_file
+from qbwc.simulator.quickbooks import FakeQuickBooks
 from qbwc.tests.test_session_e2e import envelope
 
 ADJUSTMENT_ITEMS = {
@@ -181,6 +186,39 @@ class SalesFlowTestCase(LiveTestCase):
             [line.findtext("Quantity") for line in stored.findall("InvoiceLineRet")], ["1", "4"]
         )
         self.assertEqual(QueuedObject.objects.get(object_type="invoices").phase, Phase.PROCESSED)
+
+    def test_it_never_adds_an_invoice_twice_when_quickbooks_answer_was_lost(self) -> None:
+        class LostAnswer(FakeQuickBooks):
+            lost = False
+
+            def process(self, request_xml: str) -> tuple[str, str, str]:
+                response = super().process(request_xml)
+                if "<InvoiceAddRq" in request_xml and not self.lost:
+                    self.lost = True  # QuickBooks wrote the invoice; its answer never came
+                    return "", "0x80040408", "Could not start QuickBooks."
+                return response
+
+        office = LostAnswer(xsd_dir=require_xsd_dir())
+        office.add_record("ItemNonInventory", Name="TEE", SalesOrPurchase={"AccountRef": "Sales"})
+        office.add_record("Customer", Name="Jo Smith")
+        invoice = {
+            "id": "INV-6001",
+            "customer": {"name": "Jo Smith"},
+            "line_items": [{"product_id": "TEE", "quantity": 1, "price": 20}],
+        }
+        self.post("add_invoices", envelope("invoice", invoice))
+
+        self.run_webconnector(office)
+        # The lost message is retried after its backoff; the lookup then finds the invoice.
+        with time_machine.travel(timezone.now() + timedelta(minutes=2), tick=True):
+            self.run_webconnector(office)
+
+        self.assertEqual(len(office.records("Invoice")), 1)
+        obj = QueuedObject.objects.get(object_type="invoices")
+        self.assertEqual(
+            (obj.phase, obj.qb_id),
+            (Phase.PROCESSED, office.records("Invoice")[0].findtext("TxnID")),
+        )
 
     def test_it_fails_the_second_of_two_invoices_sharing_a_refnumber(self) -> None:
         self.customer()
