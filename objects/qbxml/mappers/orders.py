@@ -143,8 +143,12 @@ class OrderMapper(Mapper):
                     # flowlink §7.2: with its account configured, a missing adjustment
                     # item is created as an other-charge item (an existing one of any
                     # type is used as it is).
-                    item = {"product_id": item_name, "description": item_name}
-                    item.update(sales_or_purchase=True, account_name=account)
+                    item: dict[str, Any] = {
+                        "product_id": item_name,
+                        "description": item_name,
+                        "sales_or_purchase": True,
+                        "account_name": account,
+                    }
                     deps.append(Dependency("otherchargeproducts", item, ENSURE))
                     continue
                 hint = (
