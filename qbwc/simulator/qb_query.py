@@ -42,6 +42,8 @@ class Shape:
     include_lines: bool = True
     include: frozenset[str] = frozenset()
     owners: frozenset[str] = frozenset()
+    # QuickBooks lists a transaction's LinkedTxn only when the query asks for them.
+    include_links: bool = True
 
 
 @dataclass
@@ -58,6 +60,9 @@ def shape_of(rq: Element, default_lines: bool) -> Shape:
         include_lines=default_lines if lines is None else lines.strip() in ("true", "1"),
         include=frozenset((e.text or "").strip() for e in rq.findall("IncludeRetElement")),
         owners=frozenset((e.text or "").strip() for e in rq.findall("OwnerID")),
+        # Only queries filter links; an Add/Mod answer shows the record as written.
+        include_links=not str(rq.tag).endswith("QueryRq")
+        or (rq.findtext("IncludeLinkedTxns") or "").strip() in ("true", "1"),
     )
 
 
@@ -71,6 +76,8 @@ def render(record: Element, shape: Shape) -> Element:
             if child.findtext("OwnerID") not in shape.owners:
                 out.remove(child)
         elif not shape.include_lines and kinds.is_line_tag(child.tag):
+            out.remove(child)
+        elif child.tag == "LinkedTxn" and not shape.include_links:
             out.remove(child)
         elif shape.include and child.tag not in shape.include:
             out.remove(child)

@@ -105,3 +105,13 @@ class LinkedTransactionsTestCase(FakeQuickBooksTestCase):
 
         self.assertEqual(rs.status_code, 3120)
         self.assertEqual(self.quickbooks.records("Invoice"), [])
+
+    def test_it_lists_links_in_a_query_only_when_asked(self) -> None:
+        self.answer(self.invoice_add(self.set_credit("20.00")))
+        query = "<InvoiceQueryRq><RefNumber>INV-1</RefNumber>{}</InvoiceQueryRq>"
+
+        plain = self.answer(query.format("")).rets[0]
+        linked = self.answer(query.format("<IncludeLinkedTxns>true</IncludeLinkedTxns>")).rets[0]
+
+        self.assertIsNone(plain.find("LinkedTxn"))
+        self.assertEqual(linked.findtext("LinkedTxn/TxnType"), "CreditMemo")
