@@ -112,6 +112,19 @@ class InvoiceMapperTestCase(SalesMapperTestCase):
         self.assert_valid(rq)
         self.assertEqual(rq.findtext("InvoiceMod/SetCredit/CreditTxnID"), "B7D3B-1595450716")
 
+    def test_it_does_not_apply_again_a_memo_quickbooks_shows_linked_to_the_invoice(self) -> None:
+        memo = fixture("add", "credit_memo_one.json")
+        obj = as_mod(
+            view(self.mapper, invoice(credit_memos=[memo])),
+            qb_state={"lines": [], "linked": ["B7D3B-1595450716"]},
+        )
+
+        rq = self.mapper.mod(obj)
+
+        self.assertIsNone(rq.find("InvoiceMod/SetCredit"))
+        self.assert_valid(self.mapper.lookup(obj))
+        self.assertEqual(self.mapper.lookup(obj).findtext("IncludeLinkedTxns"), "true")
+
     def test_it_treats_qbe_id_transaction_id_or_list_id_as_the_existing_txn_id(self) -> None:
         for key in ("qbe_id", "transaction_id", "list_id"):
             with self.subTest(key):

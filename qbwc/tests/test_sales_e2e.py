@@ -220,6 +220,29 @@ class SalesFlowTestCase(LiveTestCase):
             (Phase.PROCESSED, office.records("Invoice")[0].findtext("TxnID")),
         )
 
+    def test_it_applies_a_credit_memo_once_when_the_invoice_is_sent_again(self) -> None:
+        self.customer()
+        memo = self.credit_memo("CM-7", "30.00", customer="Jo Smith")
+        invoice = {
+            "id": "INV-7001",
+            "customer": {"name": "Jo Smith"},
+            "line_items": [{"product_id": "TEE", "quantity": 2, "price": 50}],
+            "credit_memos": [{"qbe_id": memo.findtext("TxnID"), "applied_amount": 20}],
+        }
+        self.post("add_invoices", envelope("invoice", invoice))
+        self.run_webconnector()
+
+        self.post("add_invoices", envelope("invoice", {**invoice, "memo": "re-sent"}, "req-2"))
+        self.run_webconnector()
+
+        stored = self.quickbooks.find("Invoice", "INV-7001")
+        self.assertEqual(
+            (stored.findtext("Memo"), stored.findtext("BalanceRemaining")), ("re-sent", "80.00")
+        )
+        self.assertEqual(
+            self.quickbooks.find("CreditMemo", "CM-7").findtext("CreditRemaining"), "10.00"
+        )
+
     def test_it_fails_the_second_of_two_invoices_sharing_a_refnumber(self) -> None:
         self.customer()
         line = [{"product_id": "TEE", "quantity": 1, "price": 20}]

@@ -12,9 +12,10 @@ from typing import Any, ClassVar
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
-from objects.qbxml.mappers.base import Element, Follower, ObjectView
+from objects.qbxml.mappers.base import Element, Follower, LookupResult, ObjectView
 from objects.qbxml.mappers.orders import OrderMapper
 from objects.qbxml.mappers.sales import HEADER_FIELDS, customer_name
+from objects.qbxml.parse import text_of
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 # Every sales-form header element except the sales order's IsManuallyClosed.
@@ -58,6 +59,9 @@ class InvoiceMapper(OrderMapper):
         payload = obj.payload
         own_id = obj.qb_id or self.known_qb_id(payload)
         invoice_links = linked_ids(payload.get("linked_qbe_transactions"))
+        # What QuickBooks itself said at the lookup: a memo already linked to this invoice
+        # was applied by an earlier send, and applying it again would count it twice.
+        applied_in_quickbooks = set(obj.qb_state.get("linked", [])) if obj.qb_id else set()
         out: list[tuple[int, str, Any]] = []
         memos = payload.get("credit_memos") or []
         if not isinstance(memos, list):
@@ -74,6 +78,8 @@ class InvoiceMapper(OrderMapper):
                 raise PayloadError(f"credit_memos[{index}].applied_amount", "is required")
             memo_links = linked_ids(memo.get("linked_qbe_transactions"))
             if str(memo_id) in invoice_links and own_id and own_id in memo_links:
+                continue
+            if str(memo_id) in applied_in_quickbooks:
                 continue
             out.append((index, str(memo_id), memo["applied_amount"]))
         return out
@@ -92,6 +98,21 @@ class InvoiceMapper(OrderMapper):
                 values.amount(applied, f"credit_memos[{index}].applied_amount"),
             )
             E.child(credit, "Override", "false")
+
+    # -- lookup -----------------------------------------------------------------
+    def lookup(self, obj: ObjectView) -> Element:
+        rq = super().lookup(obj)
+        E.child(rq, "IncludeLinkedTxns", "true")  # schema order: after IncludeLineItems
+        return rq
+
+    def _found(self, chosen: Element) -> LookupResult:
+        found = super()._found(chosen)
+        found.details["linked"] = [
+            text_of(link, "TxnID")
+            for link in chosen.findall("LinkedTxn")
+            if text_of(link, "TxnType") == "CreditMemo"
+        ]
+        return found
 
     # -- payments -------------------------------------------------------------
     def followers(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> list[Follower]:
