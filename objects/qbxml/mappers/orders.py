@@ -88,7 +88,7 @@ class OrderMapper(Mapper):
     def is_bare_cancel(self, payload: Mapping[str, Any]) -> bool:
         """A cancel_order that names the order but not its contents: close it, change nothing."""
         return (
-            self.header_tags.__contains__("IsManuallyClosed")
+            "IsManuallyClosed" in self.header_tags
             and is_cancelled(payload)
             and not payload.get("line_items")
         )
