@@ -91,7 +91,7 @@ def customer_name(payload: Mapping[str, Any], params: Mapping[str, Any]) -> tupl
         return "customer", customer
     if not is_blank(payload.get("customer_name")):
         return "customer_name", payload["customer_name"]
-    raise PayloadError("customer.name", "is required (the QuickBooks customer of the order)")
+    raise PayloadError("customer.name", "is required (the QuickBooks customer of the transaction)")
 
 
 def customer_dependency(
