@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
-from objects.qbxml.mappers.base import ENSURE, Dependency, Element, ObjectView
+from objects.qbxml.mappers.base import ENSURE, Dependency, Element, Follower, ObjectView
 from objects.qbxml.mappers.invoices import InvoiceMapper
 from objects.qbxml.values import PayloadError, is_blank
 
@@ -127,8 +127,8 @@ class ShipmentMapper(InvoiceMapper):
             deps.append(Dependency("orders", self.order_payload(payload), ENSURE))
         return deps
 
-    def followers(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> list[Any]:
-        return []
+    def followers(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> list[Follower]:
+        return []  # a shipment's payment is not synced (upstream never did)
 
     def add(self, obj: ObjectView) -> Element:
         return super().add(self._invoice_view(obj))
