@@ -143,6 +143,14 @@ class Connection(models.Model):
         )
         return not (threshold < minutes)
 
+    def health_state(self, now: datetime | None = None) -> str:
+        """One word for dashboards: paused, waiting (never called), healthy or unhealthy."""
+        if not self.is_active:
+            return "paused"
+        if self.last_contact_at is None:
+            return "waiting"
+        return "healthy" if self.is_healthy(now=now) else "unhealthy"
+
     def record_connection_error(self, hresult: str, message: str) -> None:
         Connection.objects.filter(pk=self.pk).update(
             last_error_hresult=hresult[:20],
@@ -279,6 +287,13 @@ class Incident(models.Model):
 class AlertDeliveryQuerySet(models.QuerySet["AlertDelivery"]):
     def due(self, now: datetime) -> AlertDeliveryQuerySet:
         return self.filter(status=AlertDelivery.Status.PENDING, next_attempt_at__lte=now)
+
+    def make_due(self, now: datetime) -> list[int]:
+        """Cut the backoff of pending deliveries short (an operator's "send now")."""
+        pending = self.filter(status=AlertDelivery.Status.PENDING)
+        ids = list(pending.values_list("pk", flat=True))
+        pending.filter(pk__in=ids, next_attempt_at__gt=now).update(next_attempt_at=now)
+        return ids
 
 
 class AlertDelivery(models.Model):
