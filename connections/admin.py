@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from connections.models import AlertDelivery, Connection, FlowConfig, Incident
@@ -204,13 +204,15 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     + f"?connection__id__exact={obj.pk}&phase__exact={phase}"
                 )
                 parts.append(format_html('<a href="{}">{}&nbsp;{}</a>', url, count, phase))
-        return format_html(", ".join(["{}"] * len(parts)), *parts) if parts else format_html("—")
+        if not parts:
+            return format_html("{}", "—")
+        return format_html_join(", ", "{}", ((part,) for part in parts))
 
     @admin.display(description="Incident")
     def open_incident(self, obj: Connection) -> SafeString:
         incident = obj.incidents.open().first()
         if incident is None:
-            return format_html("—")
+            return format_html("{}", "—")
         url = reverse("admin:connections_incident_change", args=[incident.pk])
         return format_html('<a href="{}">open since {:%Y-%m-%d %H:%M}</a>', url, incident.opened_at)
 
@@ -221,7 +223,7 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="FlowLink webhook token")
     def webhook_token_state(self, obj: Connection) -> SafeString:
         if obj.pk is None:
-            return format_html("Rotate it after saving to get the token.")
+            return format_html("{}", "Rotate it after saving to get the token.")
         url = reverse("admin:connections_connection_rotate_token", args=[obj.pk])
         state = "set" if obj.webhook_token_hash else "not set"
         return format_html('{} — <a class="button" href="{}">Rotate token…</a>', state, url)

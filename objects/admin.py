@@ -179,7 +179,7 @@ class QueuedObjectAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             for row in rows
         ]
         if not parts:
-            return format_html("Nothing sent to QuickBooks yet.")
+            return format_html("{}", "Nothing sent to QuickBooks yet.")
         return format_html_join(
             "",
             '<div class="qbsync-exchange"><p><strong>{:%Y-%m-%d %H:%M:%S}</strong> {} — '

@@ -79,7 +79,7 @@ class SessionAdmin(ReadOnlyAdmin):
                 )
             )
         if not parts:
-            return format_html("No round trips: the Web Connector had nothing to do.")
+            return format_html("{}", "No round trips: the Web Connector had nothing to do.")
         return format_html_join(
             "",
             '<details class="qbsync-round" open><summary><strong>Round {}</strong> — {} — sent '
