@@ -167,7 +167,7 @@ class QueuedObjectAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         rows = obj.qb_requests.select_related("message").order_by("-message__sent_at", "-pk")[:20]
         parts = [
             (
-                row.message.sent_at,
+                f"{row.message.sent_at:%Y-%m-%d %H:%M:%S}",
                 row.kind,
                 row.status_code if row.status_code is not None else "—",
                 row.status_message,
@@ -182,7 +182,7 @@ class QueuedObjectAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return format_html("{}", "Nothing sent to QuickBooks yet.")
         return format_html_join(
             "",
-            '<div class="qbsync-exchange"><p><strong>{:%Y-%m-%d %H:%M:%S}</strong> {} — '
+            '<div class="qbsync-exchange"><p><strong>{}</strong> {} — '
             'status {} {}</p><p>Sent:</p><pre style="{}">{}</pre><p>Received:</p>'
             '<pre style="{}">{}</pre></div>',
             parts,

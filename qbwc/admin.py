@@ -68,7 +68,7 @@ class SessionAdmin(ReadOnlyAdmin):
                 (
                     message.number,
                     message.get_status_display(),
-                    message.sent_at,
+                    f"{message.sent_at:%H:%M:%S}",
                     _took(message),
                     error,
                     requests or "(host query)",
@@ -83,7 +83,7 @@ class SessionAdmin(ReadOnlyAdmin):
         return format_html_join(
             "",
             '<details class="qbsync-round" open><summary><strong>Round {}</strong> — {} — sent '
-            '{:%H:%M:%S}, answered after {} <span style="color:#c62828">{}</span></summary>'
+            '{}, answered after {} <span style="color:#c62828">{}</span></summary>'
             '<p>Requests: {}</p><p>Sent:</p><pre style="{}">{}</pre><p>Received:</p>'
             '<pre style="{}">{}</pre></details>',
             parts,
