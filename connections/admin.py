@@ -269,7 +269,13 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         connection = get_object_or_404(Connection, pk=pk)
         if not self.has_change_permission(request, connection):
             return HttpResponseRedirect(reverse("admin:index"))
-        token = connection.rotate_webhook_token() if request.method == "POST" else None
+        key = f"qbsync-new-token-{connection.pk}"
+        if request.method == "POST":
+            # Post/redirect/get: the token rides in the session for exactly one display,
+            # so reloading the page neither rotates again nor shows it again.
+            request.session[key] = connection.rotate_webhook_token()
+            return HttpResponseRedirect(request.path + "?rotated=1")
+        token = request.session.pop(key, None)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -329,6 +329,7 @@ class AlertDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name_plural = "alert deliveries"
         indexes = [
             # AlertDeliveryQuerySet.due(): connections.tasks.send_due_alerts.
             models.Index(

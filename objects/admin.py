@@ -242,7 +242,14 @@ class QueuedObjectAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "requeue": obj is not None and obj.phase in (Phase.FAILED, Phase.PROCESSED),
         }
         verbs = [(verb, VERBS[verb][0]) for verb, ok in allowed.items() if ok]
-        context = {**(extra_context or {}), "qbsync_verbs": verbs}
+        # Nothing here is edited by hand: the verbs are the only way to change an object.
+        context = {
+            **(extra_context or {}),
+            "qbsync_verbs": verbs,
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
         return super().change_view(request, object_id, form_url, context)
 
 

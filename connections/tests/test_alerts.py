@@ -19,7 +19,7 @@ from django.test import override_settings
 from connections import alerts
 from connections.models import AlertDelivery, Connection, Incident
 from connections.tasks import check_health, deliver_alert
-from qbsync.test import BaseTestCase
+from qbsync.test import WEBHOOK_TOKEN, BaseTestCase
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SECRET = "alert-secret-0123456789abcdef"
@@ -246,3 +246,35 @@ class AlertSettingsTestCase(BaseTestCase):
         page = self.client.get(f"/admin/connections/connection/{self.connection.pk}/change/")
         self.assertContains(page, "set, ending …cdef")
         self.assertNotContains(page, SECRET)
+
+    def test_the_admin_sets_a_new_web_connector_password(self) -> None:
+        self.client.force_login(self.operator)
+        url = f"/admin/connections/connection/{self.connection.pk}/change/"
+        form = self.client.get(url).context["adminform"].form
+        data = {k: v for k, v in form.initial.items() if v is not None and k != "id"}
+        data.update(
+            {
+                "new_qbwc_password": "brand-new-pass",
+                "flow_configs-TOTAL_FORMS": "0",
+                "flow_configs-INITIAL_FORMS": "0",
+            }
+        )
+
+        response = self.client.post(url, data)
+
+        self.assertEqual(
+            response.status_code,
+            302,
+        )
+        self.connection.refresh_from_db()
+        self.assertTrue(self.connection.check_qbwc_password("brand-new-pass"))
+        self.assertTrue(self.connection.check_webhook_token(WEBHOOK_TOKEN))
+
+    def test_the_admin_refuses_an_alert_url_without_a_secret(self) -> None:
+        from connections.admin import ConnectionForm
+
+        form = ConnectionForm(
+            data={"alert_url": "https://hooks.example.com/q"}, instance=self.connection
+        )
+        self.assertFalse(form.is_valid())
+        self.assertIn("needs a secret", str(form.errors["new_alert_secret"]))

@@ -13,6 +13,16 @@ from objects.models import Phase, QueuedObject
 
 register = template.Library()
 
+# Column headings short enough for one line each.
+SHORT_LABELS = {
+    Phase.PENDING: "pending",
+    Phase.TWO_PHASE_PENDING: "waiting",
+    Phase.READY: "ready",
+    Phase.IN_PROGRESS: "in flight",
+    Phase.PROCESSED: "processed",
+    Phase.FAILED: "failed",
+}
+
 
 def dashboard_rows() -> list[dict[str, Any]]:
     counts: dict[int, dict[str, int]] = {}
@@ -35,4 +45,4 @@ def dashboard_rows() -> list[dict[str, Any]]:
 
 @register.inclusion_tag("admin/qbsync_dashboard.html")
 def qbsync_dashboard() -> dict[str, Any]:
-    return {"rows": dashboard_rows(), "phases": Phase.values}
+    return {"rows": dashboard_rows(), "phases": [SHORT_LABELS[p] for p in Phase.values]}
