@@ -19,6 +19,16 @@ class DeliveryError(Exception):
     """The receiver could not be reached or did not answer 2xx."""
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # urllib would turn a redirected POST into a GET without the body and report
+    # success; a redirect is a misconfigured receiver, so it fails the attempt.
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Response:
     """POST a JSON body; raise DeliveryError unless the receiver answers 2xx."""
     request = urllib.request.Request(
@@ -32,8 +42,7 @@ def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) ->
         method="POST",
     )
     try:
-        # Redirects are not followed for POST by urllib; a 3xx is a failure here.
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
+        with _opener.open(request, timeout=timeout) as answer:
             text = answer.read(2000).decode("utf-8", errors="replace")
             return Response(answer.status, text)
     except urllib.error.HTTPError as exc:

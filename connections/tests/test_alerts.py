@@ -30,6 +30,7 @@ class Receiver:
 
     def __init__(self, failures: int) -> None:
         self.failures = failures
+        self.failure_status = 503
         self.received: list[tuple[dict[str, str], bytes]] = []
         receiver = self
 
@@ -38,7 +39,9 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((dict(self.headers.items()), body))
                 failing = len(receiver.received) <= receiver.failures
-                self.send_response(503 if failing else 204)
+                self.send_response(receiver.failure_status if failing else 204)
+                if failing and receiver.failure_status == 302:
+                    self.send_header("Location", "/elsewhere")
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
@@ -186,6 +189,15 @@ class AlertWebhookTestCase(BaseTestCase):
         self.assertEqual(payload["event"], "connection.unhealthy")
         self.assertEqual(payload["connection"]["id"], "acme")
         self.assertNotIn(SECRET, body.decode())
+
+    def test_it_treats_a_redirect_as_a_failed_attempt(self) -> None:
+        self.receiver.failure_status = 302
+        delivery_id = self.open_incident()
+
+        self.assertFalse(alerts.deliver(delivery_id, T0 + timedelta(minutes=6)))
+
+        self.assertIn("HTTP 302", AlertDelivery.objects.get(pk=delivery_id).last_error)
+        self.assertEqual(len(self.receiver.received), 1)
 
     def test_it_gives_up_after_the_configured_attempts(self) -> None:
         delivery_id = self.open_incident()
