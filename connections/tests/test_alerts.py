@@ -290,3 +290,27 @@ class AlertSettingsTestCase(BaseTestCase):
         )
         self.assertFalse(form.is_valid())
         self.assertIn("needs a secret", str(form.errors["new_alert_secret"]))
+
+    def test_the_admin_creates_a_connection_with_its_password(self) -> None:
+        self.client.force_login(self.operator)
+        self.assertEqual(self.client.get("/admin/connections/connection/add/").status_code, 200)
+        response = self.client.post(
+            "/admin/connections/connection/add/",
+            {
+                "connection_id": "globex",
+                "origin": "flowlink",
+                "is_active": "on",
+                "qbwc_username": "globex-qbd",
+                "new_qbwc_password": "globex-password",
+                "owner_id": "{6B0E6C2A-5F3D-4E0B-9A51-2C7D1E8F4A10}",
+                "file_id": "{11111111-2222-3333-4444-555555555555}",
+                "run_every_minutes": "5",
+                "health_threshold_minutes": "10",
+                "alert_emails": "ops@example.com",
+                "flow_configs-TOTAL_FORMS": "0",
+                "flow_configs-INITIAL_FORMS": "0",
+            },
+        )
+        self.assertEqual(response.status_code, 302)
+        created = Connection.objects.get(connection_id="globex")
+        self.assertTrue(created.check_qbwc_password("globex-password"))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from objects.qbxml.parse import QbxmlParseError, parse_document
+
+_QBXML_PI = re.compile(r"<\?qbxml\s+version=\"[0-9.]+\"\s*\?>")
 
 
 def pretty(xml: str) -> str:
@@ -16,7 +20,10 @@ def pretty(xml: str) -> str:
     except QbxmlParseError:
         return xml
     etree.indent(root, space="  ")
-    return etree.tostring(root, encoding="unicode")
+    # The <?qbxml version?> instruction sits before the root; operators need to see it.
+    version = _QBXML_PI.search(xml[:300])
+    prefix = version.group(0) + "\n" if version else ""
+    return prefix + etree.tostring(root, encoding="unicode")
 
 
 def fragment(xml: str, request_id: str) -> str:

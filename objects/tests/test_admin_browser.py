@@ -93,6 +93,11 @@ class AdminBrowserTestCase(LiveTestCase, StaticLiveServerTestCase):
         self.land_one_good_and_one_failed_order()
         self.log_in()
         self.screenshot("dashboard")
+        if os.environ.get("QBSYNC_SCREENSHOTS") == "1":
+            self.page.goto(f"{self.live_server_url}/admin/connections/connection/")
+            self.page.wait_for_selector("#result_list")
+            self.screenshot("connections")
+            self.page.goto(f"{self.live_server_url}/admin/")
 
         # From the dashboard's failed count to the object.
         row = self.page.locator('tr[data-connection="acme"]')
@@ -119,7 +124,6 @@ class AdminBrowserTestCase(LiveTestCase, StaticLiveServerTestCase):
     def test_it_downloads_the_qwc_of_a_connection(self) -> None:
         self.log_in()
         self.page.goto(f"{self.live_server_url}/admin/connections/connection/")
-        self.screenshot("connections")
 
         with self.page.expect_download() as info:
             self.page.click("#result_list a:text('download')")
@@ -160,6 +164,7 @@ class AdminBrowserTestCase(LiveTestCase, StaticLiveServerTestCase):
         rounds = self.page.locator("details.qbsync-round")
         self.assertGreaterEqual(rounds.count(), 2)
         self.assertIn("Round 1", rounds.first.inner_text())
+        rounds.first.evaluate("element => element.scrollIntoView()")
         self.screenshot("session-transcript")
 
     def test_it_rotates_the_webhook_token_and_shows_it_once(self) -> None:
