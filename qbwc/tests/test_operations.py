@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from django.utils import timezone
@@ -12,7 +12,7 @@ from objects.models import Notification, Phase, QueuedObject
 from qbsync.test import QBWC_PASSWORD, BaseTestCase
 from qbwc import loop
 from qbwc.models import Message, Request, Session, hash_ticket
-from qbwc.tasks import purge_old_records
+from qbwc.tasks import expire_sessions, purge_old_records
 
 REQUEST_XML = (
     '<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="continueOnError">'
@@ -185,3 +185,18 @@ class TranscriptAdminTestCase(BaseTestCase):
 
         self.assertContains(page, "&lt;CustomerQueryRq requestID=&quot;7&quot;&gt;")
         self.assertContains(page, "The query request has not been fully completed.")
+
+
+class SessionExpiryTaskTestCase(BaseTestCase):
+    def test_it_expires_a_session_only_once_it_is_idle_past_the_limit(self) -> None:
+        t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+        session = Session.objects.create(
+            connection=self.connection, ticket_hash=hash_ticket("t"), last_call_at=t0
+        )
+        with time_machine.travel(t0 + timedelta(minutes=10), tick=False):
+            self.assertEqual(expire_sessions(), 0)
+        with time_machine.travel(t0 + timedelta(minutes=10, seconds=1), tick=False):
+            self.assertEqual(expire_sessions(), 1)
+            self.assertEqual(expire_sessions(), 0)  # a second worker finds nothing to do
+        session.refresh_from_db()
+        self.assertEqual(session.status, Session.Status.EXPIRED)
