@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -187,7 +187,10 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             f"n_{phase}": Count("queued_objects", filter=Q(queued_objects__phase=phase))
             for phase in PHASE_COLUMNS
         }
-        return super().get_queryset(request).annotate(**counts)
+        open_incidents = Prefetch(
+            "incidents", queryset=Incident.objects.open(), to_attr="open_incidents"
+        )
+        return super().get_queryset(request).annotate(**counts).prefetch_related(open_incidents)
 
     @admin.display(description="Health")
     def health(self, obj: Connection) -> SafeString:
@@ -210,7 +213,7 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="Incident")
     def open_incident(self, obj: Connection) -> SafeString:
-        incident = obj.incidents.open().first()
+        incident = next(iter(getattr(obj, "open_incidents", [])), None)
         if incident is None:
             return format_html("{}", "—")
         url = reverse("admin:connections_incident_change", args=[incident.pk])

@@ -314,3 +314,19 @@ class AlertSettingsTestCase(BaseTestCase):
         self.assertEqual(response.status_code, 302)
         created = Connection.objects.get(connection_id="globex")
         self.assertTrue(created.check_qbwc_password("globex-password"))
+
+    def test_the_connection_list_shows_health_phase_counts_and_the_open_incident(self) -> None:
+        from objects.models import QueuedObject
+
+        QueuedObject.objects.create(
+            connection=self.connection, object_type="customers", identity="Jo", phase="failed"
+        )
+        Connection.objects.filter(pk=self.connection.pk).update(last_contact_at=T0)
+        alerts.check_health(T0 + timedelta(minutes=6))
+        self.client.force_login(self.operator)
+
+        page = self.client.get("/admin/connections/connection/")
+
+        self.assertContains(page, "qbsync-unhealthy")
+        self.assertContains(page, "1&nbsp;failed</a>")
+        self.assertContains(page, "open since ")
