@@ -217,7 +217,8 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if incident is None:
             return format_html("{}", "—")
         url = reverse("admin:connections_incident_change", args=[incident.pk])
-        return format_html('<a href="{}">open since {:%Y-%m-%d %H:%M}</a>', url, incident.opened_at)
+        opened = f"{incident.opened_at:%Y-%m-%d %H:%M}"
+        return format_html('<a href="{}">open since {}</a>', url, opened)
 
     @admin.display(description="Alert webhook secret")
     def alert_secret_state(self, obj: Connection) -> str:
