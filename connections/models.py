@@ -11,6 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +24,20 @@ def new_guid() -> str:
 
 def default_owner_id() -> str:
     return settings.QBWC_OWNER_ID
+
+
+def split_emails(text: str) -> list[str]:
+    parts = text.replace("\n", ",").replace(";", ",").split(",")
+    return [p.strip() for p in parts if p.strip()]
+
+
+def validate_email_list(text: str) -> None:
+    """Name the first bad address, so an operator knows which one to fix."""
+    for address in split_emails(text):
+        try:
+            validate_email(address)
+        except ValidationError as exc:
+            raise ValidationError(f"{address!r} is not an e-mail address") from exc
 
 
 def hash_token(token: str) -> str:
@@ -50,7 +66,9 @@ class Connection(models.Model):
     # Where the health monitor sends alerts (connections.alerts). The secret signs
     # the webhook, so it is kept usable (not hashed) but never logged or shown in full.
     alert_emails = models.TextField(
-        blank=True, help_text="E-mail addresses for alerts, separated by commas or new lines"
+        blank=True,
+        validators=[validate_email_list],
+        help_text="E-mail addresses for alerts, separated by commas or new lines",
     )
     alert_url = models.URLField("alert webhook URL", max_length=500, blank=True)
     alert_secret = models.CharField("alert webhook secret", max_length=200, blank=True)
@@ -109,8 +127,7 @@ class Connection(models.Model):
     # -- alerts -----------------------------------------------------------------
     @property
     def alert_email_list(self) -> list[str]:
-        parts = self.alert_emails.replace("\n", ",").replace(";", ",").split(",")
-        return [p.strip() for p in parts if p.strip()]
+        return split_emails(self.alert_emails)
 
     @property
     def masked_alert_secret(self) -> str:

@@ -251,6 +251,10 @@ class AlertSettingsTestCase(BaseTestCase):
         with self.assertRaisesMessage(CommandError, "--alert-url needs --alert-secret"):
             call_command("create_connection", "acme", "--alert-url=https://h.example.com/q")
 
+    def test_create_connection_names_a_bad_alert_address(self) -> None:
+        with self.assertRaisesMessage(CommandError, "'ops-at-example' is not an e-mail address"):
+            call_command("create_connection", "acme", "--alert-email=ops-at-example")
+
     def test_the_admin_never_shows_the_alert_secret(self) -> None:
         self.connection.alert_secret = SECRET
         self.connection.save()

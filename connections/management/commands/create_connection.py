@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import URLValidator
 
-from connections.models import Connection
+from connections.models import Connection, validate_email_list
 
 
 class Command(BaseCommand):
@@ -59,7 +59,12 @@ class Command(BaseCommand):
             if options[field] is not None:
                 setattr(connection, field, options[field])
         if options["alert_email"] is not None:
-            connection.alert_emails = ", ".join(a.strip() for a in options["alert_email"] if a)
+            emails = ", ".join(a.strip() for a in options["alert_email"] if a.strip())
+            try:
+                validate_email_list(emails)
+            except ValidationError as exc:
+                raise CommandError(f"--alert-email: {exc.messages[0]}") from exc
+            connection.alert_emails = emails
         if options["alert_url"] is not None:
             connection.alert_url = options["alert_url"]
         if options["alert_secret"] is not None:
