@@ -13,7 +13,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from connections.models import AlertDelivery, Connection, FlowConfig, Incident
+from connections.models import (
+    AlertDelivery,
+    AlertDeliveryQuerySet,
+    Connection,
+    FlowConfig,
+    Incident,
+)
 from connections.qwc import render_qwc
 
 BADGE_COLOURS = {
@@ -339,7 +345,7 @@ class AlertDeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     actions = ["send_now"]
 
     @admin.action(description="Send selected pending alerts now")
-    def send_now(self, request: HttpRequest, queryset: QuerySet[AlertDelivery]) -> None:
+    def send_now(self, request: HttpRequest, queryset: AlertDeliveryQuerySet) -> None:
         from connections.tasks import deliver_alert
 
         ids = queryset.make_due(timezone.now())

@@ -19,7 +19,7 @@ admin.site.index_template = "admin/qbsync_index.html"
 admin.site.site_header = "qbsync operations"
 admin.site.site_title = "qbsync"
 
-PHASE_COLOURS = {
+PHASE_COLOURS: dict[str, str] = {
     Phase.PENDING: "#1565c0",
     Phase.TWO_PHASE_PENDING: "#6a1b9a",
     Phase.READY: "#00838f",

@@ -14,7 +14,7 @@ from objects.models import Phase, QueuedObject
 register = template.Library()
 
 # Column headings short enough for one line each.
-SHORT_LABELS = {
+SHORT_LABELS: dict[str, str] = {
     Phase.PENDING: "pending",
     Phase.TWO_PHASE_PENDING: "waiting",
     Phase.READY: "ready",

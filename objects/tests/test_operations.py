@@ -15,6 +15,7 @@ from django.db import connection as db
 from django.db import connections
 from django.test import TransactionTestCase
 
+from connections.models import Connection
 from objects.models import Notification, Phase, QueuedObject
 from objects.tasks import sweep_stuck_objects
 from qbsync.test import BaseTestCase, make_connection
@@ -22,7 +23,7 @@ from qbsync.test import BaseTestCase, make_connection
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def make_object(connection: object, identity: str = "Jo", **fields: object) -> QueuedObject:
+def make_object(connection: Connection, identity: str = "Jo", **fields: object) -> QueuedObject:
     fields.setdefault("phase", Phase.PENDING)
     return QueuedObject.objects.create(
         connection=connection,
@@ -33,7 +34,7 @@ def make_object(connection: object, identity: str = "Jo", **fields: object) -> Q
     )
 
 
-def in_flight(connection: object, identity: str = "Jo", since: datetime = T0) -> QueuedObject:
+def in_flight(connection: Connection, identity: str = "Jo", since: datetime = T0) -> QueuedObject:
     return make_object(
         connection,
         identity,
@@ -63,7 +64,9 @@ class SweeperTestCase(BaseTestCase):
         # Back to pending, not ready: the write may have landed, so look it up first.
         self.assertEqual((obj.phase, obj.retry_count, obj.claimed_by), (Phase.PENDING, 1, ""))
         self.assertEqual(obj.next_attempt_at, T0 + timedelta(minutes=32))
-        self.assertIn("no answer from QuickBooks within 30 minutes", obj.events.last().reason)
+        self.assertIn(
+            "no answer from QuickBooks within 30 minutes", obj.events.get(to_phase="pending").reason
+        )
 
     def test_it_fails_the_object_with_a_notification_after_three_retries(self) -> None:
         obj = in_flight(self.connection)
