@@ -55,16 +55,21 @@ def verify(secret: str, header: str, body: bytes, now: datetime, tolerance: int 
 
 # -- the monitor ------------------------------------------------------------------------
 def check_health(now: datetime | None = None) -> list[int]:
-    """Open or resolve incidents for every active connection; return new delivery ids."""
+    """Open incidents for silent active connections, resolve them on contact.
+
+    Returns the ids of the alert deliveries this created, for the caller to send.
+    """
     now = now or timezone.now()
     created: list[int] = []
     open_incidents = {i.connection_id: i for i in Incident.objects.open()}
-    for connection in Connection.objects.filter(is_active=True):
+    for connection in Connection.objects.all():
         incident = open_incidents.get(connection.pk)
-        if not connection.is_healthy(now=now):
-            if incident is None:
-                created += _open_incident(connection, now)
-        elif incident is not None:
+        healthy = connection.is_healthy(now=now)
+        # A paused connection opens no incident, but one opened before the pause
+        # still resolves once its Web Connector calls again.
+        if not healthy and incident is None and connection.is_active:
+            created += _open_incident(connection, now)
+        elif healthy and incident is not None:
             created += _resolve_incident(connection, incident, now)
     return created
 

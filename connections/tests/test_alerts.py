@@ -116,6 +116,17 @@ class HealthMonitorTestCase(BaseTestCase):
         Connection.objects.create(connection_id="new", qbwc_username="new-qbd")
         self.assertEqual(alerts.check_health(T0 + timedelta(days=1)), [])
 
+    def test_it_resolves_an_incident_of_a_connection_paused_meanwhile(self) -> None:
+        alerts.check_health(T0 + timedelta(minutes=16))
+        self.connection.pause()
+        Connection.objects.filter(pk=self.connection.pk).update(
+            last_contact_at=T0 + timedelta(minutes=20)
+        )
+
+        alerts.check_health(T0 + timedelta(minutes=21))
+
+        self.assertFalse(Incident.objects.open().exists())
+
     def test_it_e_mails_the_connections_contacts(self) -> None:
         [email_id] = [
             pk
