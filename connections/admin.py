@@ -10,8 +10,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.views.decorators.debug import sensitive_post_parameters
 
 from connections.models import (
     AlertDelivery,
@@ -187,6 +189,11 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
     inlines = [FlowConfigInline]
     actions = ["pause_selected", "resume_selected"]
+
+    @method_decorator(sensitive_post_parameters("new_qbwc_password", "new_alert_secret"))
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Error reports (DEBUG pages, ADMINS mails) must not carry the typed secrets.
+        return super().changeform_view(request, *args, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Connection]:
         counts = {
