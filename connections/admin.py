@@ -120,7 +120,6 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "company_name",
         "phase_counts",
         "open_incident",
-        "is_active",
         "qwc_link",
     )
     list_filter = ("is_active",)
