@@ -345,3 +345,30 @@ class AlertSettingsTestCase(BaseTestCase):
         self.assertContains(page, "qbsync-unhealthy")
         self.assertContains(page, "1&nbsp;failed</a>")
         self.assertContains(page, "open since ")
+
+
+class ConnectionCommandTestCase(BaseTestCase):
+    def test_rotate_webhook_token_prints_a_token_that_works_once(self) -> None:
+        out = StringIO()
+        call_command("rotate_webhook_token", "acme", stdout=out, stderr=StringIO())
+
+        token = out.getvalue().strip()
+        self.connection.refresh_from_db()
+        self.assertTrue(self.connection.check_webhook_token(token))
+        self.assertFalse(self.connection.check_webhook_token(WEBHOOK_TOKEN))
+
+    def test_connection_health_exits_1_when_a_connection_is_unhealthy(self) -> None:
+        Connection.objects.filter(pk=self.connection.pk).update(last_contact_at=T0)
+        out = StringIO()
+        with time_machine.travel(T0 + timedelta(minutes=6), tick=False):
+            with self.assertRaises(SystemExit) as exit_:
+                call_command("connection_health", stdout=out)
+        self.assertEqual(exit_.exception.code, 1)
+        self.assertIn("acme\tunhealthy\tlast contact 6 min ago (threshold 5 min)", out.getvalue())
+
+    def test_connection_health_exits_0_when_all_are_healthy(self) -> None:
+        Connection.objects.filter(pk=self.connection.pk).update(last_contact_at=T0)
+        out = StringIO()
+        with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+            call_command("connection_health", stdout=out)
+        self.assertIn("acme\thealthy", out.getvalue())
