@@ -6,12 +6,15 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -21,6 +24,20 @@ def new_guid() -> str:
 
 def default_owner_id() -> str:
     return settings.QBWC_OWNER_ID
+
+
+def split_emails(text: str) -> list[str]:
+    parts = text.replace("\n", ",").replace(";", ",").split(",")
+    return [p.strip() for p in parts if p.strip()]
+
+
+def validate_email_list(text: str) -> None:
+    """Name the first bad address, so an operator knows which one to fix."""
+    for address in split_emails(text):
+        try:
+            validate_email(address)
+        except ValidationError as exc:
+            raise ValidationError(f"{address!r} is not an e-mail address") from exc
 
 
 def hash_token(token: str) -> str:
@@ -45,6 +62,16 @@ class Connection(models.Model):
     health_threshold_minutes = models.PositiveIntegerField(default=5)
     is_active = models.BooleanField(default=True)
     last_contact_at = models.DateTimeField(null=True, blank=True)
+
+    # Where the health monitor sends alerts (connections.alerts). The secret signs
+    # the webhook, so it is kept usable (not hashed) but never logged or shown in full.
+    alert_emails = models.TextField(
+        blank=True,
+        validators=[validate_email_list],
+        help_text="E-mail addresses for alerts, separated by commas or new lines",
+    )
+    alert_url = models.URLField("alert webhook URL", max_length=500, blank=True)
+    alert_secret = models.CharField("alert webhook secret", max_length=200, blank=True)
 
     # What the Web Connector last reported (HCP response, sendRequestXML parameters).
     company_name = models.CharField(max_length=200, blank=True)
@@ -85,6 +112,30 @@ class Connection(models.Model):
             return False
         return hmac.compare_digest(hash_token(raw), self.webhook_token_hash)
 
+    # -- pause / resume ---------------------------------------------------------
+    def pause(self) -> bool:
+        """Stop exchanging data; the Web Connector hears "nothing to do" until resumed."""
+        won = Connection.objects.filter(pk=self.pk, is_active=True).update(is_active=False)
+        self.is_active = False
+        return won == 1
+
+    def resume(self) -> bool:
+        won = Connection.objects.filter(pk=self.pk, is_active=False).update(is_active=True)
+        self.is_active = True
+        return won == 1
+
+    # -- alerts -----------------------------------------------------------------
+    @property
+    def alert_email_list(self) -> list[str]:
+        return split_emails(self.alert_emails)
+
+    @property
+    def masked_alert_secret(self) -> str:
+        """Enough to recognise the secret, never enough to use it."""
+        if not self.alert_secret:
+            return ""
+        return f"set, ending …{self.alert_secret[-4:]}" if len(self.alert_secret) >= 16 else "set"
+
     # -- health -----------------------------------------------------------------
     def touch(self, now: datetime | None = None) -> None:
         """Record contact from the Web Connector (every authenticated call)."""
@@ -108,6 +159,14 @@ class Connection(models.Model):
             self.health_threshold_minutes if threshold_minutes is None else threshold_minutes
         )
         return not (threshold < minutes)
+
+    def health_state(self, now: datetime | None = None) -> str:
+        """One word for dashboards: paused, waiting (never called), healthy or unhealthy."""
+        if not self.is_active:
+            return "paused"
+        if self.last_contact_at is None:
+            return "waiting"
+        return "healthy" if self.is_healthy(now=now) else "unhealthy"
 
     def record_connection_error(self, hresult: str, message: str) -> None:
         Connection.objects.filter(pk=self.pk).update(
@@ -175,3 +234,153 @@ class FlowConfig(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_id}/{self.flow} v{self.version}"
+
+
+class IncidentQuerySet(models.QuerySet["Incident"]):
+    def open(self) -> IncidentQuerySet:
+        return self.filter(resolved_at__isnull=True)
+
+    def purge_resolved(self, before: datetime) -> int:
+        """Delete incidents resolved before `before`, with their alert deliveries."""
+        _, counts = self.filter(resolved_at__lt=before).delete()
+        return counts.get("connections.Incident", 0)
+
+
+class Incident(models.Model):
+    """A period during which a connection's Web Connector stopped calling."""
+
+    connection = models.ForeignKey(Connection, models.CASCADE, related_name="incidents")
+    opened_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # What the monitor saw when it opened the incident.
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    threshold_minutes = models.PositiveIntegerField()
+    summary = models.TextField(blank=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            # At most one open incident per connection, however many workers run the
+            # health monitor at once: the second insert fails and is ignored.
+            models.UniqueConstraint(
+                fields=["connection"],
+                condition=Q(resolved_at__isnull=True),
+                name="incident_one_open_per_connection",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "resolved" if self.resolved_at else "open"
+        return f"{self.connection} unhealthy since {self.opened_at:%Y-%m-%d %H:%M} ({state})"
+
+    @classmethod
+    def open_for(cls, connection: Connection, now: datetime, summary: str) -> Incident | None:
+        """Open the connection's incident; None when one is already open."""
+        try:
+            with transaction.atomic():
+                return cls.objects.create(
+                    connection=connection,
+                    opened_at=now,
+                    last_contact_at=connection.last_contact_at,
+                    threshold_minutes=connection.health_threshold_minutes,
+                    summary=summary,
+                )
+        except IntegrityError:
+            return None
+
+    def resolve(self, now: datetime) -> bool:
+        won = Incident.objects.filter(pk=self.pk, resolved_at__isnull=True).update(resolved_at=now)
+        if won:
+            self.resolved_at = now
+        return won == 1
+
+    @property
+    def duration(self) -> timedelta:
+        return (self.resolved_at or timezone.now()) - self.opened_at
+
+
+class AlertDeliveryQuerySet(models.QuerySet["AlertDelivery"]):
+    def due(self, now: datetime) -> AlertDeliveryQuerySet:
+        return self.filter(status=AlertDelivery.Status.PENDING, next_attempt_at__lte=now)
+
+    def make_due(self, now: datetime) -> list[int]:
+        """Cut the backoff of pending deliveries short (an operator's "send now")."""
+        pending = self.filter(status=AlertDelivery.Status.PENDING)
+        ids = list(pending.values_list("pk", flat=True))
+        pending.filter(pk__in=ids, next_attempt_at__gt=now).update(next_attempt_at=now)
+        return ids
+
+
+class AlertDelivery(models.Model):
+    """One alert to one channel, retried with backoff until it is sent or gives up."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Event(models.TextChoices):
+        UNHEALTHY = "connection.unhealthy", "Connection unhealthy"
+        RECOVERED = "connection.recovered", "Connection recovered"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Gave up"
+
+    incident = models.ForeignKey(Incident, models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    event = models.CharField(max_length=30, choices=Event.choices)
+    # The URL or the e-mail addresses at the time of the alert.
+    target = models.TextField()
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AlertDeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "alert deliveries"
+        indexes = [
+            # AlertDeliveryQuerySet.due(): connections.tasks.send_due_alerts.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="alertdelivery_due_idx",
+                condition=Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} by {self.channel} ({self.status})"
+
+    def claim(self, now: datetime, lease: timedelta) -> bool:
+        """Take the delivery for one attempt; the lease lets another worker retry a crash."""
+        won = AlertDelivery.objects.filter(
+            pk=self.pk, status=self.Status.PENDING, next_attempt_at__lte=now
+        ).update(next_attempt_at=now + lease, attempts=models.F("attempts") + 1)
+        if won:
+            self.refresh_from_db(fields=["attempts", "next_attempt_at"])
+        return won == 1
+
+    def mark_sent(self, now: datetime) -> None:
+        AlertDelivery.objects.filter(pk=self.pk, status=self.Status.PENDING).update(
+            status=self.Status.SENT, sent_at=now, last_error=""
+        )
+        self.status, self.sent_at, self.last_error = self.Status.SENT, now, ""
+
+    def mark_attempt_failed(self, now: datetime, error: str, max_attempts: int) -> None:
+        """Back off exponentially (1, 2, 4 … minutes) or give up after max_attempts."""
+        fields: dict[str, Any] = {"last_error": error[:2000]}
+        if self.attempts >= max_attempts:
+            fields["status"] = self.Status.FAILED
+        else:
+            fields["next_attempt_at"] = now + timedelta(minutes=2 ** (self.attempts - 1))
+        AlertDelivery.objects.filter(pk=self.pk, status=self.Status.PENDING).update(**fields)
+        for key, value in fields.items():
+            setattr(self, key, value)

@@ -55,6 +55,38 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
             dependencies__phase__in=[p for p in Phase.values if p != Phase.PROCESSED]
         )
 
+    def stuck(self, claimed_before: datetime) -> QueuedObjectQuerySet:
+        """In flight since before `claimed_before` with no answer (objects.tasks sweeper)."""
+        return self.filter(phase=Phase.IN_PROGRESS, claimed_at__lt=claimed_before)
+
+    def sweep_stuck(self, now: datetime, limit: int = 500) -> int:
+        """Send objects QuickBooks never answered back to the queue, counting an attempt.
+
+        Safe on several workers at once: rows are locked with SKIP LOCKED (another
+        worker takes the next ones) and each move is a conditional update anyway.
+        """
+        minutes = settings.OBJECT_STUCK_MINUTES
+        with transaction.atomic():
+            rows = self.stuck(now - timedelta(minutes=minutes)).select_for_update(
+                skip_locked=True, of=("self",)
+            )
+            return sum(obj.sweep(minutes, now) for obj in rows.order_by("claimed_at")[:limit])
+
+    def purge_processed(self, before: datetime, batch: int = 1000) -> int:
+        """Delete processed objects (and their history) last changed before `before`."""
+        # Keep what an object still waiting in QuickBooks' queue depends on.
+        old = self.filter(phase=Phase.PROCESSED, updated_at__lt=before).exclude(
+            dependents__phase__in=ACTIVE_PHASES
+        )
+        deleted = 0
+        while ids := list(old.values_list("pk", flat=True)[:batch]):
+            # Re-checked at delete time: an object re-sent meanwhile is no longer processed.
+            _, counts = self.filter(pk__in=ids, phase=Phase.PROCESSED).delete()
+            deleted += counts.get("objects.QueuedObject", 0)
+            if len(ids) < batch:
+                break
+        return deleted
+
 
 class QueuedObject(models.Model):
     """One FlowLink object on its way to QuickBooks: one row per (connection, type, id)."""
@@ -115,7 +147,7 @@ class QueuedObject(models.Model):
                 name="queuedobject_due_idx",
                 condition=Q(phase__in=["pending", "ready"]),
             ),
-            # QueuedObjectQuerySet.promotable() and progress counts.
+            # QueuedObjectQuerySet.promotable(), .stuck() (the sweeper) and progress counts.
             models.Index(
                 fields=["connection", "phase"],
                 name="queuedobject_waiting_idx",
@@ -338,6 +370,30 @@ class QueuedObject(models.Model):
             **fields,
         )
 
+    def sweep(self, stuck_minutes: int, now: datetime) -> bool:
+        """QuickBooks never answered: look it up again later (a write may have landed)."""
+        return self.retry_later(
+            Phase.PENDING,
+            f"no answer from QuickBooks within {stuck_minutes} minutes",
+            self.last_status_code,
+            now,
+        )
+
+    def retry(self, reason: str = "retried by an operator") -> bool:
+        """Send a failed object again from the start, with a fresh retry budget."""
+        to = Phase.TWO_PHASE_PENDING if self.dependencies.exists() else Phase.PENDING
+        return self._move(
+            (Phase.FAILED,),
+            to,
+            reason,
+            retry_count=0,
+            next_attempt_at=None,
+        )
+
+    def cancel(self, by: str = "an operator") -> bool:
+        """Stop an object before it reaches QuickBooks; FlowLink hears it failed."""
+        return self.fail(f"Cancelled by {by} before it reached QuickBooks Desktop")
+
     def release(self, reason: str) -> bool:
         """The request's outcome is unknown (session lost): verify by lookup before writing."""
         return self._move((Phase.IN_PROGRESS,), Phase.PENDING, reason, claimed_by="")
@@ -453,6 +509,11 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
                     delivered_request_id=request_id or "", delivered_at=timezone.now()
                 )
         return batch
+
+    def purge_delivered(self, before: datetime) -> int:
+        """Delete notifications FlowLink collected before `before`."""
+        _, counts = self.filter(delivered_at__lt=before).delete()
+        return counts.get("objects.Notification", 0)
 
 
 class Notification(models.Model):

@@ -142,19 +142,56 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+# Queue the web app, beat and workers use; tests isolate a real worker on its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# One tick of the fast periodic tasks, in seconds (tests of a real beat shorten it).
+PERIODIC_TASK_SECONDS = env_int("PERIODIC_TASK_SECONDS", 60)
+# Every task below is idempotent and safe on several workers at once: each works
+# through conditional updates or skip-locked rows, so a duplicate tick is harmless.
+# `expires` drops a tick that waited longer than one period in the queue.
+_tick = float(PERIODIC_TASK_SECONDS)
 CELERY_BEAT_SCHEDULE = {
     # Ends Web Connector sessions that stopped calling and releases the objects
-    # they held (qbwc.tasks.expire_sessions). Idempotent; safe on many workers.
+    # they held (qbwc.tasks.expire_sessions).
     "expire-qbwc-sessions": {
         "task": "qbwc.tasks.expire_sessions",
-        "schedule": 60.0,
-        "options": {"expires": 55},
+        "schedule": _tick,
+        "options": {"expires": _tick * 0.9},
+    },
+    # Opens/resolves incidents and queues alerts (connections.alerts.check_health).
+    "check-connection-health": {
+        "task": "connections.tasks.check_health",
+        "schedule": _tick,
+        "options": {"expires": _tick * 0.9},
+    },
+    # Sends alerts whose backoff has passed; retries live in AlertDelivery rows, not in
+    # Celery, so they survive a broker restart and work on the filesystem broker.
+    "send-due-alerts": {
+        "task": "connections.tasks.send_due_alerts",
+        "schedule": _tick,
+        "options": {"expires": _tick * 0.9},
+    },
+    # Objects stuck in_progress past OBJECT_STUCK_MINUTES go back with retry_count+1.
+    "sweep-stuck-objects": {
+        "task": "objects.tasks.sweep_stuck_objects",
+        "schedule": _tick,
+        "options": {"expires": _tick * 0.9},
+    },
+    # Purges processed objects, delivered notifications and transcripts past
+    # RETENTION_DAYS; hourly is plenty and keeps each run's deletes small.
+    "purge-old-records": {
+        "task": "qbwc.tasks.purge_old_records",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
     },
 }
+# A task that hangs (a stuck SMTP server, say) is killed rather than blocking the worker.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180)
 
 # --- qbsync -----------------------------------------------------------------
 # Intuit's qbXML schemas (never shipped with qbsync). When set, every request is
@@ -171,8 +208,28 @@ QBWC_SESSION_IDLE_MINUTES = env_int("QBWC_SESSION_IDLE_MINUTES", 10)
 QBXML_MAX_VERSION = env_str("QBXML_MAX_VERSION", "16.0")
 # Transient QuickBooks errors are retried this many times before an object fails.
 OBJECT_MAX_RETRIES = env_int("OBJECT_MAX_RETRIES", 3)
+# An object in_progress this long without an answer is swept back (retry_count+1).
+OBJECT_STUCK_MINUTES = env_int("OBJECT_STUCK_MINUTES", 30)
+# Processed objects, their history, delivered notifications, ended sessions' transcripts,
+# resolved incidents and finished alerts older than this many days are purged.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 30)
+# Attempts per alert (e-mail or webhook) before it is given up; backoff 1, 2, 4 … min.
+ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 6)
+# Seconds an alert webhook may take to answer.
+ALERT_TIMEOUT_SECONDS = env_int("ALERT_TIMEOUT_SECONDS", 10)
 # Stable OwnerID of this deployment in .qwc files (a GUID in braces).
 QBWC_OWNER_ID = env_str("QBWC_OWNER_ID", "{6B0E6C2A-5F3D-4E0B-9A51-2C7D1E8F4A10}")
+
+# --- E-mail (alerts) --------------------------------------------------------------
+# The console backend prints mails to the worker log: alerts work with no SMTP server.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "qbsync <qbsync@localhost>")
 
 LOGGING = {
     "version": 1,

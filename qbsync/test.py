@@ -24,6 +24,24 @@ def require_xsd_dir() -> str:
     raise unittest.SkipTest("qbXML XSDs not available (set QBXML_XSD_DIR)")
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
+def require_chromium() -> str:
+    """Return Debian's Chromium for browser tests; skip without it locally, fail in CI."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        if os.environ.get("CI") == "true":
+            raise AssertionError("playwright is required in CI (requirements-dev.txt)") from exc
+        raise unittest.SkipTest("playwright not installed") from exc
+    if Path(CHROMIUM).is_file():
+        return CHROMIUM
+    if os.environ.get("CI") == "true":
+        raise AssertionError(f"{CHROMIUM} is required in CI: apt-get install -y chromium")
+    raise unittest.SkipTest(f"{CHROMIUM} not installed (apt-get install -y chromium)")
+
+
 def shared_file(*parts: str) -> Path:
     path = SHARED_DIR.joinpath(*parts)
     if not path.exists():

@@ -1,21 +1,34 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from objects.qbxml.pretty import pretty
 from qbwc.models import Message, Request, Session
 
+PRE = "white-space:pre-wrap;max-height:24em;overflow:auto;background:#f6f6f6;padding:8px"
 
-class MessageInline(admin.TabularInline):  # type: ignore[type-arg]
-    model = Message
-    extra = 0
-    can_delete = False
-    fields = ("number", "status", "sent_at", "answered_at", "hresult")
-    readonly_fields = fields
-    show_change_link = True
+
+def _took(message: Message) -> str:
+    if message.answered_at is None:
+        return "—"
+    return f"{(message.answered_at - message.sent_at).total_seconds():.2f} s"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SessionAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "connection",
@@ -30,8 +43,51 @@ class SessionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
     list_filter = ("status", "connection")
     list_select_related = ("connection",)
-    readonly_fields = [f.name for f in Session._meta.fields if f.name != "id"]
-    inlines = [MessageInline]
+    date_hierarchy = "created_at"
+    exclude = ("ticket_hash", "bisect_queue")
+    readonly_fields = [
+        f.name for f in Session._meta.fields if f.name not in ("id", "ticket_hash", "bisect_queue")
+    ] + ["transcript"]
+
+    @admin.display(description="Transcript (one block per round trip)")
+    def transcript(self, obj: Session) -> SafeString:
+        rounds = obj.messages.prefetch_related("requests").order_by("number")
+        parts = []
+        for message in rounds:
+            requests = ", ".join(
+                f"{r.request_tag}#{r.request_id}"
+                + (f" → {r.status_code}" if r.status_code is not None else "")
+                for r in message.requests.all()
+            )
+            error = (
+                f"QuickBooks error {message.hresult}: {message.hresult_message}"
+                if message.hresult
+                else ""
+            )
+            parts.append(
+                (
+                    message.number,
+                    message.get_status_display(),
+                    f"{message.sent_at:%H:%M:%S}",
+                    _took(message),
+                    error,
+                    requests or "(host query)",
+                    PRE,
+                    pretty(message.request_xml),
+                    PRE,
+                    pretty(message.response_xml) or "(no answer)",
+                )
+            )
+        if not parts:
+            return format_html("{}", "No round trips: the Web Connector had nothing to do.")
+        return format_html_join(
+            "",
+            '<details class="qbsync-round" open><summary><strong>Round {}</strong> — {} — sent '
+            '{}, answered after {} <span style="color:#c62828">{}</span></summary>'
+            '<p>Requests: {}</p><p>Sent:</p><pre style="{}">{}</pre><p>Received:</p>'
+            '<pre style="{}">{}</pre></details>',
+            parts,
+        )
 
 
 class RequestInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -43,8 +99,24 @@ class RequestInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("session", "number", "status", "sent_at", "answered_at", "hresult")
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ("session", "number", "status", "sent_at", "answered_at", "took", "hresult")
     list_filter = ("status",)
-    readonly_fields = [f.name for f in Message._meta.fields if f.name != "id"]
+    list_select_related = ("session__connection",)
+    readonly_fields = [
+        f.name for f in Message._meta.fields if f.name not in ("id", "request_xml", "response_xml")
+    ] + ["request_pretty", "response_pretty"]
+    exclude = ("request_xml", "response_xml")
     inlines = [RequestInline]
+
+    @admin.display(description="Took")
+    def took(self, obj: Message) -> str:
+        return _took(obj)
+
+    @admin.display(description="Sent")
+    def request_pretty(self, obj: Message) -> SafeString:
+        return format_html('<pre style="{}">{}</pre>', PRE, pretty(obj.request_xml))
+
+    @admin.display(description="Received")
+    def response_pretty(self, obj: Message) -> SafeString:
+        return format_html('<pre style="{}">{}</pre>', PRE, pretty(obj.response_xml))

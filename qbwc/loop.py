@@ -54,7 +54,7 @@ def client_version_reply(version: str) -> str:
 
 # -- authenticate ------------------------------------------------------------------
 def authenticate(username: str | None, password: str | None) -> list[str]:
-    connection = Connection.objects.filter(qbwc_username=username or "", is_active=True).first()
+    connection = Connection.objects.filter(qbwc_username=username or "").first()
     if connection is None:
         make_password(password or "")  # same cost as a real check: no user enumeration
         return [new_ticket(), "nvu"]
@@ -62,6 +62,10 @@ def authenticate(username: str | None, password: str | None) -> list[str]:
         log.warning("Web Connector login failed for connection %s", connection.connection_id)
         return [new_ticket(), "nvu"]
     connection.touch()
+    if not connection.is_active:
+        # Paused by an operator: "none" is the Web Connector's quiet "no work" (an `nvu`
+        # would show a password error the QuickBooks user cannot fix).
+        return [new_ticket(), "none"]
     with transaction.atomic():
         # Serialise authenticates of one connection so two never both open a session.
         locked = Connection.objects.select_for_update().get(pk=connection.pk)

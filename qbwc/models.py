@@ -33,6 +33,12 @@ class SessionQuerySet(models.QuerySet["Session"]):
         idle = timedelta(minutes=settings.QBWC_SESSION_IDLE_MINUTES)
         return self.live().filter(last_call_at__lt=now - idle)
 
+    def purge_ended(self, before: datetime) -> int:
+        """Delete sessions that ended before `before`, with their transcripts."""
+        ended = self.exclude(status=Session.Status.ACTIVE).filter(last_call_at__lt=before)
+        _, counts = ended.delete()
+        return counts.get("qbwc.Session", 0)
+
     def for_ticket(self, ticket: str | None) -> Session | None:
         if not ticket:
             return None

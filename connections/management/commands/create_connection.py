@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.validators import URLValidator
 
-from connections.models import Connection
+from connections.models import Connection, validate_email_list
 
 
 class Command(BaseCommand):
@@ -21,6 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("--company-file", help="Full path of the .QBW file to open")
         parser.add_argument("--run-every-minutes", type=int)
         parser.add_argument("--health-threshold-minutes", type=int)
+        parser.add_argument(
+            "--alert-email",
+            action="append",
+            help="Address for health alerts (repeat for several; '' clears them)",
+        )
+        parser.add_argument("--alert-url", help="Alert webhook URL ('' removes it)")
+        parser.add_argument("--alert-secret", help="Secret that signs alert webhooks (HMAC-SHA256)")
         parser.add_argument("--inactive", action="store_true", help="Pause the connection")
         parser.add_argument("--active", action="store_true", help="Resume the connection")
 
@@ -49,6 +58,26 @@ class Command(BaseCommand):
         for field in ("origin", "company_file", "run_every_minutes", "health_threshold_minutes"):
             if options[field] is not None:
                 setattr(connection, field, options[field])
+        if options["alert_email"] is not None:
+            emails = ", ".join(a.strip() for a in options["alert_email"] if a.strip())
+            try:
+                validate_email_list(emails)
+            except ValidationError as exc:
+                raise CommandError(f"--alert-email: {exc.messages[0]}") from exc
+            connection.alert_emails = emails
+        if options["alert_url"] is not None:
+            connection.alert_url = options["alert_url"]
+        if options["alert_secret"] is not None:
+            if options["alert_secret"] and len(options["alert_secret"]) < 16:
+                raise CommandError("--alert-secret must be at least 16 characters")
+            connection.alert_secret = options["alert_secret"]
+        if connection.alert_url:
+            try:
+                URLValidator(schemes=["http", "https"])(connection.alert_url)
+            except ValidationError as exc:
+                raise CommandError(f"--alert-url {connection.alert_url!r} is not a URL") from exc
+            if not connection.alert_secret:
+                raise CommandError("--alert-url needs --alert-secret to sign the webhooks")
         if options["inactive"]:
             connection.is_active = False
         if options["active"]:

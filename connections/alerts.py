@@ -1,0 +1,236 @@
+"""Health monitor and alerting: incidents open when a Web Connector goes quiet.
+
+check_health() is the beat-driven step: it opens an Incident for each active
+connection whose Web Connector has not called within its threshold and resolves it
+once contact resumes, queuing one AlertDelivery per configured channel (e-mail,
+signed webhook) each time. deliver() sends one delivery; failures back off in the
+row itself (next_attempt_at), so retries survive restarts and any broker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from connections import http
+from connections.models import AlertDelivery, Connection, Incident
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Qbsync-Signature"
+EVENT_HEADER = "X-Qbsync-Event"
+DELIVERY_HEADER = "X-Qbsync-Delivery"
+# Longer than any single attempt (webhook timeout, SMTP timeout) so that a second
+# worker only retries a delivery whose first worker really died.
+CLAIM_LEASE = timedelta(minutes=2)
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The X-Qbsync-Signature value: t=<unix time>,v1=<hex HMAC-SHA256 of "t." + body>."""
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify(secret: str, header: str, body: bytes, now: datetime, tolerance: int = 300) -> bool:
+    """Check a signature as a receiver should (constant time, bounded clock skew)."""
+    try:
+        fields = dict(part.split("=", 1) for part in header.split(","))
+        timestamp = int(fields["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs(now.timestamp() - timestamp) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), header)
+
+
+# -- the monitor ------------------------------------------------------------------------
+def check_health(now: datetime | None = None) -> list[int]:
+    """Open incidents for silent active connections, resolve them on contact.
+
+    Returns the ids of the alert deliveries this created, for the caller to send.
+    """
+    now = now or timezone.now()
+    created: list[int] = []
+    open_incidents = {i.connection_id: i for i in Incident.objects.open()}
+    for connection in Connection.objects.all():
+        incident = open_incidents.get(connection.pk)
+        healthy = connection.is_healthy(now=now)
+        # A paused connection opens no incident, but one opened before the pause
+        # still resolves once its Web Connector calls again.
+        if not healthy and incident is None and connection.is_active:
+            created += _open_incident(connection, now)
+        elif healthy and incident is not None:
+            created += _resolve_incident(connection, incident, now)
+    return created
+
+
+def _open_incident(connection: Connection, now: datetime) -> list[int]:
+    minutes = connection.minutes_since_contact(now) or 0
+    summary = (
+        f"The Web Connector of {connection.connection_id} has not called for "
+        f"{minutes:.0f} minutes (threshold {connection.health_threshold_minutes})."
+    )
+    with transaction.atomic():
+        incident = Incident.open_for(connection, now, summary)
+        if incident is None:
+            return []  # another worker opened it first
+        log.warning("incident %s opened: %s", incident.pk, summary)
+        return _queue_alerts(connection, incident, AlertDelivery.Event.UNHEALTHY, now)
+
+
+def _resolve_incident(connection: Connection, incident: Incident, now: datetime) -> list[int]:
+    with transaction.atomic():
+        if not incident.resolve(now):
+            return []
+        log.info("incident %s resolved: %s called again", incident.pk, connection.connection_id)
+        return _queue_alerts(connection, incident, AlertDelivery.Event.RECOVERED, now)
+
+
+def _queue_alerts(
+    connection: Connection, incident: Incident, event: str, now: datetime
+) -> list[int]:
+    payload = alert_payload(connection, incident, event, now)
+    rows: list[AlertDelivery] = []
+    if connection.alert_email_list:
+        rows.append(
+            AlertDelivery(
+                incident=incident,
+                channel=AlertDelivery.Channel.EMAIL,
+                event=event,
+                target=", ".join(connection.alert_email_list),
+                payload=payload,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    if connection.alert_url:
+        rows.append(
+            AlertDelivery(
+                incident=incident,
+                channel=AlertDelivery.Channel.WEBHOOK,
+                event=event,
+                target=connection.alert_url,
+                payload=payload,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    for row in rows:
+        row.save()
+    return [row.pk for row in rows]
+
+
+def alert_payload(
+    connection: Connection, incident: Incident, event: str, now: datetime
+) -> dict[str, Any]:
+    """The JSON body of an alert webhook (documented in docs/alerts.md)."""
+    admin_path = reverse("admin:connections_connection_change", args=[connection.pk])
+    return {
+        "event": event,
+        "occurred_at": now.isoformat(),
+        "connection": {
+            "id": connection.connection_id,
+            "company_name": connection.company_name,
+            "health_threshold_minutes": connection.health_threshold_minutes,
+            "last_contact_at": (
+                connection.last_contact_at.isoformat() if connection.last_contact_at else None
+            ),
+            "admin_url": f"{settings.SITE_ROOT}{admin_path}",
+        },
+        "incident": {
+            "id": incident.pk,
+            "opened_at": incident.opened_at.isoformat(),
+            "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+            "summary": incident.summary,
+        },
+    }
+
+
+# -- delivery -------------------------------------------------------------------------
+def deliver(delivery_id: int, now: datetime | None = None) -> bool:
+    """Make one attempt at a delivery that is due; True when it was sent."""
+    now = now or timezone.now()
+    delivery = (
+        AlertDelivery.objects.select_related("incident__connection").filter(pk=delivery_id).first()
+    )
+    if delivery is None or not delivery.claim(now, CLAIM_LEASE):
+        return False  # sent, given up, backing off, or another worker has it
+    try:
+        if delivery.channel == AlertDelivery.Channel.WEBHOOK:
+            _post_webhook(delivery, now)
+        else:
+            _send_email(delivery)
+    except Exception as exc:  # any failure is retried, never lost
+        error = str(exc) or exc.__class__.__name__
+        delivery.mark_attempt_failed(now, error, settings.ALERT_MAX_ATTEMPTS)
+        log.warning(
+            "alert %s (%s) attempt %s failed: %s",
+            delivery.pk,
+            delivery.channel,
+            delivery.attempts,
+            error,
+        )
+        return False
+    delivery.mark_sent(now)
+    return True
+
+
+def due_deliveries(now: datetime | None = None, limit: int = 100) -> list[int]:
+    return list(
+        AlertDelivery.objects.due(now or timezone.now())
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _post_webhook(delivery: AlertDelivery, now: datetime) -> None:
+    secret = delivery.incident.connection.alert_secret
+    if not secret:
+        raise http.DeliveryError("the connection has no alert secret: set one to sign webhooks")
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    headers = {
+        SIGNATURE_HEADER: sign(secret, int(now.timestamp()), body),
+        EVENT_HEADER: delivery.event,
+        # Stable across retries: receivers use it to drop duplicates.
+        DELIVERY_HEADER: str(delivery.pk),
+    }
+    http.post_json(delivery.target, body, headers, timeout=settings.ALERT_TIMEOUT_SECONDS)
+
+
+def _send_email(delivery: AlertDelivery) -> None:
+    payload = delivery.payload
+    connection = payload["connection"]
+    incident = payload["incident"]
+    if delivery.event == AlertDelivery.Event.RECOVERED:
+        subject = f"[qbsync] {connection['id']} recovered: the Web Connector is calling again"
+        lead = f"The Web Connector of {connection['id']} is calling again."
+    else:
+        subject = f"[qbsync] {connection['id']} is unhealthy: the Web Connector stopped calling"
+        lead = incident["summary"]
+    body = "\n".join(
+        [
+            lead,
+            "",
+            f"Company: {connection['company_name'] or '(not reported yet)'}",
+            f"Last contact: {connection['last_contact_at'] or 'never'}",
+            f"Incident opened: {incident['opened_at']}",
+            f"Incident resolved: {incident['resolved_at'] or 'not yet'}",
+            "",
+            "Check that the computer running QuickBooks is on, QuickBooks can open the company",
+            "file, and the Web Connector's Auto-Run is ticked for this application.",
+            "",
+            f"Admin: {connection['admin_url']}",
+        ]
+    )
+    recipients = [a.strip() for a in delivery.target.split(",") if a.strip()]
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from objects.models import QueuedObject
+
+
+@shared_task(name="objects.tasks.sweep_stuck_objects")
+def sweep_stuck_objects() -> int:
+    """Send objects QuickBooks never answered back to the queue (retry_count + 1)."""
+    return QueuedObject.objects.sweep_stuck(timezone.now())

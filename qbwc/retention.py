@@ -1,0 +1,27 @@
+"""Retention: purge what operators no longer need once it is older than RETENTION_DAYS."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from connections.models import Incident
+from objects.models import Notification, QueuedObject
+from qbwc.models import Session
+
+
+def purge_old_records(now: datetime | None = None) -> dict[str, int]:
+    """Delete old processed objects, delivered notifications, transcripts and incidents.
+
+    Objects still queued or failed are never purged: they need an operator or a
+    retry. Each delete is conditional, so two workers purging at once only share work.
+    """
+    before = (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
+    return {
+        "sessions": Session.objects.purge_ended(before),
+        "notifications": Notification.objects.purge_delivered(before),
+        "objects": QueuedObject.objects.purge_processed(before),
+        "incidents": Incident.objects.purge_resolved(before),
+    }
