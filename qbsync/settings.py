@@ -174,6 +174,20 @@ OBJECT_MAX_RETRIES = env_int("OBJECT_MAX_RETRIES", 3)
 # Stable OwnerID of this deployment in .qwc files (a GUID in braces).
 QBWC_OWNER_ID = env_str("QBWC_OWNER_ID", "{6B0E6C2A-5F3D-4E0B-9A51-2C7D1E8F4A10}")
 
+# -- pulls from QuickBooks (get_* webhooks, objects.pulls; docs/pulls.md) --
+# Overlap subtracted from the cursor of each incremental query: workstation clocks drift.
+PULL_OVERLAP_SECONDS = env_int("PULL_OVERLAP_SECONDS", 120)
+# A poll nobody asked for (no get_* call) in this many days stops (flowlink §8.2).
+PULL_STOP_AFTER_DAYS = env_int("PULL_STOP_AFTER_DAYS", 7)
+# Minimum seconds between two polls of one type; 0 = once per Web Connector session.
+PULL_MIN_INTERVAL_SECONDS = env_int("PULL_MIN_INTERVAL_SECONDS", 0)
+# get_inventorywithsites is a full scan (no modified-date filter): its own minimum interval.
+PULL_SITES_MIN_INTERVAL_SECONDS = env_int("PULL_SITES_MIN_INTERVAL_SECONDS", 0)
+# Time zone of the quickbooks_since echoed to FlowLink (upstream used US Pacific).
+PULL_TIMEZONE = env_str("PULL_TIMEZONE", "America/Los_Angeles")
+# Seconds after which a failed poll (QuickBooks error) is tried again.
+PULL_RETRY_SECONDS = env_int("PULL_RETRY_SECONDS", 300)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
