@@ -85,9 +85,14 @@ def _blocks(ret: Element, record: Record) -> None:
             }
         )
         vendor = _vendor(both)
-        if vendor is not None:
+        if vendor is not None and "vendor" in record:
+            # Service and other-charge items have their own preferred vendor as well.
             record["sales_and_purchase_vendor"] = vendor
             relationships.append({"object": "sales_and_purchase_vendor", "key": "qbe_id"})
+        elif vendor is not None:
+            # Non-inventory items: the block's vendor is the vendor (upstream fixture shape).
+            record["vendor"] = {"name": vendor["name"], "external_id": vendor["external_id"]}
+            relationships.append(VENDOR_RELATIONSHIP)
     if relationships:
         record["relationships"] = relationships
 
