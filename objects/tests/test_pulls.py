@@ -189,7 +189,7 @@ class PullsTestCase(BaseTestCase):
         (rq, _deleted) = self.requests()
         self.assertIsNone(rq.find("ModifiedDateRangeFilter"))
         config = self.config("get_invoices")
-        for name, state in config.state.items():
+        for name in list(config.state):
             if not name.startswith("_"):
                 pulls._finish_page(self.connection, config, name, _Done(), [], "session:1",
                                    timezone.now())  # fmt: skip

@@ -14,11 +14,18 @@ Element = etree._Element
 Record = dict[str, Any]
 
 
+def child(node: Element | None, path: str) -> Element | None:
+    """The first element at a simple `A/B` path; iterchildren stays in C, unlike find()."""
+    for tag in path.split("/"):
+        if node is None:
+            return None
+        node = next(node.iterchildren(tag), None)
+    return node
+
+
 def text(node: Element | None, path: str) -> str | None:
     """The text at `path` under `node`, or None when the element is absent."""
-    if node is None:
-        return None
-    found = node.find(path)
+    found = child(node, path)
     if found is None:
         return None
     return found.text or ""
