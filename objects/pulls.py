@@ -383,6 +383,10 @@ def _finish_page(
     now: datetime,
 ) -> int:
     config.refresh_from_db()
+    if name not in config.state:
+        # Another stream of this iteration failed earlier in the same answer and the
+        # iteration was dropped: nothing of it may count towards the cursor.
+        return 0
     if rs.status_code == _ITERATOR_GONE:
         _restart(config, session_key, now, rs.message)
         return 0

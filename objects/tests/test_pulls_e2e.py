@@ -14,8 +14,10 @@ from typing import Any
 
 from lxml import etree
 
+from objects.models import PollConfig
 from objects.qbxml.queries import POLL_KINDS
 from qbsync.test import LiveTestCase
+from qbwc.models import Message
 
 LIST_SEEDS: dict[str, tuple[str, int]] = {
     # get_* route: (simulator kind, how many to add)
@@ -253,3 +255,82 @@ class PullsEndToEndTestCase(LiveTestCase):
         self.assertEqual(faxed, {f"Cust-{n + 2:05d}" for n in range(0, 300, 3)})
         new = {r["name"] for r in customers.values()}
         self.assertTrue({f"Cust-{n:05d}" for n in range(1000, 1400)} <= new)
+
+
+class EndSessionAfter(DuringPull):
+    """QuickBooks loses its iterators (a new QuickBooks session) after the n-th poll."""
+
+    def __init__(self, quickbooks: Any, after: int) -> None:
+        super().__init__(quickbooks, after, quickbooks.new_session)
+
+
+class PullsInterruptedTestCase(LiveTestCase):
+    def drain(self, route: str, prefix: str) -> list[dict[str, Any]]:
+        return PullsEndToEndTestCase.drain(self, route, prefix)  # type: ignore[arg-type]
+
+    def get(self, route: str, request_id: str, **params: Any) -> tuple[int, Any]:
+        return self.post(route, {"request_id": request_id, "parameters": params})
+
+    def seed_customers(self, count: int) -> set[str]:
+        self.quickbooks.add_records("Customer", count, lambda n: list_fields("Customer", n))
+        return {r.findtext("ListID") or "" for r in self.quickbooks.records("Customer")}
+
+    def test_it_restarts_an_iteration_the_session_did_not_finish(self) -> None:
+        expected = self.seed_customers(900)
+        self.get("get_customers", "r0")
+        with self.settings(QBWC_MAX_ROUND_TRIPS=3):
+            self.run_webconnector()  # stops after 3 pages of 100
+        self.assertIsNone(PollConfig.objects.get(route="get_customers").cursor)
+        early = self.drain("get_customers", "a")
+        self.assertEqual(len(early), 300)
+        self.run_webconnector()
+        late = self.drain("get_customers", "b")
+        ids = [r["id"] for r in early + late]
+        self.assertEqual(sorted(ids), sorted(expected))  # each once: re-read pages deduplicated
+        self.assertIsNotNone(PollConfig.objects.get(route="get_customers").cursor)
+
+    def test_it_restarts_after_quickbooks_forgets_the_iterator(self) -> None:
+        expected = self.seed_customers(450)
+        self.get("get_customers", "r0")
+        result = self.run_webconnector(quickbooks=EndSessionAfter(self.quickbooks, after=2))
+        self.assertTrue(result.completed, result.transcript())
+        self.assertTrue(Message.objects.filter(response_xml__contains='statusCode="3391"').exists())
+        records = self.drain("get_customers", "a")
+        self.assertEqual(sorted(r["id"] for r in records), sorted(expected))
+
+    def test_it_lets_one_failing_poll_block_neither_others_nor_writes(self) -> None:
+        expected = self.seed_customers(30)
+        self.quickbooks.inject_status("VendorQueryRq", 3250, "This feature is not enabled.")
+        self.get("get_vendors", "r0")
+        self.get("get_customers", "r1")
+        self.post("add_customers", {"request_id": "add-1", "parameters": {},
+                                    "customer": {"id": "new-1", "firstname": "Ann",
+                                                 "lastname": "Lee", "name": "Ann Lee"}})  # fmt: skip
+        self.run_webconnector()
+        self.assertIsNotNone(self.quickbooks.find("Customer", "Ann Lee"))
+        config = PollConfig.objects.get(route="get_vendors")
+        self.assertIn("3250", config.last_error)
+        self.assertIsNotNone(config.next_poll_at)  # tried again later, from the same cursor
+        records = self.drain("get_customers", "a")
+        # The write landed before the poll, so the new customer is pulled too.
+        self.assertEqual({r["id"] for r in records},
+                         expected | {self.quickbooks.find("Customer", "Ann Lee").findtext("ListID")})  # fmt: skip
+
+    def test_it_pulls_item_site_quantities_for_the_requested_site(self) -> None:
+        qb = self.quickbooks
+        qb.add_record("InventorySite", Name="Main")
+        qb.add_record("InventorySite", Name="Annex")
+        for n in range(120):
+            fields = list_fields("ItemInventory", n)
+            qb.add_record("ItemInventory", **fields)
+            qb.set_site_quantity(fields["Name"], "Main", str(n))
+            qb.set_site_quantity(fields["Name"], "Annex", "1")
+        self.get("get_inventorywithsites", "r0", quickbooks_site="Main")
+        self.run_webconnector()
+        records = self.drain("get_inventorywithsites", "a")
+        self.assertEqual(len(records), 120)
+        self.assertEqual({r["inventory_site"] for r in records}, {"Main"})
+        first = next(r for r in records if r["id"] == "Inv-00007-site-Main")
+        self.assertEqual(
+            (first["quantity_on_hand"], first["qbe_item_type"]), ("7", "qbe_inventory")
+        )
