@@ -527,6 +527,24 @@ class PollConfig(models.Model):
     def __str__(self) -> str:
         return f"{self.connection_id} {self.route}"
 
+    def set_enabled(self, enabled: bool) -> bool:
+        """Operators' switch per type (flowlink §8.2); reports whether anything changed."""
+        changed = (
+            PollConfig.objects.filter(pk=self.pk)
+            .exclude(is_enabled=enabled)
+            .update(is_enabled=enabled, state={}, session_key="")
+        )
+        self.is_enabled = enabled
+        return changed == 1
+
+    def rewind(self) -> None:
+        """Read everything again in the next run (records FlowLink has are not re-sent
+        unless they changed: pulled versions are de-duplicated)."""
+        PollConfig.objects.filter(pk=self.pk).update(
+            cursor=None, state={}, session_key="", next_poll_at=None, full_pending=False
+        )
+        self.cursor = None
+
 
 class PulledRecordQuerySet(models.QuerySet["PulledRecord"]):
     def undelivered(self) -> PulledRecordQuerySet:

@@ -318,7 +318,7 @@ def store(connection: Connection, config: PollConfig, rows: list[Row], now: date
                     connection=connection, route=config.route, qb_id=row.qb_id,
                     delivered_at__isnull=True,
                 ).update(**fields)  # fmt: skip
-        else:
+        elif prev is not None:
             prev.version = row.version
         stored += 1
     return stored

@@ -225,3 +225,36 @@ class _Done:
     is_error = False
     iterator_remaining = 0
     iterator_id = ""
+
+
+class PullsAdminTestCase(BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.client.force_login(self.operator)
+        self.webhook("get_customers", {"request_id": "r0", "parameters": {
+            "quickbooks_since": "2021-02-03T10:15:00-08:00"}})  # fmt: skip
+        self.config = PollConfig.objects.get()
+
+    def act(self, action: str) -> None:
+        response = self.client.post(
+            "/admin/objects/pollconfig/",
+            {"action": action, "_selected_action": [self.config.pk]},
+        )
+        self.assertEqual(response.status_code, 302)
+        self.config.refresh_from_db()
+
+    def test_it_lets_an_operator_switch_a_poll_off_and_on(self) -> None:
+        self.act("switch_off")
+        self.assertFalse(self.config.is_enabled)
+        self.assertFalse(pulls.has_due_polls(self.connection, timezone.now()))
+        self.act("switch_on")
+        self.assertTrue(self.config.is_enabled)
+
+    def test_it_lets_an_operator_read_everything_again(self) -> None:
+        self.act("rewind_selected")
+        self.assertIsNone(self.config.cursor)
+
+    def test_it_lists_polls_and_pulled_records(self) -> None:
+        for url in ("/admin/objects/pollconfig/", "/admin/objects/pulledrecord/",
+                    f"/admin/objects/pollconfig/{self.config.pk}/change/"):  # fmt: skip
+            self.assertEqual(self.client.get(url).status_code, 200, url)
