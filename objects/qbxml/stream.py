@@ -12,13 +12,13 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TypeAlias
 
 from lxml import etree
 
 from objects.qbxml.parse import QbxmlParseError
 
-Element = etree._Element
+Element: TypeAlias = etree._Element
 _SNIFF = 4096
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from objects.qbxml.readers.common import (
     Element,
+    Elementish,
+    Node,
     Record,
     additional_contacts,
     address,
@@ -17,7 +19,7 @@ from objects.qbxml.readers.common import (
 )
 
 
-def _contacts(ret: Element) -> list[Record]:
+def _contacts(ret: Elementish) -> list[Record]:
     out = []
     for contact in ret.findall("ContactsRet"):
         list_id = text(contact, "ListID")
@@ -42,7 +44,7 @@ def _contacts(ret: Element) -> list[Record]:
     return out
 
 
-def _notes(ret: Element, with_id: bool) -> list[Record]:
+def _notes(ret: Elementish, with_id: bool) -> list[Record]:
     out = []
     for note in ret.findall("AdditionalNotesRet"):
         item: Record = {"date": text(note, "Date"), "note": text(note, "Note")}
@@ -52,7 +54,8 @@ def _notes(ret: Element, with_id: bool) -> list[Record]:
     return out
 
 
-def read_customer(ret: Element) -> Record:
+def read_customer(element: Element) -> Record:
+    ret = Node(element)
     list_id = text(ret, "ListID")
     ship_tos = []
     for node in ret.findall("ShipToAddress"):
@@ -121,7 +124,8 @@ def read_customer(ret: Element) -> Record:
     return compact(record)
 
 
-def read_vendor(ret: Element) -> Record:
+def read_vendor(element: Element) -> Record:
+    ret = Node(element)
     list_id = text(ret, "ListID")
     record: Record = {
         "id": list_id,

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from objects.qbxml.readers.common import (
     Element,
+    Elementish,
+    Node,
     Record,
     compact,
     custom_fields,
@@ -19,14 +21,14 @@ from objects.qbxml.readers.common import (
 VENDOR_RELATIONSHIP = {"object": "vendor", "key": "qbe_id"}
 
 
-def _vendor(node: Element | None, tag: str = "PrefVendorRef") -> Record | None:
+def _vendor(node: Elementish | None, tag: str = "PrefVendorRef") -> Record | None:
     if node is None or node.find(tag) is None:
         return None
     list_id = ref_id(node, tag)
     return {"name": ref_name(node, tag), "external_id": list_id, "qbe_id": list_id}
 
 
-def _common(ret: Element, item_type: str, key: list[str] | str) -> Record:
+def _common(ret: Elementish, item_type: str, key: list[str] | str) -> Record:
     name = text(ret, "Name")
     return {
         "id": name,
@@ -47,12 +49,12 @@ def _common(ret: Element, item_type: str, key: list[str] | str) -> Record:
     }
 
 
-def _finish(record: Record, ret: Element) -> Record:
+def _finish(record: Record, ret: Elementish) -> Record:
     record.update(custom_fields(ret))
     return compact(record)
 
 
-def _blocks(ret: Element, record: Record) -> None:
+def _blocks(ret: Elementish, record: Record) -> None:
     """SalesOrPurchase / SalesAndPurchase blocks of non-inventory, service, other-charge."""
     relationships = [VENDOR_RELATIONSHIP] if record.get("vendor") else []
     either = ret.find("SalesOrPurchase")
@@ -97,7 +99,7 @@ def _blocks(ret: Element, record: Record) -> None:
         record["relationships"] = relationships
 
 
-def _stock(ret: Element, record: Record) -> None:
+def _stock(ret: Elementish, record: Record) -> None:
     """Fields shared by inventory parts and assemblies."""
     record.update(
         {
@@ -125,14 +127,16 @@ def _stock(ret: Element, record: Record) -> None:
     )
 
 
-def read_inventory(ret: Element) -> Record:
+def read_inventory(element: Element) -> Record:
+    ret = Node(element)
     record = _common(ret, "qbe_inventory", ["qbe_id", "product_id", "sku"])
     _stock(ret, record)
     record["reorder_point"] = text(ret, "ReorderPoint")
     return _finish(record, ret)
 
 
-def read_assembly(ret: Element) -> Record:
+def read_assembly(element: Element) -> Record:
+    ret = Node(element)
     record = _common(ret, "inventory_assembly", "qbe_id")
     record["list_id"] = text(ret, "ListID")
     _stock(ret, record)
@@ -140,7 +144,8 @@ def read_assembly(ret: Element) -> Record:
     return _finish(record, ret)
 
 
-def read_non_inventory(ret: Element) -> Record:
+def read_non_inventory(element: Element) -> Record:
+    ret = Node(element)
     record = _common(ret, "non_inventory", ["qbe_id", "external_guid"])
     record.update(
         {
@@ -155,7 +160,8 @@ def read_non_inventory(ret: Element) -> Record:
     return _finish(record, ret)
 
 
-def read_service(ret: Element) -> Record:
+def read_service(element: Element) -> Record:
+    ret = Node(element)
     # The upstream fixture keys services by qbe_id alone (service_product_fixtures).
     record = _common(ret, "service", "qbe_id")
     record.update(
@@ -171,7 +177,8 @@ def read_service(ret: Element) -> Record:
     return _finish(record, ret)
 
 
-def read_other_charge(ret: Element) -> Record:
+def read_other_charge(element: Element) -> Record:
+    ret = Node(element)
     record = _common(ret, "othercharge", "qbe_id")
     record.update(
         {
@@ -185,7 +192,8 @@ def read_other_charge(ret: Element) -> Record:
     return _finish(record, ret)
 
 
-def read_discount(ret: Element) -> Record:
+def read_discount(element: Element) -> Record:
+    ret = Node(element)
     record = _common(ret, "discount", ["qbe_id", "external_guid"])
     rate = text(ret, "DiscountRate")
     percent = text(ret, "DiscountRatePercent")
@@ -202,7 +210,8 @@ def read_discount(ret: Element) -> Record:
     return _finish(record, ret)
 
 
-def read_sales_tax(ret: Element) -> Record:
+def read_sales_tax(element: Element) -> Record:
+    ret = Node(element)
     record = _common(ret, "sales_tax", ["qbe_id", "external_guid"])
     record.update(
         {

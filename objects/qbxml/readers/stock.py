@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from objects.qbxml.readers.common import Element, Record, ref_name, text
+from objects.qbxml.readers.common import Element, Elementish, Node, Record, ref_name, text
 
 
-def read_inventory_level(ret: Element, grabbed_at: str) -> Record:
+def read_inventory_level(element: Element, grabbed_at: str) -> Record:
     """Legacy get_inventories shape: id/sku/product_id = item Name."""
+    ret = Node(element)
     name = text(ret, "Name")
     return {
         "id": name,
@@ -20,8 +21,9 @@ def read_inventory_level(ret: Element, grabbed_at: str) -> Record:
     }
 
 
-def read_item_site(ret: Element, grabbed_at: str) -> Record:
+def read_item_site(element: Element, grabbed_at: str) -> Record:
     """ItemSitesRet: one record per item and site; not compacted (empty site = "")."""
+    ret = Node(element)
     inventory = ref_name(ret, "ItemInventoryRef")
     assembly = ref_name(ret, "ItemInventoryAssemblyRef")
     item = inventory if inventory is not None else (assembly or "")
@@ -48,7 +50,7 @@ def read_item_site(ret: Element, grabbed_at: str) -> Record:
     }
 
 
-def read_deleted(ret: Element, id_from: str, key: Any) -> Record:
+def read_deleted(ret: Elementish, id_from: str, key: Any) -> Record:
     """ListDeletedRet / TxnDeletedRet as a tombstone FlowLink can route like the record.
 
     `id_from` says where the type's `id` comes from: "qb_id" (ListID/TxnID), "name"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from objects.qbxml.readers.common import (
     Element,
+    Elementish,
+    Node,
     Record,
     address,
     blank,
@@ -20,7 +22,7 @@ from objects.qbxml.readers.common import (
 )
 
 
-def sales_line(line: Element) -> Record:
+def sales_line(line: Elementish) -> Record:
     item = ref_name(line, "ItemRef")
     quantity = text(line, "Quantity")
     rate = text(line, "Rate")
@@ -55,7 +57,7 @@ def sales_line(line: Element) -> Record:
     }
 
 
-def purchase_line(line: Element) -> Record:
+def purchase_line(line: Elementish) -> Record:
     item = ref_name(line, "ItemRef")
     customer = None
     if line.find("CustomerRef") is not None:
@@ -90,12 +92,12 @@ def purchase_line(line: Element) -> Record:
     }
 
 
-def _lines(ret: Element, line_tag: str, purchase: bool = False) -> list[Record]:
+def _lines(ret: Elementish, line_tag: str, purchase: bool = False) -> list[Record]:
     read = purchase_line if purchase else sales_line
-    return [read(line) for line in ret.findall(line_tag)]
+    return [read(Node(line)) for line in ret.findall(line_tag)]
 
 
-def _groups(ret: Element, group_tag: str, line_tag: str, purchase: bool = False) -> list[Record]:
+def _groups(ret: Elementish, group_tag: str, line_tag: str, purchase: bool = False) -> list[Record]:
     out = []
     for group in ret.findall(group_tag):
         quantity = text(group, "Quantity")
@@ -116,7 +118,7 @@ def _groups(ret: Element, group_tag: str, line_tag: str, purchase: bool = False)
     return out
 
 
-def _sales_header(ret: Element) -> Record:
+def _sales_header(ret: Elementish) -> Record:
     return {
         "created_at": text(ret, "TimeCreated"),
         "modified_at": text(ret, "TimeModified"),
@@ -156,12 +158,13 @@ def _sales_header(ret: Element) -> Record:
     }
 
 
-def _finish(record: Record, ret: Element) -> Record:
+def _finish(record: Record, ret: Elementish) -> Record:
     record.update(custom_fields(ret))
     return compact(record)
 
 
-def read_sales_order(ret: Element) -> Record:
+def read_sales_order(element: Element) -> Record:
+    ret = Node(element)
     record: Record = {"id": text(ret, "RefNumber"), "transaction_id": text(ret, "TxnID")}
     record.update(_sales_header(ret))
     record.update(
@@ -176,7 +179,8 @@ def read_sales_order(ret: Element) -> Record:
     return _finish(record, ret)
 
 
-def read_invoice(ret: Element) -> Record:
+def read_invoice(element: Element) -> Record:
+    ret = Node(element)
     txn_id = text(ret, "TxnID")
     class_name = ref_name(ret, "ClassRef")
     record: Record = {
@@ -217,7 +221,8 @@ def read_invoice(ret: Element) -> Record:
     return _finish(record, ret)
 
 
-def read_sales_receipt(ret: Element) -> Record:
+def read_sales_receipt(element: Element) -> Record:
+    ret = Node(element)
     txn_id = text(ret, "TxnID")
     record: Record = {
         "id": text(ret, "RefNumber"),
@@ -247,7 +252,8 @@ def read_sales_receipt(ret: Element) -> Record:
     return _finish(record, ret)
 
 
-def read_purchase_order(ret: Element) -> Record:
+def read_purchase_order(element: Element) -> Record:
+    ret = Node(element)
     txn_id = text(ret, "TxnID")
     ref_number = text(ret, "RefNumber")
     record: Record = {
@@ -297,7 +303,8 @@ def read_purchase_order(ret: Element) -> Record:
     return _finish(record, ret)
 
 
-def read_credit_memo(ret: Element) -> Record:
+def read_credit_memo(element: Element) -> Record:
+    ret = Node(element)
     txn_id = text(ret, "TxnID")
     links = linked_txns(ret)
     applied = [
@@ -365,8 +372,9 @@ def read_credit_memo(ret: Element) -> Record:
     return _finish(record, ret)
 
 
-def read_payment(ret: Element) -> Record:
+def read_payment(element: Element) -> Record:
     """ReceivePaymentRet. Upstream had no get_payments; the shape follows the invoice's."""
+    ret = Node(element)
     txn_id = text(ret, "TxnID")
     applied = []
     for line in ret.findall("AppliedToTxnRet"):
