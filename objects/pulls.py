@@ -36,7 +36,14 @@ from django.utils import timezone
 from connections.models import Connection, FlowConfig
 from objects.models import Notification, PollConfig, PulledRecord
 from objects.qbxml.parse import QbxmlParseError
-from objects.qbxml.queries import MAX_PAGE_SIZE, POLL_KINDS, PollKind, deleted_query, poll_kind
+from objects.qbxml.queries import (
+    MAX_PAGE_SIZE,
+    POLL_KINDS,
+    PollKind,
+    deleted_query,
+    items_by_name,
+    poll_kind,
+)
 from objects.qbxml.queries import poll_query as build_poll_query
 from objects.qbxml.readers.common import Element, Record, text
 from objects.qbxml.readers.stock import read_deleted
@@ -48,8 +55,11 @@ log = logging.getLogger(__name__)
 
 POLL = "poll"  # qbwc Request.kind of a poll query
 DELETED = "deleted"  # the state key of the deleted-object query of an iteration
+FOLLOWUP = "items"  # the state key of the by-name item reads after touched transactions
+TOUCHED = "_touched"  # item names the touched transactions named
 GET_ROUTES = (*POLL_KINDS, "get_inventory")
 _ITERATOR_GONE = 3391
+_DELETED_RETS = ("ListDeletedRet", "TxnDeletedRet")
 _MAX_RESTARTS = 2
 
 
@@ -148,6 +158,9 @@ def _start_iteration(config: PollConfig, kind: PollKind, session_key: str, now: 
     state: dict[str, Any] = {name: {"iterator_id": "", "done": False} for name in kind.stream_names}
     if kind.deleted_types:
         state[DELETED] = {"done": False}
+    if kind.has_followup:
+        state[FOLLOWUP] = {"done": False, "offset": 0}
+        state[TOUCHED] = []
     restarts = config.state.get("_restarts", 0) if config.session_key == session_key else 0
     state["_restarts"] = restarts
     config.state = state
@@ -178,6 +191,13 @@ def next_requests(
                 continue
             if name == DELETED:
                 rq = deleted_query(kind, since)
+            elif name == FOLLOWUP:
+                if not _followup_due(config.state):
+                    continue
+                offset = stream_state["offset"]
+                names = config.state[TOUCHED][offset : offset + page_size]
+                stream_state["sent"] = len(names)
+                rq = items_by_name(names)
             else:
                 rq = build_poll_query(
                     kind,
@@ -201,6 +221,11 @@ def next_requests(
                                    "iteration_max_modified"])  # fmt: skip
         out.extend(built)
     return out
+
+
+def _followup_due(state: dict[str, Any]) -> bool:
+    """The by-name item reads wait until every transaction stream has named its items."""
+    return all(s.get("done") for k, s in state.items() if not k.startswith("_") and k != FOLLOWUP)
 
 
 def _give_up(config: PollConfig, session_key: str, now: datetime, message: str) -> None:
@@ -247,16 +272,20 @@ def _moment(value: str | None, fallback: datetime) -> datetime:
 
 
 def _row(kind: PollKind, ret: Element, config: PollConfig, now: datetime, stamp: str) -> Row:
-    if ret.tag in ("ListDeletedRet", "TxnDeletedRet"):
+    if ret.tag in _DELETED_RETS:
         record = read_deleted(ret, kind.deleted_id_from, kind.key)
         deleted_at = _moment(record.get("deleted_at"), now)
         return Row(record["qbe_id"], f"deleted:{record.get('deleted_at')}", deleted_at, record,
                    is_deleted=True)  # fmt: skip
-    stream = next(s for s in kind.streams if s.ret_tag == ret.tag)
+    stream = next(s for s in kind.streams if s.ret_tag == ret.tag and s.reader is not None)
+    assert stream.reader is not None
     record = stream.reader(ret, stamp)
     modified = _moment(text(ret, "TimeModified"), now)
     qb_id = text(ret, "ListID") or text(ret, "TxnID") or ""
-    version = text(ret, "EditSequence") or text(ret, "TimeModified") or ""
+    version = ":".join(
+        [text(ret, "EditSequence") or text(ret, "TimeModified") or ""]
+        + [text(ret, name) or "" for name in kind.version_fields]
+    )
     if kind.is_full_scan:
         # Item sites: one row per item and site; re-sent on every scan unless the flow
         # asks for changed quantities only (flowlink §8.3, upstream's behaviour by default).
@@ -336,25 +365,39 @@ def receive(connection: Connection, session_key: str, response: str | bytes, now
         kind = poll_kind(config.route)
         ret_tags.update(s.ret_tag for s in kind.streams)
         rs_tags.update(s.query_tag[:-2] + "Rs" for s in kind.streams)
+        if kind.has_followup:
+            rs_tags.add("ItemQueryRs")
         for name, stream_state in config.state.items():
             if not name.startswith("_") and stream_state.get("request_id"):
                 owner[stream_state["request_id"]] = (config, name)
     stamp = timezone.localtime(now, ZoneInfo(settings.PULL_TIMEZONE)).isoformat(timespec="seconds")
     rows: list[Row] = []
+    touched: set[str] = set()
     stored = 0
     try:
         for item in iter_rets(response, ret_tags, rs_tags):
             if isinstance(item, RsEnd):
                 found = owner.pop(item.rs.request_id, None)
                 if found is not None:
-                    stored += _finish_page(connection, *found, item.rs, rows, session_key, now)
-                rows = []
+                    stored += _finish_page(
+                        connection, *found, item.rs, rows, touched, session_key, now
+                    )
+                rows, touched = [], set()
                 continue
             rs, ret = item
             found = owner.get(rs.request_id)
             if found is None or rs.is_error:
                 continue  # never store answers to requests this session did not send
-            rows.append(_row(poll_kind(found[0].route), ret, found[0], now, stamp))
+            kind = poll_kind(found[0].route)
+            if found[1] not in (DELETED, FOLLOWUP) and kind.stream(found[1]).touches:
+                touched.update(ref.findtext("FullName") or "" for ref in ret.iter("ItemRef"))
+                touched.discard("")
+                continue
+            if ret.tag not in _DELETED_RETS and not any(
+                s.ret_tag == ret.tag and s.reader is not None for s in kind.streams
+            ):
+                continue  # e.g. a service item named on an invoice, read by name
+            rows.append(_row(kind, ret, found[0], now, stamp))
     except QbxmlParseError as exc:
         abandon(connection, session_key, now, f"unreadable poll answer: {exc}")
         return stored
@@ -379,6 +422,7 @@ def _finish_page(
     name: str,
     rs: Any,
     rows: list[Row],
+    touched: set[str],
     session_key: str,
     now: datetime,
 ) -> int:
@@ -401,12 +445,19 @@ def _finish_page(
             config.iteration_max_modified is None or newest > config.iteration_max_modified
         ):
             config.iteration_max_modified = newest
-        if name == DELETED or not rs.iterator_remaining:
+        if name == FOLLOWUP:
+            stream_state["offset"] += stream_state.pop("sent", 0)
+        elif name == DELETED or not rs.iterator_remaining:
             stream_state.update(done=True, iterator_id="")
         else:
             stream_state["iterator_id"] = rs.iterator_id
         stream_state.pop("request_id", None)
         config.state[name] = stream_state
+        if touched:
+            config.state[TOUCHED] = sorted(set(config.state.get(TOUCHED, [])) | touched)
+        followup = config.state.get(FOLLOWUP)
+        if followup is not None and _followup_due(config.state):
+            followup["done"] = followup["offset"] >= len(config.state.get(TOUCHED, []))
         config.records_pulled += stored
         if all(s.get("done") for k, s in config.state.items() if not k.startswith("_")):
             _complete(config, session_key, now)

@@ -29,7 +29,10 @@ class Stream:
 
     query_tag: str
     ret_tag: str
-    reader: Reader
+    reader: Reader | None
+    # A transaction query of a list poll: its lines name items whose quantities moved.
+    touches: bool = False
+    include: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,18 @@ class PollKind:
     custom_fields: bool = False
     # Item sites have no modified-date filter: every poll is a full scan (flowlink §8.3).
     is_full_scan: bool = False
+    # Fields besides EditSequence that make a new version (a quantity moves without one).
+    version_fields: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def stream_names(self) -> tuple[str, ...]:
         return tuple(s.query_tag for s in self.streams)
+
+    @property
+    def has_followup(self) -> bool:
+        """Items named by touched transactions are read by name once the streams are done."""
+        return any(s.touches for s in self.streams)
 
     def stream(self, query_tag: str) -> Stream:
         return next(s for s in self.streams if s.query_tag == query_tag)
@@ -107,6 +117,28 @@ def _txn(
         key=key,
         include_lines=True,
         include_linked=linked,
+    )
+
+
+# Transactions that move quantities on hand, and their item line elements.
+STOCK_TRANSACTIONS: dict[str, tuple[str, ...]] = {
+    "Invoice": ("InvoiceLineRet", "InvoiceLineGroupRet"),
+    "SalesReceipt": ("SalesReceiptLineRet", "SalesReceiptLineGroupRet"),
+    "CreditMemo": ("CreditMemoLineRet", "CreditMemoLineGroupRet"),
+    "ItemReceipt": ("ItemLineRet", "ItemGroupLineRet"),
+    "Bill": ("ItemLineRet", "ItemGroupLineRet"),
+    "Check": ("ItemLineRet", "ItemGroupLineRet"),
+    "InventoryAdjustment": ("InventoryAdjustmentLineRet",),
+}
+
+
+def _touching(kind: str, lines: tuple[str, ...]) -> Stream:
+    return Stream(
+        f"{kind}QueryRq",
+        f"{kind}Ret",
+        None,
+        touches=True,
+        include=("TxnID", "TimeModified", *lines),
     )
 
 
@@ -195,11 +227,15 @@ POLL_KINDS: dict[str, PollKind] = {
                     "ItemInventoryAssemblyRet",
                     stock.read_inventory_level,
                 ),
+                # QuickBooks does not touch an item's TimeModified when a transaction moves
+                # its quantity: the transactions modified since the cursor name those items.
+                *(_touching(kind, lines) for kind, lines in STOCK_TRANSACTIONS.items()),
             ),
             is_txn=False,
             page_size=100,
             deleted_types=("ItemInventory", "ItemInventoryAssembly"),
             deleted_id_from="name",
+            version_fields=("QuantityOnHand",),
         ),
         PollKind(
             route="get_inventorywithsites",
@@ -261,14 +297,16 @@ def poll_query(
         _sub(rq, "ActiveStatus", "ActiveOnly")
         return rq
     _sub(rq, "MaxReturned", str(page_size))
-    if kind.is_txn:
+    if kind.is_txn or stream.touches:
         if since is not None:
             span = etree.SubElement(rq, "ModifiedDateRangeFilter")
             _sub(span, "FromModifiedDate", qb_datetime(since))
-        if kind.include_lines:
+        if kind.include_lines or stream.touches:
             _sub(rq, "IncludeLineItems", "true")
         if kind.include_linked:
             _sub(rq, "IncludeLinkedTxns", "true")
+        for name in stream.include:
+            _sub(rq, "IncludeRetElement", name)
     else:
         # All: a deactivation is a modification FlowLink must hear about (qbxml §9).
         _sub(rq, "ActiveStatus", "All" if include_inactive else "ActiveOnly")
@@ -276,6 +314,15 @@ def poll_query(
             _sub(rq, "FromModifiedDate", qb_datetime(since))
     if kind.custom_fields:
         _sub(rq, "OwnerID", "0")
+    return rq
+
+
+def items_by_name(names: list[str]) -> Element:
+    """ItemQueryRq for named items of any type (a missing name is a 500 warning, not an
+    error, so one deleted item never hides the others; qbxml §7.1)."""
+    rq = etree.Element("ItemQueryRq")
+    for name in names:
+        _sub(rq, "FullName", name)
     return rq
 
 

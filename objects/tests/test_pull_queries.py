@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from django.test import SimpleTestCase
 
-from objects.qbxml.queries import POLL_KINDS, deleted_query, poll_kind, poll_query, qb_datetime
+from objects.qbxml.queries import (
+    POLL_KINDS,
+    deleted_query,
+    items_by_name,
+    poll_kind,
+    poll_query,
+    qb_datetime,
+)
 from objects.qbxml.validate import errors_in_request
 from qbsync.test import require_xsd_dir
 
@@ -49,6 +56,20 @@ class PullQueriesTestCase(SimpleTestCase):
                 with self.subTest(route, since=since):
                     self.assert_valid(deleted_query(kind, since))
 
+    def test_it_builds_a_valid_read_of_items_by_name(self) -> None:
+        self.assert_valid(items_by_name(["Widget", "Parts:Nut & Bolt <M6>"]))
+
+    def test_it_reads_only_the_item_lines_of_stock_moving_transactions(self) -> None:
+        kind = poll_kind("get_inventories")
+        touching = [s for s in kind.streams if s.touches]
+        self.assertEqual(len(touching), 7)
+        rq = poll_query(kind, touching[0], since=SINCE, page_size=100)
+        self.assertEqual(rq.tag, "InvoiceQueryRq")
+        self.assertEqual([e.text for e in rq.findall("IncludeRetElement")],
+                         ["TxnID", "TimeModified", "InvoiceLineRet", "InvoiceLineGroupRet"])  # fmt: skip
+        self.assertEqual(rq.findtext("ModifiedDateRangeFilter/FromModifiedDate"),
+                         "2021-02-03T10:13:00-08:00")  # fmt: skip
+
     def test_it_filters_item_sites_by_site(self) -> None:
         kind = poll_kind("get_inventorywithsites")
         rq = poll_query(kind, kind.streams[0], since=None, page_size=100, site="Warehouse 2")
@@ -79,6 +100,6 @@ class PullQueriesTestCase(SimpleTestCase):
 
     def test_it_polls_inventory_parts_and_assemblies_for_get_inventories(self) -> None:
         self.assertEqual(
-            poll_kind("get_inventory").stream_names,
+            poll_kind("get_inventory").stream_names[:2],
             ("ItemInventoryQueryRq", "ItemInventoryAssemblyQueryRq"),
         )

@@ -191,7 +191,7 @@ class PullsTestCase(BaseTestCase):
         config = self.config("get_invoices")
         for name in list(config.state):
             if not name.startswith("_"):
-                pulls._finish_page(self.connection, config, name, _Done(), [], "session:1",
+                pulls._finish_page(self.connection, config, name, _Done(), [], set(), "session:1",
                                    timezone.now())  # fmt: skip
                 config.refresh_from_db()
         self.assertFalse(config.full_pending)

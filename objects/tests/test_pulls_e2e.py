@@ -334,3 +334,44 @@ class PullsInterruptedTestCase(LiveTestCase):
         self.assertEqual(
             (first["quantity_on_hand"], first["qbe_item_type"]), ("7", "qbe_inventory")
         )
+
+
+class InventoryPullTestCase(LiveTestCase):
+    def drain(self, route: str, prefix: str) -> list[dict[str, Any]]:
+        return PullsEndToEndTestCase.drain(self, route, prefix)  # type: ignore[arg-type]
+
+    def get(self, route: str, request_id: str, **params: Any) -> tuple[int, Any]:
+        return self.post(route, {"request_id": request_id, "parameters": params})
+
+    def test_it_hands_out_quantities_moved_by_transactions(self) -> None:
+        qb = self.quickbooks
+        qb.add_record("Customer", Name="Buyer")
+        qb.add_record("Vendor", Name="Acme Supply")
+        qb.add_record("ItemService", Name="Labour",
+                      SalesOrPurchase={"Price": "5.00", "AccountRef": "Sales"})  # fmt: skip
+        for n in range(250):
+            qb.add_record("ItemInventory", QuantityOnHand="50", **list_fields("ItemInventory", n))
+        for n in range(20):
+            qb.add_record("ItemInventoryAssembly", **list_fields("ItemInventoryAssembly", n))
+        self.get("get_inventories", "r0")
+        self.run_webconnector()
+        first = {r["id"]: r for r in self.drain("get_inventories", "a")}
+        self.assertEqual(len(first), 270)
+        self.assertEqual(first["Inv-00007"]["quantity"], "50")
+        self.assertEqual(set(first["Inv-00007"]), {"id", "sku", "product_id", "quantity",
+                                                   "grabbed_at", "fullname"})  # fmt: skip
+
+        # The items' own TimeModified does not move: only the transactions name them.
+        for n in range(0, 150, 3):
+            qb.add_record("Invoice", CustomerRef="Buyer", InvoiceLineAdd=[
+                {"ItemRef": f"Inv-{n:05d}", "Quantity": "2", "Rate": "1.00"},
+                {"ItemRef": "Labour", "Quantity": "1"}])  # fmt: skip
+        qb.add_record("Bill", VendorRef="Acme Supply", ItemLineAdd=[
+            {"ItemRef": "Inv-00200", "Quantity": "10", "Cost": "1.00"}])  # fmt: skip
+        self.run_webconnector()
+        second = {r["id"]: r for r in self.drain("get_inventories", "b")}
+        expected = {f"Inv-{n:05d}": "48" for n in range(0, 150, 3)} | {"Inv-00200": "60"}
+        self.assertEqual({k: r["quantity"] for k, r in second.items()}, expected)
+
+        self.run_webconnector()
+        self.assertEqual(self.drain("get_inventories", "c"), [])
