@@ -185,6 +185,9 @@ PULL_MIN_INTERVAL_SECONDS = env_int("PULL_MIN_INTERVAL_SECONDS", 0)
 PULL_SITES_MIN_INTERVAL_SECONDS = env_int("PULL_SITES_MIN_INTERVAL_SECONDS", 0)
 # Time zone of the quickbooks_since echoed to FlowLink (upstream used US Pacific).
 PULL_TIMEZONE = env_str("PULL_TIMEZONE", "America/Los_Angeles")
+# Extra round trips a Web Connector run may take for polls beyond QBWC_MAX_ROUND_TRIPS:
+# an iteration a run cannot finish starts again in the next run.
+PULL_MAX_ROUND_TRIPS = env_int("PULL_MAX_ROUND_TRIPS", 1000)
 # Seconds after which a failed poll (QuickBooks error) is tried again.
 PULL_RETRY_SECONDS = env_int("PULL_RETRY_SECONDS", 300)
 

@@ -410,10 +410,13 @@ def progress(session: Session) -> int:
     """Percent done; 100 when nothing eligible is left or the session hit its cap."""
     connection = session.connection
     dispatch.promote_waiting(connection)
-    at_cap = session.round_trips >= settings.QBWC_MAX_ROUND_TRIPS
+    # pulls hook: an unfinished poll iteration restarts in the next run, so polls get a
+    # budget of their own on top of the writes' (objects.pulls).
+    polls = pulls.pending_count(connection, session.claimer, timezone.now())
+    cap = settings.QBWC_MAX_ROUND_TRIPS + (settings.PULL_MAX_ROUND_TRIPS if polls else 0)
+    at_cap = session.round_trips >= cap
     if at_cap:
         _set_error(session, "round-trip limit reached; the rest waits for the next run")
-    polls = pulls.pending_count(connection, session.claimer, timezone.now())  # pulls hook
     if at_cap or (not session.bisect_queue and not dispatch.has_due_work(connection) and not polls):
         value = 100
     else:

@@ -278,7 +278,7 @@ class PullsInterruptedTestCase(LiveTestCase):
     def test_it_restarts_an_iteration_the_session_did_not_finish(self) -> None:
         expected = self.seed_customers(900)
         self.get("get_customers", "r0")
-        with self.settings(QBWC_MAX_ROUND_TRIPS=3):
+        with self.settings(QBWC_MAX_ROUND_TRIPS=3, PULL_MAX_ROUND_TRIPS=0):
             self.run_webconnector()  # stops after 3 pages of 100
         self.assertIsNone(PollConfig.objects.get(route="get_customers").cursor)
         early = self.drain("get_customers", "a")
@@ -288,6 +288,14 @@ class PullsInterruptedTestCase(LiveTestCase):
         ids = [r["id"] for r in early + late]
         self.assertEqual(sorted(ids), sorted(expected))  # each once: re-read pages deduplicated
         self.assertIsNotNone(PollConfig.objects.get(route="get_customers").cursor)
+
+    def test_it_gives_polls_round_trips_beyond_the_write_limit(self) -> None:
+        expected = self.seed_customers(900)
+        self.get("get_customers", "r0")
+        with self.settings(QBWC_MAX_ROUND_TRIPS=2):
+            self.run_webconnector()
+        self.assertIsNotNone(PollConfig.objects.get(route="get_customers").cursor)
+        self.assertEqual({r["id"] for r in self.drain("get_customers", "a")}, expected)
 
     def test_it_restarts_after_quickbooks_forgets_the_iterator(self) -> None:
         expected = self.seed_customers(450)
