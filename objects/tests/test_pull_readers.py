@@ -123,7 +123,7 @@ def _ignore_stamp(read: Any) -> Any:
 
 
 READERS: dict[str, Any] = {
-    **{s.ret_tag: s.reader for k in POLL_KINDS.values() for s in k.streams},
+    **{s.ret_tag: s.reader for k in POLL_KINDS.values() for s in k.streams if s.reader},
     **{tag: _ignore_stamp(read) for tag, read in items.ITEM_READERS.items()},
 }
 
