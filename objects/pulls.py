@@ -522,12 +522,17 @@ def hand_out(
     if request_id:
         page = list(mine.filter(delivered_request_id=request_id).order_by("time_modified", "id"))
     if not page:
-        with transaction.atomic():
-            page = list(mine.undelivered().order_by("time_modified", "id")[:page_size])
-            if page:
-                PulledRecord.objects.filter(pk__in=[p.pk for p in page]).update(
-                    delivered_request_id=request_id or "", delivered_at=now
-                )
+        candidates = [p.pk for p in mine.undelivered().order_by("time_modified", "id")[:page_size]]
+        if candidates:
+            # Conditional: of two concurrent calls each record goes to exactly one; the
+            # (request_id, now) pair tells this call which ones it won.
+            PulledRecord.objects.filter(pk__in=candidates, delivered_at__isnull=True).update(
+                delivered_request_id=request_id or "", delivered_at=now
+            )
+            page = list(
+                mine.filter(pk__in=candidates, delivered_request_id=request_id or "",
+                            delivered_at=now).order_by("time_modified", "id")
+            )  # fmt: skip
     return page, mine.undelivered().exists()
 
 

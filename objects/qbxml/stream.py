@@ -19,7 +19,7 @@ from lxml import etree
 from objects.qbxml.parse import QbxmlParseError
 
 Element: TypeAlias = etree._Element
-_SNIFF = 4096
+_PROLOG_LIMIT = 1 << 20
 
 
 @dataclass
@@ -64,11 +64,16 @@ def _status(rs: Element) -> StreamedRs:
 
 
 class _Guarded(io.RawIOBase):
-    """Refuse a DOCTYPE/ENTITY before lxml sees it; pass everything else through."""
+    """Refuse a DOCTYPE/ENTITY before lxml sees it; pass everything else through.
+
+    The prolog (everything before the root element) is where a DOCTYPE has to be, so it
+    is checked whole, however many comments pad it; a document whose root does not
+    start within the first megabyte is not a QuickBooks answer.
+    """
 
     def __init__(self, source: IO[bytes]) -> None:
         self.source = source
-        self.head = b""
+        self.prolog = b""
         self.checked = False
 
     def readable(self) -> bool:
@@ -77,12 +82,16 @@ class _Guarded(io.RawIOBase):
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         chunk = self.source.read(len(buffer))
         if not self.checked:
-            self.head += chunk[:_SNIFF]
-            upper = self.head.upper()
+            self.prolog += chunk
+            root = self.prolog.find(b"<QBXML")
+            head = self.prolog if root < 0 else self.prolog[:root]
+            upper = head.upper()
             if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
                 raise QbxmlParseError("DOCTYPE and entity declarations are not allowed")
-            if len(self.head) >= _SNIFF or not chunk:
-                self.checked = True
+            if root >= 0:
+                self.checked, self.prolog = True, b""
+            elif not chunk or len(self.prolog) > _PROLOG_LIMIT:
+                raise QbxmlParseError("no <QBXML> root element")
         buffer[: len(chunk)] = chunk
         return len(chunk)
 

@@ -99,3 +99,16 @@ class PullStreamTestCase(SimpleTestCase):
                     (item[1].findtext("ListID"), item[0].iterator_remaining, item[0].iterator_id)
                 )
         self.assertEqual(seen, [("1", 7, "{I}"), ("2", 7, "{I}"), ("end", 7, "{I}")])
+
+    def test_it_refuses_a_doctype_hidden_behind_a_long_comment(self) -> None:
+        padded = (
+            b'<?xml version="1.0"?><!--' + b"x" * 10_000 + b'--><!DOCTYPE QBXML [<!ENTITY a "b">]>'
+            b"<QBXML><QBXMLMsgsRs><CustomerQueryRs/></QBXMLMsgsRs></QBXML>"
+        )
+        with self.assertRaises(QbxmlParseError):
+            list(iter_rets(padded, {"CustomerRet"}, {"CustomerQueryRs"}))
+
+    def test_it_refuses_a_document_without_a_qbxml_root(self) -> None:
+        with self.assertRaises(QbxmlParseError):
+            list(iter_rets(b"<html><body>Service unavailable</body></html>", {"CustomerRet"},
+                           {"CustomerQueryRs"}))  # fmt: skip
