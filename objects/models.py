@@ -550,6 +550,18 @@ class PulledRecordQuerySet(models.QuerySet["PulledRecord"]):
     def undelivered(self) -> PulledRecordQuerySet:
         return self.filter(delivered_at__isnull=True)
 
+    def expired(self, now: datetime) -> PulledRecordQuerySet:
+        """Delivered versions past the retention period (flowlink §8.4), except the newest
+        of each record: it is what the next poll compares against to skip unchanged ones."""
+        cutoff = now - timedelta(days=settings.PULL_RETENTION_DAYS)
+        newer = PulledRecord.objects.filter(
+            connection=models.OuterRef("connection"),
+            route=models.OuterRef("route"),
+            qb_id=models.OuterRef("qb_id"),
+            id__gt=models.OuterRef("id"),
+        )
+        return self.filter(delivered_at__lt=cutoff).filter(models.Exists(newer))
+
 
 class PulledRecord(models.Model):
     """One version of one QuickBooks record read by a poll, waiting for (or handed to) FlowLink.

@@ -154,6 +154,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Deletes pulled records delivered longer ago than PULL_RETENTION_DAYS
+    # (objects.tasks.purge_pulled_records). Idempotent; safe on many workers.
+    "purge-pulled-records": {
+        "task": "objects.tasks.purge_pulled_records",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }
 
 # --- qbsync -----------------------------------------------------------------
@@ -188,6 +195,8 @@ PULL_TIMEZONE = env_str("PULL_TIMEZONE", "America/Los_Angeles")
 # Extra round trips a Web Connector run may take for polls beyond QBWC_MAX_ROUND_TRIPS:
 # an iteration a run cannot finish starts again in the next run.
 PULL_MAX_ROUND_TRIPS = env_int("PULL_MAX_ROUND_TRIPS", 1000)
+# Days delivered pulled records are kept for audit and replay (flowlink §8.4).
+PULL_RETENTION_DAYS = env_int("PULL_RETENTION_DAYS", 30)
 # Seconds after which a failed poll (QuickBooks error) is tried again.
 PULL_RETRY_SECONDS = env_int("PULL_RETRY_SECONDS", 300)
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from objects import pulls
 from objects.models import Notification, PollConfig, PulledRecord
 from objects.qbxml.queries import poll_kind
+from objects.tasks import purge_pulled_records
 from qbsync.test import QBWC_PASSWORD, BaseTestCase
 from qbwc import loop
 
@@ -258,3 +259,24 @@ class PullsAdminTestCase(BaseTestCase):
         for url in ("/admin/objects/pollconfig/", "/admin/objects/pulledrecord/",
                     f"/admin/objects/pollconfig/{self.config.pk}/change/"):  # fmt: skip
             self.assertEqual(self.client.get(url).status_code, 200, url)
+
+
+class PulledRecordRetentionTestCase(BaseTestCase):
+    def make(self, qb_id: str, version: str, delivered_days_ago: int | None) -> PulledRecord:
+        now = timezone.now()
+        delivered = None if delivered_days_ago is None else now - timedelta(days=delivered_days_ago)
+        return PulledRecord.objects.create(
+            connection=self.connection, route="get_customers", qb_id=qb_id, version=version,
+            time_modified=now, record={"id": qb_id}, delivered_at=delivered,
+            delivered_request_id="old" if delivered else "",
+        )  # fmt: skip
+
+    def test_it_purges_old_delivered_versions_but_keeps_the_newest_of_each_record(self) -> None:
+        old = self.make("A", "1", 40)
+        newest_old = self.make("A", "2", 35)  # still needed to skip an unchanged version
+        recent = self.make("B", "1", 2)
+        pending = self.make("C", "1", None)
+        self.assertEqual(purge_pulled_records(), 1)
+        remaining = set(PulledRecord.objects.values_list("pk", flat=True))
+        self.assertEqual(remaining, {newest_old.pk, recent.pk, pending.pk})
+        self.assertNotIn(old.pk, remaining)

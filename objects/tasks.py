@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from objects.models import PulledRecord
+
+
+@shared_task(name="objects.tasks.purge_pulled_records")
+def purge_pulled_records() -> int:
+    """Delete pulled records delivered longer ago than the retention period."""
+    deleted, _by_model = PulledRecord.objects.expired(timezone.now()).delete()
+    return deleted
