@@ -211,6 +211,10 @@ def next_requests(
             rq.set("requestID", request_id)
             stream_state["request_id"] = request_id
             built.append(rq)
+        if not built:
+            # Cannot happen with a consistent state; never let a poll spin a session.
+            _give_up(config, session_key, now, "poll state had nothing left to ask")
+            continue
         errors = [e for rq in built for e in errors_in_request(rq, qbxml_version)][:1]
         if errors:
             # Our own query is wrong (e.g. a site name QuickBooks cannot take): this

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 MIN_CLIENT_VERSION = (2, 1, 0, 30)
 PARSE_ERROR_HRESULT = "0x80040400"
 BUSY_POSTPONE_SECONDS = "60"
+POLL_TRANSCRIPT_CHARS = 200_000
 # Used once to equalise the time of unknown-user and wrong-password answers.
 _DUMMY_PASSWORD_HASH = make_password(None)
 
@@ -350,7 +351,8 @@ def _receive_polls(session: Session, sent: Message, response: str, hresult: str,
     now = timezone.now()
     Message.objects.filter(pk=sent.pk).update(
         status=Message.Status.ANSWERED if not hresult else Message.Status.REJECTED,
-        response_xml=response,
+        # The transcript keeps the head of a poll answer; the records are in PulledRecord.
+        response_xml=response[:POLL_TRANSCRIPT_CHARS],
         answered_at=now,
         hresult=hresult[:20],
         hresult_message=text,
