@@ -95,6 +95,22 @@ class FixtureReadersTestCase(SimpleTestCase):
         self.assert_contains(read(self.item(folder, "sales_and_purchase_prod_from_qbe.json", tag)),
                              fixture(folder, "sales_and_purchase_output.json"))  # fmt: skip
 
+    def test_it_reads_an_invoice_fixture_with_its_order_reference(self) -> None:
+        ret = ret_from_hash("InvoiceRet", fixture("invoice_fixtures", "invoice.json"))
+        record = txns.read_invoice(ret)
+        self.assertEqual(record["sales_order"], {"purchase_order_number": "1ABC"})
+        self.assertEqual(record["po_number"], "1ABC")
+        self.assertEqual(record["due_date"], "")  # upstream stringified missing dates
+
+    def test_it_reads_a_credit_memo_fixture_with_its_lines(self) -> None:
+        ret = ret_from_hash("CreditMemoRet", fixture("credit_memo_fixtures", "credit_memo.json"))
+        record = txns.read_credit_memo(ret)
+        self.assertEqual((record["po_number"], record["invoice"], record["total"]),
+                         ("test", {"po_number": "test"}, "0"))  # fmt: skip
+        (line,) = record["line_items"]
+        self.assertEqual((line["sku"], line["quantity"], line["warehouse"]),
+                         ("test-sku", "12", "DFW"))  # fmt: skip
+
     def test_it_reads_item_sites_without_compacting(self) -> None:
         ret = ret_from_hash("ItemSitesRet", fixture("item_site_fixtures", "item_site.json"))
         record = stock.read_item_site(ret, STAMP)
