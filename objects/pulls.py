@@ -107,7 +107,8 @@ def register(
         fields: dict[str, Any] = {"last_requested_at": now}
         if created or force:
             fields.update(params=params, full_pending=is_on(params.get("return_all")))
-            if force:
+            if force and since != config.cursor:
+                # A new starting point: the iteration in progress (if any) is for the old one.
                 fields.update(cursor=since, state={}, session_key="", next_poll_at=None)
         PollConfig.objects.filter(pk=config.pk).update(**fields)
         for name, value in fields.items():

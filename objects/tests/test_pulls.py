@@ -126,6 +126,13 @@ class PullsTestCase(BaseTestCase):
                  quickbooks_force_config="true")  # fmt: skip
         self.assertEqual(self.config().cursor.year, 2022)
 
+    def test_it_keeps_an_iteration_running_when_forced_with_the_same_cursor(self) -> None:
+        since = "2021-01-01T00:00:00-08:00"
+        self.get("get_customers", "r0", quickbooks_since=since)
+        self.requests()
+        self.get("get_customers", "r1", quickbooks_since=since, quickbooks_force_config="1")
+        self.assertEqual(self.config().session_key, "session:1")
+
     def test_it_refuses_a_bad_quickbooks_since_naming_the_field(self) -> None:
         status, body = self.get("get_customers", quickbooks_since="yesterday")
         self.assertEqual(status, 400)
