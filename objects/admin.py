@@ -11,7 +11,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from objects.models import Notification, Phase, QueuedObject, QueuedObjectEvent
+from objects.models import (
+    Notification,
+    Phase,
+    PollConfig,
+    PulledRecord,
+    QueuedObject,
+    QueuedObjectEvent,
+)
 from objects.qbxml.pretty import fragment
 
 # The index page doubles as the operator dashboard (templates/admin/qbsync_index.html).
@@ -272,3 +279,61 @@ class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# -- pulls (get_* webhooks; objects.pulls) ---------------------------------------------------
+
+
+@admin.register(PollConfig)
+class PollConfigAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "route",
+        "connection",
+        "is_enabled",
+        "cursor",
+        "last_requested_at",
+        "last_completed_at",
+        "records_pulled",
+        "last_error",
+    )
+    list_filter = ("is_enabled", "route", "connection")
+    list_select_related = ("connection",)
+    raw_id_fields = ("connection",)
+    readonly_fields = [
+        f.name for f in PollConfig._meta.fields if f.name not in ("id", "is_enabled")
+    ]
+    actions = ["switch_on", "switch_off", "rewind_selected"]
+
+    @admin.action(description="Switch polling on")
+    def switch_on(self, request: HttpRequest, queryset: QuerySet[PollConfig]) -> None:
+        changed = sum(config.set_enabled(True) for config in queryset)
+        self.message_user(request, f"{changed} poll(s) switched on.", messages.SUCCESS)
+
+    @admin.action(description="Switch polling off")
+    def switch_off(self, request: HttpRequest, queryset: QuerySet[PollConfig]) -> None:
+        changed = sum(config.set_enabled(False) for config in queryset)
+        self.message_user(request, f"{changed} poll(s) switched off.", messages.SUCCESS)
+
+    @admin.action(description="Read everything again in the next run")
+    def rewind_selected(self, request: HttpRequest, queryset: QuerySet[PollConfig]) -> None:
+        for config in queryset:
+            config.rewind()
+        self.message_user(request, f"{queryset.count()} poll(s) rewound.", messages.SUCCESS)
+
+
+@admin.register(PulledRecord)
+class PulledRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "route",
+        "qb_id",
+        "connection",
+        "version",
+        "time_modified",
+        "is_deleted",
+        "delivered_request_id",
+        "delivered_at",
+    )
+    list_filter = ("route", "is_deleted", "connection")
+    search_fields = ("qb_id", "delivered_request_id")
+    list_select_related = ("connection",)
+    readonly_fields = [f.name for f in PulledRecord._meta.fields if f.name != "id"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from objects import intake, webhooks
+from objects import intake, pulls, webhooks
 
 urlpatterns = [
     *[
@@ -11,4 +11,6 @@ urlpatterns = [
     ],
     path("get_notifications", webhooks.NotificationsView.as_view(), name="get_notifications"),
     path("get_health_check", webhooks.HealthCheckView.as_view(), name="get_health_check"),
+    # -- get_* routes: pulls from QuickBooks (objects.pulls) --
+    *[path(route, webhooks.get_view(route).as_view(), name=route) for route in pulls.GET_ROUTES],
 ]

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from connections.models import Connection, FlowConfig
-from objects import intake
+from objects import intake, pulls
 from objects.models import Notification
 
 log = logging.getLogger(__name__)
@@ -190,3 +190,40 @@ class HealthCheckView(WebhookView):
             {"request_id": request_id, "summary": "Health check was not successful"},
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
+
+
+# -- get_* routes: pulls from QuickBooks (objects.pulls; docs/pulls.md) --------------------
+
+
+class GetResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    request_id = serializers.CharField(allow_null=True)
+    summary = serializers.CharField(required=False)
+    parameters = serializers.DictField()
+    success = serializers.ListField(child=serializers.DictField(), required=False)
+    fail = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class GetRecordsView(WebhookView):
+    """get_* routes: register the poll, hand out buffered records, drain notifications."""
+
+    def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
+        try:
+            answer = pulls.respond(connection, self.route, body, timezone.now())
+        except pulls.PullError as exc:
+            raise intake.IntakeError(400, str(exc)) from exc
+        return Response(answer.data, status=answer.status)
+
+
+def get_view(route: str) -> type[GetRecordsView]:
+    """One view class (and OpenAPI operation) per get_* route."""
+    view = type(f"{route.title().replace('_', '')}View", (GetRecordsView,), {"route": route})
+    view.post = extend_schema(  # type: ignore[method-assign]
+        operation_id=route,
+        request=EnvelopeSerializer,
+        responses={200: GetResponseSerializer, 206: GetResponseSerializer, 400: None, 401: None},
+        parameters=HEADERS,
+        description="Register what to pull from QuickBooks for this route and hand out, "
+        "oldest first, up to parameters.page_size records pulled by earlier Web Connector "
+        "runs (206 while more remain); repeating a request_id replays the same page.",
+    )(view.post)
+    return view

@@ -188,6 +188,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    # Deletes pulled records delivered longer ago than PULL_RETENTION_DAYS
+    # (objects.tasks.purge_pulled_records). Idempotent; safe on many workers.
+    "purge-pulled-records": {
+        "task": "objects.tasks.purge_pulled_records",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }
 # A task that hangs (a stuck SMTP server, say) is killed rather than blocking the worker.
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
@@ -230,6 +237,24 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "qbsync <qbsync@localhost>")
+# -- pulls from QuickBooks (get_* webhooks, objects.pulls; docs/pulls.md) --
+# Overlap subtracted from the cursor of each incremental query: workstation clocks drift.
+PULL_OVERLAP_SECONDS = env_int("PULL_OVERLAP_SECONDS", 120)
+# A poll nobody asked for (no get_* call) in this many days stops (flowlink §8.2).
+PULL_STOP_AFTER_DAYS = env_int("PULL_STOP_AFTER_DAYS", 7)
+# Minimum seconds between two polls of one type; 0 = once per Web Connector session.
+PULL_MIN_INTERVAL_SECONDS = env_int("PULL_MIN_INTERVAL_SECONDS", 0)
+# get_inventorywithsites is a full scan (no modified-date filter): its own minimum interval.
+PULL_SITES_MIN_INTERVAL_SECONDS = env_int("PULL_SITES_MIN_INTERVAL_SECONDS", 0)
+# Time zone of the quickbooks_since echoed to FlowLink (upstream used US Pacific).
+PULL_TIMEZONE = env_str("PULL_TIMEZONE", "America/Los_Angeles")
+# Extra round trips a Web Connector run may take for polls beyond QBWC_MAX_ROUND_TRIPS:
+# an iteration a run cannot finish starts again in the next run.
+PULL_MAX_ROUND_TRIPS = env_int("PULL_MAX_ROUND_TRIPS", 1000)
+# Days delivered pulled records are kept for audit and replay (flowlink §8.4).
+PULL_RETENTION_DAYS = env_int("PULL_RETENTION_DAYS", 30)
+# Seconds after which a failed poll (QuickBooks error) is tried again.
+PULL_RETRY_SECONDS = env_int("PULL_RETRY_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

@@ -20,7 +20,7 @@ from lxml import etree
 
 import qbsync
 from connections.models import Connection
-from objects import dispatch
+from objects import dispatch, pulls
 from objects.models import Phase, QueuedObject
 from objects.qbxml.envelope import MIN_VERSION, build_message, version_tuple
 from objects.qbxml.parse import QbxmlParseError, parse_document, read_responses, text_of
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 MIN_CLIENT_VERSION = (2, 1, 0, 30)
 PARSE_ERROR_HRESULT = "0x80040400"
 BUSY_POSTPONE_SECONDS = "60"
+POLL_TRANSCRIPT_CHARS = 200_000
 # Used once to equalise the time of unknown-user and wrong-password answers.
 _DUMMY_PASSWORD_HASH = make_password(None)
 
@@ -74,7 +75,8 @@ def authenticate(username: str | None, password: str | None) -> list[str]:
                 return [new_ticket(), "busy", BUSY_POSTPONE_SECONDS]
             session.end(Session.Status.EXPIRED, "idle too long; taken over by a new session")
         dispatch.promote_waiting(locked)
-        if not dispatch.has_due_work(locked):
+        # pulls hook: a due poll is work too (objects.pulls).
+        if not dispatch.has_due_work(locked) and not pulls.has_due_polls(locked, timezone.now()):
             return [new_ticket(), "none"]
         ticket = new_ticket()
         Session.objects.create(connection=locked, ticket_hash=hash_ticket(ticket))
@@ -210,6 +212,14 @@ def build_next_message(session: Session) -> str:
             break
     number = session.round_trips + 1
     if not planned:
+        # -- pulls hook (objects.pulls): once the run's writes are done, poll queries go
+        # in messages of their own, one iterator page of every due stream per message.
+        polls = pulls.next_requests(
+            connection, session.claimer, timezone.now(), session.qbxml_version
+        )
+        if polls:
+            return _send_polls(session, number, polls)
+        # -- end pulls hook
         # Work vanished between authenticate and now: a harmless query keeps QBWC's run
         # clean; receiveResponseXML then reports 100.
         xml = build_message([_host_query()], session.qbxml_version)
@@ -233,6 +243,24 @@ def build_next_message(session: Session) -> str:
             )
         Request.objects.bulk_create(rows)
         xml = build_message([item.element for item in planned], session.qbxml_version)
+        Message.objects.filter(pk=message.pk).update(request_xml=xml)
+    _count_round_trip(session)
+    return xml
+
+
+def _send_polls(session: Session, number: int, polls: list[etree._Element]) -> str:
+    with transaction.atomic():
+        message = Message.objects.create(session=session, number=number, request_xml="")
+        Request.objects.bulk_create(
+            Request(
+                message=message,
+                request_id=rq.get("requestID", ""),
+                kind=pulls.POLL,
+                request_tag=rq.tag,
+            )
+            for rq in polls
+        )
+        xml = build_message(polls, session.qbxml_version)
         Message.objects.filter(pk=message.pk).update(request_xml=xml)
     _count_round_trip(session)
     return xml
@@ -274,6 +302,8 @@ def receive_response(
         log.warning("session %s: response with no request outstanding ignored", session.pk)
         return progress(session)
     requests = {r.request_id: r for r in sent.requests.select_related("queued_object")}
+    if requests and all(r.kind == pulls.POLL for r in requests.values()):
+        return _receive_polls(session, sent, response or "", hresult or "", message or "")
     if hresult and not (response or "").strip():
         return _whole_message_rejected(session, sent, requests, hresult, message or "")
     try:
@@ -316,6 +346,26 @@ def receive_response(
         if obj is not None and obj.is_claimed_by(session.claimer):
             obj.release("QuickBooks' answer had no response for this request; verifying")
     session.requests_answered += answered
+    Session.objects.filter(pk=session.pk).update(requests_answered=session.requests_answered)
+    return progress(session)
+
+
+def _receive_polls(session: Session, sent: Message, response: str, hresult: str, text: str) -> int:
+    """pulls hook: a poll answer is read as a stream and stored by objects.pulls."""
+    now = timezone.now()
+    Message.objects.filter(pk=sent.pk).update(
+        status=Message.Status.ANSWERED if not hresult else Message.Status.REJECTED,
+        # The transcript keeps the head of a poll answer; the records are in PulledRecord.
+        response_xml=response[:POLL_TRANSCRIPT_CHARS],
+        answered_at=now,
+        hresult=hresult[:20],
+        hresult_message=text,
+    )
+    if hresult and not response.strip():
+        pulls.abandon(session.connection, session.claimer, now, f"{hresult}: {text}")
+    else:
+        pulls.receive(session.connection, session.claimer, response, now)
+    session.requests_answered += sent.requests.count()
     Session.objects.filter(pk=session.pk).update(requests_answered=session.requests_answered)
     return progress(session)
 
@@ -366,16 +416,21 @@ def progress(session: Session) -> int:
     """Percent done; 100 when nothing eligible is left or the session hit its cap."""
     connection = session.connection
     dispatch.promote_waiting(connection)
-    at_cap = session.round_trips >= settings.QBWC_MAX_ROUND_TRIPS
+    # pulls hook: an unfinished poll iteration restarts in the next run, so polls get a
+    # budget of their own on top of the writes' (objects.pulls).
+    polls = pulls.pending_count(connection, session.claimer, timezone.now())
+    cap = settings.QBWC_MAX_ROUND_TRIPS + (settings.PULL_MAX_ROUND_TRIPS if polls else 0)
+    at_cap = session.round_trips >= cap
     if at_cap:
         _set_error(session, "round-trip limit reached; the rest waits for the next run")
-    if at_cap or (not session.bisect_queue and not dispatch.has_due_work(connection)):
+    if at_cap or (not session.bisect_queue and not dispatch.has_due_work(connection) and not polls):
         value = 100
     else:
         objects = QueuedObject.objects.filter(connection=connection)
         remaining = (
             objects.due(timezone.now()).count()
             + objects.filter(phase=Phase.TWO_PHASE_PENDING).count()
+            + polls
         )
         done = session.requests_answered
         value = min(99, (100 * done) // max(1, done + remaining))

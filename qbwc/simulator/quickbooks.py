@@ -11,7 +11,7 @@ Choices where QuickBooks' exact behaviour is not documented:
   request has not been processed."; `rollbackOnError` behaves like `stopOnError`
   (nothing is rolled back, as peers never rely on it).
 * A request type the simulator does not implement (reports, payroll, TransactionQuery,
-  ItemSitesQuery, …) answers 3250 "This feature is not enabled or not available in this
+  …) answers 3250 "This feature is not enabled or not available in this
   version of QuickBooks." with a note naming the request — QuickBooks would have run it,
   so the status must read as "not available here", never as a data error like 3100.
 * A message declaring a qbXML version above `max_qbxml_version` is rejected with
@@ -46,11 +46,21 @@ from qbwc.simulator import qb_kinds as kinds
 from qbwc.simulator import qb_write as write
 from qbwc.simulator.qb_order import ret_orders
 from qbwc.simulator.qb_query import Outcome, QueryRunner, Shape, deleted_query, render, shape_of
-from qbwc.simulator.qb_store import Element, QbError, Store, read_json, sub, write_json
+from qbwc.simulator.qb_store import Element, Meta, QbError, Store, read_json, sub, write_json
 
 _VERSION = re.compile(r'version\s*=\s*["\']([^"\']*)["\']')
 _ON_ERROR = ("stopOnError", "continueOnError", "rollbackOnError")
 _RS_ATTRS = ("retCount", "iteratorRemainingCount", "iteratorID")
+# Item-site quantities are kept as records of this pseudo kind (no Add/Mod exists for them).
+ITEM_SITES = "ItemSites"
+_ITEM_SITE_QUANTITIES = (
+    "QuantityOnHand",
+    "QuantityOnPurchaseOrders",
+    "QuantityOnSalesOrders",
+    "QuantityToBeBuiltByPendingBuildTxns",
+    "QuantityRequiredByPendingBuildTxns",
+    "QuantityOnPendingTransfers",
+)
 
 
 class _Rejected(Exception):
@@ -221,6 +231,7 @@ class FakeQuickBooks:
             "DataExtModRq": lambda r: self._data_ext(r, "DataExtMod"),
             "DataExtDelRq": self._data_ext_del,
             "DataExtDefAddRq": self._data_ext_def,
+            "ItemSitesQueryRq": self._item_sites_query,
         }
         if rq.tag in special:
             return special[rq.tag](rq)
@@ -252,6 +263,22 @@ class FakeQuickBooks:
         if macro:
             self._macros[macro] = record.findtext("ListID") or record.findtext("TxnID") or ""
         return Outcome(rets=[render(record, shape_of(rq, default_lines=True))])
+
+    def _item_sites_query(self, rq: Element) -> Outcome:
+        """Advanced Inventory quantities per item and site (records from set_site_quantity)."""
+        if rq.get("iterator") in ("Continue", "Stop"):
+            return self._queries.run((ITEM_SITES,), rq)
+        sites = {(e.text or "").strip().upper() for e in rq.findall(".//SiteFilter/FullName")}
+        ids = [
+            rid
+            for rid, rec in self._store.iter_kinds((ITEM_SITES,))
+            if not sites or (rec.findtext("InventorySiteRef/FullName") or "").upper() in sites
+        ]
+        page = rq.findtext("MaxReturned")
+        size = int(page) if page and page.strip().isdigit() else None
+        if rq.get("iterator") == "Start":
+            return self._queries._start(rq, ids, size, Shape())
+        return self._queries._answer(rq, ids[:size] if size else ids, Shape())
 
     def _company_query(self, rq: Element) -> Outcome:
         ret = company.company_ret(self._store, self.company_name)
@@ -400,6 +427,63 @@ class FakeQuickBooks:
                     return write.add_txn(self._store, kind, add)
             except QbError as err:
                 raise ValueError(f"{err.code}: {err.message}") from err
+
+    def add_records(self, kind: str, count: int, make: Callable[[int], dict[str, Any]]) -> None:
+        """Seed `count` records quickly: `make(n)` gives the fields of the n-th one."""
+        with self._lock:
+            for number in range(count):
+                self.add_record(kind, **make(number))
+
+    def modify_record(self, kind: str, key: str, **fields: Any) -> Element:
+        """Modify a record through the normal Mod path (new EditSequence and TimeModified),
+        e.g. modify_record("Customer", "Jo", Phone="555") or IsActive="false"."""
+        with self._lock:
+            record = self.find(kind, key)
+            if record is None:
+                raise ValueError(f"no {kind} {key!r}")
+            record_id = record.findtext("ListID") or record.findtext("TxnID") or ""
+            real_kind = self._store.meta[record_id].kind
+            mod = etree.Element(real_kind + "Mod")
+            sub(mod, "ListID" if kinds.is_list(real_kind) else "TxnID", record_id)
+            sub(mod, "EditSequence", record.findtext("EditSequence") or "")
+            company.build_fields(mod, fields)
+            try:
+                with self._store.refusable():
+                    return write.mod_record(self._store, real_kind, mod)
+            except QbError as err:
+                raise ValueError(f"{err.code}: {err.message}") from err
+
+    def set_site_quantity(self, item: str, site: str, quantity: str) -> Element:
+        """Set an item's quantity on hand at an inventory site (Advanced Inventory)."""
+        with self._lock:
+            item_id = self._store.find_list(("ItemInventory", "ItemInventoryAssembly"), "", item)
+            site_id = self._store.find_list(("InventorySite",), "", site)
+            if item_id is None or site_id is None:
+                raise ValueError(f"no inventory item {item!r} or site {site!r}")
+            record_id = f"{item_id}-{site_id}"
+            record = self._store.get(record_id)
+            if record is None:
+                created = self._store.tick()
+                record = etree.Element("ItemSitesRet")
+                sub(record, "ListID", record_id)
+                sub(record, "TimeCreated", self._store.stamp(created))
+                sub(record, "TimeModified", self._store.stamp(created))
+                sub(record, "EditSequence", str(created))
+                item_kind = self._store.meta[item_id].kind
+                ref = sub(record, f"{item_kind}Ref")
+                sub(ref, "ListID", item_id)
+                sub(ref, "FullName", self._store.name_of(item_id))
+                site_ref = sub(record, "InventorySiteRef")
+                sub(site_ref, "ListID", site_id)
+                sub(site_ref, "FullName", self._store.name_of(site_id))
+                for tag in _ITEM_SITE_QUANTITIES:
+                    sub(record, tag, "0")
+                self._store.insert(
+                    ITEM_SITES, record_id, record, Meta(ITEM_SITES, created, created)
+                )
+            record.find("QuantityOnHand").text = quantity  # type: ignore[union-attr]
+            self._store.touch(record_id)
+            return record
 
     def delete_record(self, kind: str, key: str) -> None:
         """Delete a record and log it for ListDeletedQuery/TxnDeletedQuery."""

@@ -1,0 +1,338 @@
+"""What each get_* route polls, and the qbXML poll queries for it (flowlink §8.3, qbxml §7–§10).
+
+Pure: no models. `objects.pulls` decides when to send these and stores what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+
+from objects.qbxml.readers import entities, items, stock, txns
+from objects.qbxml.readers.common import Element, Record
+
+# A reader turns one …Ret into a FlowLink record; `grabbed_at` is when it was read.
+Reader = Callable[[Element, str], Record]
+
+
+def _plain(read: Callable[[Element], Record]) -> Reader:
+    return lambda ret, grabbed_at: read(ret)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One iterated query of a poll (get_inventories polls two item types)."""
+
+    query_tag: str
+    ret_tag: str
+    reader: Reader | None
+    # A transaction query of a list poll: its lines name items whose quantities moved.
+    touches: bool = False
+    include: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PollKind:
+    route: str
+    object_type: str  # the internal type name used in the summary (flowlink §8.4)
+    response_key: str
+    streams: tuple[Stream, ...]
+    is_txn: bool
+    page_size: int
+    # ListDelType / TxnDelType values whose deletions are handed out (qbxml §10).
+    deleted_types: tuple[str, ...] = ()
+    deleted_id_from: str = "qb_id"
+    key: Any = None
+    include_lines: bool = False
+    include_linked: bool = False
+    custom_fields: bool = False
+    # Item sites have no modified-date filter: every poll is a full scan (flowlink §8.3).
+    is_full_scan: bool = False
+    # Fields besides EditSequence that make a new version (a quantity moves without one).
+    version_fields: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stream_names(self) -> tuple[str, ...]:
+        return tuple(s.query_tag for s in self.streams)
+
+    @property
+    def has_followup(self) -> bool:
+        """Items named by touched transactions are read by name once the streams are done."""
+        return any(s.touches for s in self.streams)
+
+    def stream(self, query_tag: str) -> Stream:
+        return next(s for s in self.streams if s.query_tag == query_tag)
+
+
+def _list(
+    route: str,
+    object_type: str,
+    response_key: str,
+    query: str,
+    read: Callable[[Element], Record],
+    deleted: str,
+    key: Any,
+    id_from: str,
+    page_size: int = 100,
+) -> PollKind:
+    return PollKind(
+        route=route,
+        object_type=object_type,
+        response_key=response_key,
+        streams=(Stream(f"{query}QueryRq", f"{query}Ret", _plain(read)),),
+        is_txn=False,
+        page_size=page_size,
+        deleted_types=(deleted,),
+        deleted_id_from=id_from,
+        key=key,
+        custom_fields=True,
+    )
+
+
+def _txn(
+    route: str,
+    object_type: str,
+    response_key: str,
+    query: str,
+    read: Callable[[Element], Record],
+    key: Any,
+    id_from: str,
+    linked: bool,
+    page_size: int = 100,
+) -> PollKind:
+    return PollKind(
+        route=route,
+        object_type=object_type,
+        response_key=response_key,
+        streams=(Stream(f"{query}QueryRq", f"{query}Ret", _plain(read)),),
+        is_txn=True,
+        page_size=page_size,
+        deleted_types=(query,),
+        deleted_id_from=id_from,
+        key=key,
+        include_lines=True,
+        include_linked=linked,
+    )
+
+
+# Transactions that move quantities on hand, and their item line elements.
+STOCK_TRANSACTIONS: dict[str, tuple[str, ...]] = {
+    "Invoice": ("InvoiceLineRet", "InvoiceLineGroupRet"),
+    "SalesReceipt": ("SalesReceiptLineRet", "SalesReceiptLineGroupRet"),
+    "CreditMemo": ("CreditMemoLineRet", "CreditMemoLineGroupRet"),
+    "ItemReceipt": ("ItemLineRet", "ItemGroupLineRet"),
+    "Bill": ("ItemLineRet", "ItemGroupLineRet"),
+    "Check": ("ItemLineRet", "ItemGroupLineRet"),
+    "InventoryAdjustment": ("InventoryAdjustmentLineRet",),
+}
+
+
+def _touching(kind: str, lines: tuple[str, ...]) -> Stream:
+    return Stream(
+        f"{kind}QueryRq",
+        f"{kind}Ret",
+        None,
+        touches=True,
+        include=("TxnID", "TimeModified", *lines),
+    )
+
+
+_INVENTORY_KEY = ["qbe_id", "product_id", "sku"]
+_GUID_KEY = ["qbe_id", "external_guid"]
+
+POLL_KINDS: dict[str, PollKind] = {
+    kind.route: kind
+    for kind in (
+        _list(
+            "get_customers", "customers", "customers", "Customer",
+            entities.read_customer, "Customer", _GUID_KEY, "qb_id",
+        ),
+        _list(
+            "get_vendors", "vendors", "vendors", "Vendor",
+            entities.read_vendor, "Vendor", _GUID_KEY, "qb_id",
+        ),
+        _list(
+            "get_products", "products", "products", "ItemInventory",
+            items.read_inventory, "ItemInventory", _INVENTORY_KEY, "name",
+        ),
+        _list(
+            "get_inventoryproducts", "inventoryproducts", "products", "ItemInventory",
+            items.read_inventory, "ItemInventory", _INVENTORY_KEY, "name",
+        ),
+        _list(
+            "get_noninventoryproducts", "noninventoryproducts", "products", "ItemNonInventory",
+            items.read_non_inventory, "ItemNonInventory", _GUID_KEY, "name",
+        ),
+        _list(
+            "get_serviceproducts", "serviceproducts", "products", "ItemService",
+            items.read_service, "ItemService", "qbe_id", "name",
+        ),
+        _list(
+            "get_discountproducts", "discountproducts", "products", "ItemDiscount",
+            items.read_discount, "ItemDiscount", _GUID_KEY, "name",
+        ),
+        _list(
+            "get_salestaxproducts", "salestaxproducts", "products", "ItemSalesTax",
+            items.read_sales_tax, "ItemSalesTax", _GUID_KEY, "name",
+        ),
+        _list(
+            "get_otherchargeproducts", "otherchargeproducts", "products", "ItemOtherCharge",
+            items.read_other_charge, "ItemOtherCharge", "qbe_id", "name",
+        ),
+        _list(
+            "get_inventoryassemblyproducts", "inventoryassemblyproducts", "products",
+            "ItemInventoryAssembly", items.read_assembly, "ItemInventoryAssembly", "qbe_id",
+            "name",
+        ),
+        _txn(
+            "get_orders", "orders", "orders", "SalesOrder",
+            txns.read_sales_order, None, "ref_number", linked=True,
+        ),
+        _txn(
+            "get_invoices", "invoices", "invoices", "Invoice",
+            txns.read_invoice, ["qbe_transaction_id", "qbe_id", "external_guid"],
+            "ref_number", linked=True,
+        ),
+        _txn(
+            "get_salesreceipts", "sales_receipts", "sales_receipts", "SalesReceipt",
+            txns.read_sales_receipt, ["qbe_id", "qbe_transaction_id", "external_guid"],
+            "ref_number", linked=False,
+        ),
+        _txn(
+            "get_purchaseorders", "purchase_orders", "purchase_orders", "PurchaseOrder",
+            txns.read_purchase_order, ["qbe_id", "qbe_transaction_id", "external_guid"],
+            "ref_number", linked=True,
+        ),
+        _txn(
+            "get_creditmemos", "credit_memos", "credit_memos", "CreditMemo",
+            txns.read_credit_memo, _GUID_KEY, "qb_id", linked=True, page_size=50,
+        ),
+        _txn(
+            "get_payments", "payments", "payments", "ReceivePayment",
+            txns.read_payment, _GUID_KEY, "ref_number", linked=False,
+        ),
+        PollKind(
+            route="get_inventories",
+            object_type="inventories",
+            response_key="inventories",
+            streams=(
+                Stream("ItemInventoryQueryRq", "ItemInventoryRet", stock.read_inventory_level),
+                Stream(
+                    "ItemInventoryAssemblyQueryRq",
+                    "ItemInventoryAssemblyRet",
+                    stock.read_inventory_level,
+                ),
+                # QuickBooks does not touch an item's TimeModified when a transaction moves
+                # its quantity: the transactions modified since the cursor name those items.
+                *(_touching(kind, lines) for kind, lines in STOCK_TRANSACTIONS.items()),
+            ),
+            is_txn=False,
+            page_size=100,
+            deleted_types=("ItemInventory", "ItemInventoryAssembly"),
+            deleted_id_from="name",
+            version_fields=("QuantityOnHand",),
+        ),
+        PollKind(
+            route="get_inventorywithsites",
+            object_type="inventorywithsites",
+            response_key="inventories",
+            streams=(Stream("ItemSitesQueryRq", "ItemSitesRet", stock.read_item_site),),
+            is_txn=False,
+            page_size=100,
+            is_full_scan=True,
+        ),
+    )
+}  # fmt: skip
+# Upstream's legacy singular route polls the same as get_inventories (flowlink §4.2).
+ROUTE_ALIASES = {"get_inventory": "get_inventories"}
+
+MAX_PAGE_SIZE = 1000
+
+
+def poll_kind(route: str) -> PollKind:
+    return POLL_KINDS[ROUTE_ALIASES.get(route, route)]
+
+
+def qb_datetime(moment: datetime) -> str:
+    """DATETIMETYPE with an explicit offset, so QuickBooks never guesses the zone."""
+    return moment.isoformat(timespec="seconds")
+
+
+def _sub(parent: Element, tag: str, value: str) -> Element:
+    node = etree.SubElement(parent, tag)
+    node.text = value
+    return node
+
+
+def poll_query(
+    kind: PollKind,
+    stream: Stream,
+    *,
+    since: datetime | None,
+    page_size: int,
+    iterator_id: str = "",
+    include_inactive: bool = True,
+    site: str = "",
+) -> Element:
+    """One page of an iterated poll: Start without `iterator_id`, else Continue.
+
+    A Continue repeats the original filters (qbxml §8: peers keep them identical).
+    """
+    rq = etree.Element(stream.query_tag)
+    if iterator_id:
+        rq.set("iterator", "Continue")
+        rq.set("iteratorID", iterator_id)
+    else:
+        rq.set("iterator", "Start")
+    if stream.query_tag == "ItemSitesQueryRq":
+        if site:
+            _sub(etree.SubElement(etree.SubElement(rq, "ItemSiteFilter"), "SiteFilter"),
+                 "FullName", site)  # fmt: skip
+        _sub(rq, "MaxReturned", str(page_size))
+        _sub(rq, "ActiveStatus", "ActiveOnly")
+        return rq
+    _sub(rq, "MaxReturned", str(page_size))
+    if kind.is_txn or stream.touches:
+        if since is not None:
+            span = etree.SubElement(rq, "ModifiedDateRangeFilter")
+            _sub(span, "FromModifiedDate", qb_datetime(since))
+        if kind.include_lines or stream.touches:
+            _sub(rq, "IncludeLineItems", "true")
+        if kind.include_linked:
+            _sub(rq, "IncludeLinkedTxns", "true")
+        for name in stream.include:
+            _sub(rq, "IncludeRetElement", name)
+    else:
+        # All: a deactivation is a modification FlowLink must hear about (qbxml §9).
+        _sub(rq, "ActiveStatus", "All" if include_inactive else "ActiveOnly")
+        if since is not None:
+            _sub(rq, "FromModifiedDate", qb_datetime(since))
+    if kind.custom_fields:
+        _sub(rq, "OwnerID", "0")
+    return rq
+
+
+def items_by_name(names: list[str]) -> Element:
+    """ItemQueryRq for named items of any type (a missing name is a 500 warning, not an
+    error, so one deleted item never hides the others; qbxml §7.1)."""
+    rq = etree.Element("ItemQueryRq")
+    for name in names:
+        _sub(rq, "FullName", name)
+    return rq
+
+
+def deleted_query(kind: PollKind, since: datetime | None) -> Element:
+    """ListDeletedQueryRq / TxnDeletedQueryRq for the kind's types (no iterator allowed)."""
+    type_tag = "TxnDelType" if kind.is_txn else "ListDelType"
+    rq = etree.Element("TxnDeletedQueryRq" if kind.is_txn else "ListDeletedQueryRq")
+    for value in kind.deleted_types:
+        _sub(rq, type_tag, value)
+    if since is not None:
+        span = etree.SubElement(rq, "DeletedDateRangeFilter")
+        _sub(span, "FromDeletedDate", qb_datetime(since))
+    return rq
