@@ -18,7 +18,7 @@ from connections.models import Connection, FlowConfig
 from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
 from objects.qbxml.mappers import BY_PAYLOAD_TYPE, MAPPERS
 from objects.qbxml.mappers.base import Dependency, Mapper, ObjectView
-from objects.qbxml.values import PayloadError, is_blank
+from objects.qbxml.values import PayloadError, is_blank, is_on
 
 # Write routes of this release and the payload_type each falls back to (flowlink §4.1).
 WRITE_ROUTES: dict[str, str] = {
@@ -31,7 +31,18 @@ WRITE_ROUTES: dict[str, str] = {
     "add_salestaxproducts": "salestaxproduct",
     "add_otherchargeproducts": "otherchargeproduct",
     "add_orders": "order",
+    # Issue 3 part B.
+    "add_salesreceipts": "sales_receipt",
+    "add_returns": "return",
+    "add_purchaseorders": "purchase_order",
+    "add_journals": "journal",
+    "set_inventory": "inventory",
+    "add_inventories": "inventory",
 }
+
+# flowlink §7.1: these routes keep a stored configuration unless none exists yet or the
+# request sets quickbooks_force_config; every other write route overwrites it.
+CONFIG_KEPT_ROUTES = frozenset({"set_inventory", "add_inventories"})
 
 
 class IntakeError(Exception):
@@ -48,6 +59,8 @@ class Accepted:
     summary: str
     echo_key: str
     echo: list[dict[str, Any]]
+    # flowlink §5.3: set_inventory answers with pending notifications like get_notifications.
+    with_notifications: bool = False
 
 
 def resolve_connection(
@@ -98,15 +111,21 @@ def accept(connection: Connection, route: str, body: Mapping[str, Any]) -> Accep
     request_id = "" if body.get("request_id") is None else str(body["request_id"])
     echo: list[dict[str, Any]] = []
     with transaction.atomic():
-        config = FlowConfig.objects.store(connection, route, dict(parameters))
+        force = route not in CONFIG_KEPT_ROUTES or is_on(parameters.get("quickbooks_force_config"))
+        config = FlowConfig.objects.store(connection, route, dict(parameters), force=force)
         for index, item in enumerate(items):
             where = key if not isinstance(raw, list) else f"{key}[{index}]"
             if not isinstance(item, Mapping):
                 raise IntakeError(400, f"{where}: must be a JSON object")
             entry = _accept_one(connection, mapper, dict(item), config, route, request_id, where)
-            if entry:
+            if entry and mapper.echo_key:
                 echo.append(entry)
-    return Accepted(summary=summary_for(payload_type), echo_key=mapper.echo_key, echo=echo)
+    return Accepted(
+        summary=summary_for(payload_type),
+        echo_key=mapper.echo_key,
+        echo=echo,
+        with_notifications=mapper.answers_with_notifications,
+    )
 
 
 def _accept_one(
@@ -136,6 +155,9 @@ def _accept_one(
     except PayloadError as exc:
         raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
     external_guid = str(generated or payload.get("external_guid") or "")
+    if mapper.adds_on_every_call:
+        # A new record per call: this call's own GUID, never echoed (flowlink §5.3, §6.11).
+        external_guid = "{" + str(uuid.uuid4()).upper() + "}"
     deps = [_queue_dependency(connection, dep, config, route, request_id) for dep in dependencies]
     obj = _queue(
         connection,
@@ -247,7 +269,15 @@ def _queue(
             + (f" (request {request_id})" if request_id else ""),
         )
     else:
-        obj.replace_payload(payload, config.parameters, request_id, config.version, mode, waiting)
+        obj.replace_payload(
+            payload,
+            config.parameters,
+            request_id,
+            config.version,
+            mode,
+            waiting,
+            external_guid=external_guid if mapper.adds_on_every_call else "",
+        )
         if external_guid and not obj.external_guid:
             QueuedObject.objects.filter(pk=obj.pk).update(external_guid=external_guid)
         if qb_id and not obj.qb_id:

@@ -99,7 +99,22 @@ class AddObjectsView(WebhookView):
         data: dict[str, Any] = {"request_id": request_id, "summary": accepted.summary}
         if accepted.echo:
             data[accepted.echo_key] = accepted.echo
+        if accepted.with_notifications:
+            data.update(drained_notifications(connection, request_id))
         return Response(data)
+
+
+def drained_notifications(connection: Connection, request_id: Any) -> dict[str, Any]:
+    """The `success`/`fail` arrays of flowlink §10.1 (each omitted when empty)."""
+    batch = Notification.objects.drain(connection, None if request_id is None else str(request_id))
+    data: dict[str, Any] = {}
+    success = [n.as_flowlink() for n in batch if n.kind == Notification.Kind.SUCCESS]
+    fail = [n.as_flowlink() for n in batch if n.kind == Notification.Kind.FAILURE]
+    if success:
+        data["success"] = success
+    if fail:
+        data["fail"] = fail
+    return data
 
 
 def add_view(route: str, payload_type: str) -> type[AddObjectsView]:
@@ -147,16 +162,8 @@ class NotificationsView(WebhookView):
 
     def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
         FlowConfig.objects.store(connection, self.route, body.get("parameters") or {}, force=False)
-        batch = Notification.objects.drain(
-            connection, None if request_id is None else str(request_id)
-        )
         data: dict[str, Any] = {"request_id": request_id, "summary": "Notifications retrieved"}
-        success = [n.as_flowlink() for n in batch if n.kind == Notification.Kind.SUCCESS]
-        fail = [n.as_flowlink() for n in batch if n.kind == Notification.Kind.FAILURE]
-        if success:
-            data["success"] = success
-        if fail:
-            data["fail"] = fail
+        data.update(drained_notifications(connection, request_id))
         return Response(data)
 
 

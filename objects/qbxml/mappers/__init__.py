@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from objects.qbxml.mappers.base import Mapper
 from objects.qbxml.mappers.customers import CustomerMapper, VendorMapper
+from objects.qbxml.mappers.inventories import InventoryMapper
 from objects.qbxml.mappers.items import ITEM_MAPPERS
+from objects.qbxml.mappers.journals import JournalMapper
 from objects.qbxml.mappers.orders import OrderMapper
+from objects.qbxml.mappers.purchase_orders import PurchaseOrderMapper
+from objects.qbxml.mappers.sales_receipts import ReturnMapper, SalesReceiptMapper
 
 _ALL: list[Mapper] = [CustomerMapper(), VendorMapper(), *ITEM_MAPPERS, OrderMapper()]
+# Issue 3 part B: sales receipts, returns, purchase orders, journals, inventories.
+_ALL += [
+    SalesReceiptMapper(),
+    ReturnMapper(),
+    PurchaseOrderMapper(),
+    JournalMapper(),
+    InventoryMapper(),
+]
 
 MAPPERS: dict[str, Mapper] = {m.object_type: m for m in _ALL}
 BY_PAYLOAD_TYPE: dict[str, Mapper] = {spelling: m for m in _ALL for spelling in m.payload_types}

@@ -25,6 +25,11 @@ UPSERT = "upsert"  # FlowLink sent it: Add when missing, Mod when found.
 ENSURE = "ensure"  # built from a transaction: Add when missing, leave an existing one alone.
 REQUIRE = "require"  # referenced by a transaction: must already exist, never written.
 
+# The writes objects.dispatch can plan once an object's lookup is known.
+ADD = "add"
+MOD = "mod"
+DELETE = "delete"
+
 
 @dataclass
 class ObjectView:
@@ -100,6 +105,11 @@ class Mapper:
     qb_type: ClassVar[str]  # "Customer" -> CustomerAddRq, CustomerModRq, CustomerQueryRq
     is_transaction: ClassVar[bool] = False
     name_max_length: ClassVar[int] = 41
+    # Every webhook call is a new QuickBooks record (inventory adjustments): intake gives
+    # each call a fresh ExternalGUID so a retry finds that call's record and no other.
+    adds_on_every_call: ClassVar[bool] = False
+    # The webhook answer carries pending notifications like get_notifications (§5.3).
+    answers_with_notifications: ClassVar[bool] = False
 
     # -- identity and validation --------------------------------------------
     def identity(self, payload: Mapping[str, Any]) -> str:
@@ -147,6 +157,26 @@ class Mapper:
             qb_id=text_of(ret, "ListID") or text_of(ret, "TxnID"),
             edit_sequence=text_of(ret, "EditSequence"),
         )
+
+    def write_kind(self, obj: ObjectView) -> str | None:
+        """The write an object needs now (ADD, MOD or DELETE), or None when it needs none.
+
+        Called after the lookup with what it found (qb_id empty when nothing) and again
+        after a DELETE succeeded, so a type can replace a record by deleting it first.
+        """
+        return MOD if obj.qb_id else ADD
+
+    def delete(self, obj: ObjectView) -> Element:
+        """A TxnDelRq/ListDelRq removing the record found for the object."""
+        if self.is_transaction:
+            rq = E.element("TxnDelRq")
+            E.child(rq, "TxnDelType", self.qb_type)
+            E.child(rq, "TxnID", obj.qb_id)
+        else:
+            rq = E.element("ListDelRq")
+            E.child(rq, "ListDelType", self.qb_type)
+            E.child(rq, "ListID", obj.qb_id)
+        return rq
 
     def add(self, obj: ObjectView) -> Element:
         raise NotImplementedError
