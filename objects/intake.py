@@ -181,7 +181,10 @@ def _accept_one(
 def _validate_dependency(dep: Dependency, params: Mapping[str, Any]) -> None:
     mapper = MAPPERS[dep.object_type]
     try:
-        mapper.identity(dep.payload)
+        identity = mapper.identity(dep.payload)
+        # Even a record that is only looked up must make a valid lookup (e.g. a name that
+        # is blank once control characters are removed).
+        mapper.lookup(ObjectView(dep.object_type, identity, dict(dep.payload), dict(params)))
         if dep.mode == Mode.ENSURE:
             mapper.validate(dep.payload, params)
     except PayloadError as exc:

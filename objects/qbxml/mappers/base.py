@@ -82,17 +82,34 @@ def first_present(payload: Mapping[str, Any], *keys: str) -> tuple[str, Any]:
     raise PayloadError(keys[0], "is required")
 
 
-def param(obj: ObjectView, field_name: str) -> Any:
-    """The ref fallback chain of flowlink §6.1: object, parameter, quickbooks_ parameter."""
-    for source, key in (
-        (obj.payload, field_name),
-        (obj.params, field_name),
-        (obj.params, f"quickbooks_{field_name}"),
+def param_source(obj: ObjectView, field_name: str) -> tuple[Any, str]:
+    """The ref fallback chain of flowlink §6.1 (object, parameter, quickbooks_ parameter).
+
+    Returns the value and the path it came from, so a refused value names the parameter
+    it was read from rather than an object field FlowLink never sent.
+    """
+    for source, key, path in (
+        (obj.payload, field_name, field_name),
+        (obj.params, field_name, f"parameters.{field_name}"),
+        (obj.params, f"quickbooks_{field_name}", f"parameters.quickbooks_{field_name}"),
     ):
         value = source.get(key)
         if not is_blank(value):
-            return value
-    return None
+            return value, path
+    return None, field_name
+
+
+def param(obj: ObjectView, field_name: str) -> Any:
+    """The value of the ref fallback chain of flowlink §6.1."""
+    return param_source(obj, field_name)[0]
+
+
+def add_param_ref(
+    parent: Element, tag: str, obj: ObjectView, field_name: str, max_length: int = 209
+) -> None:
+    """Add a `…Ref` from the fallback chain, naming where the value came from."""
+    value, path = param_source(obj, field_name)
+    E.add_ref(parent, tag, value, path, max_length)
 
 
 class Mapper:

@@ -22,7 +22,8 @@ from objects.qbxml.mappers.base import (
     LookupResult,
     Mapper,
     ObjectView,
-    param,
+    add_param_ref,
+    param_source,
     require,
 )
 from objects.qbxml.mappers.orders import REF_NUMBER_MAX, derive_ref_number
@@ -75,7 +76,9 @@ class InventoryMapper(Mapper):
 
     def add(self, obj: ObjectView) -> Element:
         payload = obj.payload
-        account = param(obj, "income_account") or param(obj, "account_name")
+        account, source = param_source(obj, "income_account")
+        if is_blank(account):
+            account, source = param_source(obj, "account_name")
         if is_blank(account):
             raise PayloadError(
                 "parameters.quickbooks_income_account",
@@ -84,11 +87,11 @@ class InventoryMapper(Mapper):
             )
         rq = E.element("InventoryAdjustmentAddRq")
         body = E.child(rq, "InventoryAdjustmentAdd")
-        E.add_ref(body, "AccountRef", account, "parameters.quickbooks_income_account", 159)
+        E.add_ref(body, "AccountRef", account, source, 159)
         E.add_date(body, "TxnDate", payload.get("placed_on"), "placed_on")
         E.child(body, "RefNumber", values.text(self.adjustment_ref(obj), "id", REF_NUMBER_MAX))
-        E.add_ref(body, "InventorySiteRef", param(obj, "site_name"), "site_name", 31)
-        E.add_ref(body, "ClassRef", param(obj, "class_name"), "class_name", 159)
+        add_param_ref(body, "InventorySiteRef", obj, "site_name", 31)
+        add_param_ref(body, "ClassRef", obj, "class_name", 159)
         E.add_text(body, "Memo", payload.get("memo"), "memo", 4095)
         guid = values.guid(obj.external_guid)
         if guid:
@@ -96,15 +99,17 @@ class InventoryMapper(Mapper):
         line = E.child(body, "InventoryAdjustmentLineAdd")
         E.add_ref(line, "ItemRef", str(require(payload, "product_id")), "product_id", 159)
         quantity = require(payload, "quantity")
-        value = payload.get("value", payload.get("total_value"))
-        if is_blank(value):
-            # The quantity form leaves the item's value to QuickBooks (flowlink §6.11).
-            adjustment = E.child(line, "QuantityAdjustment")
-            E.child(adjustment, "NewQuantity", values.quantity(quantity, "quantity"))
-        else:
-            adjustment = E.child(line, "ValueAdjustment")
-            E.child(adjustment, "NewQuantity", values.quantity(quantity, "quantity"))
-            E.child(adjustment, "NewValue", values.amount(value, "value"))
+        if not is_blank(payload.get("value")):
+            # ValueAdjustment's NewValue/ValueDifference have maxOccurs="0" in the 13.0 and
+            # 16.0 schemas: qbXML cannot revalue stock, so say so instead of dropping it.
+            raise PayloadError(
+                "value",
+                "QuickBooks cannot set an item's value through qbXML; send quantity only "
+                "and revalue in QuickBooks",
+            )
+        # QuantityAdjustment leaves the item's value to QuickBooks (flowlink §6.11).
+        adjustment = E.child(line, "QuantityAdjustment")
+        E.child(adjustment, "NewQuantity", values.quantity(quantity, "quantity"))
         return rq
 
     def mod(self, obj: ObjectView) -> Element:

@@ -123,7 +123,11 @@ class JournalMapper(Mapper):
         E.add_ref(node, "EntityRef", _first(line, "customer_name", "customer"), f"{at}.customer")
         E.add_ref(node, "ClassRef", _first(line, "class_name", "class"), f"{at}.class_name")
         E.add_ref(
-            node, "ItemSalesTaxRef", line.get("item_sales_tax_name"), f"{at}.item_sales_tax_name"
+            node,
+            "ItemSalesTaxRef",
+            line.get("item_sales_tax_name"),
+            f"{at}.item_sales_tax_name",
+            31,
         )
         status = line.get("billable_status")
         if not is_blank(status):

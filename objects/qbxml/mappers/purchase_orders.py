@@ -19,10 +19,15 @@ from objects.qbxml.mappers.base import (
     Element,
     LookupResult,
     ObjectView,
-    param,
+    add_param_ref,
 )
 from objects.qbxml.mappers.orders import REF_NUMBER_MAX, OrderMapper, address_or_placeholder
-from objects.qbxml.mappers.transactions import lookup_request, read_txn_lookup, read_txn_write
+from objects.qbxml.mappers.transactions import (
+    adjustment_line,
+    lookup_request,
+    read_txn_lookup,
+    read_txn_write,
+)
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 CANCELLED = ("cancelled", "canceled", "closed")
@@ -127,19 +132,25 @@ class PurchaseOrderMapper(OrderMapper):
         E.add_ref(node, "CustomerRef", line.get("customer_name"), f"{where}.customer_name")
         E.add_ref(node, "SalesTaxCodeRef", line.get("tax_code_id"), f"{where}.tax_code_id", 3)
 
+    def _adjustment_line(
+        self,
+        parent: Element,
+        tag: str,
+        obj: ObjectView,
+        adjustment: Mapping[str, Any],
+        item: str,
+        value: Any,
+        txn_line_id: str | None,
+    ) -> None:
+        adjustment_line(parent, tag, obj, adjustment, item, value, txn_line_id)
+
     # -- header -------------------------------------------------------------------
     def _po_header(self, body: Element, obj: ObjectView, is_add: bool) -> None:
         payload = obj.payload
         field, ref = vendor_ref(payload)
         E.add_ref(body, "VendorRef", ref, field)
-        E.add_ref(body, "ClassRef", param(obj, "class_name"), "class_name")
-        E.add_ref(
-            body,
-            "InventorySiteRef",
-            param(obj, "inventory_site_name"),
-            "inventory_site_name",
-            31,
-        )
+        add_param_ref(body, "ClassRef", obj, "class_name")
+        add_param_ref(body, "InventorySiteRef", obj, "inventory_site_name", 31)
         E.add_ref(
             body,
             "TemplateRef",
@@ -156,7 +167,7 @@ class PurchaseOrderMapper(OrderMapper):
             address_or_placeholder(payload.get("shipping_address")),
             "shipping_address",
         )
-        E.add_ref(body, "TermsRef", param(obj, "terms_name"), "terms_name", 31)
+        add_param_ref(body, "TermsRef", obj, "terms_name", 31)
         E.add_date(body, "DueDate", payload.get("due_date"), "due_date")
         E.add_date(body, "ExpectedDate", payload.get("expected_date"), "expected_date")
         E.add_ref(

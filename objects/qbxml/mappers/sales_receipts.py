@@ -7,7 +7,8 @@ its header, group lines, line tax codes by ListID and the element names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from objects.qbxml import elements as E
@@ -17,7 +18,8 @@ from objects.qbxml.mappers.base import (
     Element,
     LookupResult,
     ObjectView,
-    param,
+    add_param_ref,
+    param_source,
 )
 from objects.qbxml.mappers.orders import (
     REF_NUMBER_MAX,
@@ -25,7 +27,12 @@ from objects.qbxml.mappers.orders import (
     address_or_placeholder,
     customer_name,
 )
-from objects.qbxml.mappers.transactions import lookup_request, read_txn_lookup, read_txn_write
+from objects.qbxml.mappers.transactions import (
+    adjustment_line,
+    lookup_request,
+    read_txn_lookup,
+    read_txn_write,
+)
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 # FullName facets of the refs a sales receipt header uses (qbxml130.xsd).
@@ -127,41 +134,14 @@ class SalesReceiptMapper(OrderMapper):
         value: Any,
         txn_line_id: str | None,
     ) -> None:
-        """Adjustment lines of a sales receipt may also carry class and tax code (§6.2)."""
-        node = E.child(parent, tag)
-        if txn_line_id is not None:
-            E.child(node, "TxnLineID", txn_line_id)
-        E.add_ref(node, "ItemRef", item, "adjustments.item", 159)
-        E.add_text(
-            node,
-            "Desc",
-            adjustment.get("description") or adjustment.get("name"),
-            "adjustments.name",
-            4095,
-        )
-        use_amount = not is_blank(adjustment.get("amount")) or is_on(
-            obj.params.get("use_amount_for_tax")
-        )
-        if not use_amount:
-            E.child(node, "Quantity", "0")
-            E.add_price(node, "Rate", value, "adjustments.value")
-        E.add_ref(node, "ClassRef", adjustment.get("class_name"), "adjustments.class_name")
-        if use_amount:
-            E.add_amount(node, "Amount", value, "adjustments.value")
-        E.add_ref(
-            node,
-            "SalesTaxCodeRef",
-            adjustment.get("tax_code_id"),
-            "adjustments.tax_code_id",
-            SALES_TAX_CODE_REF,
-        )
+        adjustment_line(parent, tag, obj, adjustment, item, value, txn_line_id)
 
     # -- header -------------------------------------------------------------------
     def _receipt_header(self, body: Element, obj: ObjectView, is_add: bool) -> None:
         payload = obj.payload
         field, ref = customer_name(payload, obj.params)
         E.add_ref(body, "CustomerRef", ref, field)
-        E.add_ref(body, "ClassRef", param(obj, "class_name"), "class_name", CLASS_REF)
+        add_param_ref(body, "ClassRef", obj, "class_name", CLASS_REF)
         E.add_ref(
             body,
             "TemplateRef",
@@ -229,13 +209,8 @@ class SalesReceiptMapper(OrderMapper):
             "customer_sales_tax_code_name",
             SALES_TAX_CODE_REF,
         )
-        E.add_ref(
-            body,
-            "DepositToAccountRef",
-            self.deposit_account(obj),
-            "deposit_to_account_name",
-            ACCOUNT_REF,
-        )
+        account, source = self.deposit_account(obj)
+        E.add_ref(body, "DepositToAccountRef", account, source, ACCOUNT_REF)
         E.add_text(body, "Other", payload.get("other"), "other", 29)
         E.add_price(body, "ExchangeRate", payload.get("exchange_rate"), "exchange_rate")
         if is_add:
@@ -243,8 +218,8 @@ class SalesReceiptMapper(OrderMapper):
             if guid:
                 E.child(body, "ExternalGUID", guid)
 
-    def deposit_account(self, obj: ObjectView) -> Any:
-        return param(obj, "deposit_to_account_name")
+    def deposit_account(self, obj: ObjectView) -> tuple[Any, str]:
+        return param_source(obj, "deposit_to_account_name")
 
     def add(self, obj: ObjectView) -> Element:
         obj = self._normalised(obj)
@@ -323,6 +298,32 @@ class ReturnMapper(SalesReceiptMapper):
             lines.append({k: v for k, v in line.items() if not is_blank(v)})
         return lines
 
-    def deposit_account(self, obj: ObjectView) -> Any:
+    def add(self, obj: ObjectView) -> Element:
+        with self._fields_of_the_return(obj.payload):
+            return super().add(obj)
+
+    def mod(self, obj: ObjectView) -> Element:
+        with self._fields_of_the_return(obj.payload):
+            return super().mod(obj)
+
+    @contextmanager
+    def _fields_of_the_return(self, payload: Mapping[str, Any]) -> Iterator[None]:
+        """Name the return's own fields (items[0].return_authorized, refunds[0].…, email),
+        not the sales receipt fields built from them, in a refusal."""
+        try:
+            yield
+        except PayloadError as exc:
+            field = exc.field
+            if field.startswith("line_items") and is_blank(payload.get("line_items")):
+                field = "items" + field[len("line_items") :]
+                field = field.replace(".quantity", ".return_authorized")
+            elif field == "payment_method_name" and is_blank(payload.get(field)):
+                field = "refunds[0].payment_method"
+            elif field == "customer.name" and is_blank(payload.get("customer")):
+                field = "email"
+            raise PayloadError(field, exc.reason) from exc
+
+    def deposit_account(self, obj: ObjectView) -> tuple[Any, str]:
         # flowlink §6.9: returns take the deposit account from the flow parameter.
-        return param(obj, "deposit_account") or param(obj, "deposit_to_account_name")
+        value, source = param_source(obj, "deposit_account")
+        return (value, source) if value is not None else super().deposit_account(obj)

@@ -6,10 +6,14 @@ transactions; ours is the one with our TxnID or ExternalGUID (flowlink §5.5, §
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import Element, LookupResult, ObjectView
 from objects.qbxml.parse import text_of
+from objects.qbxml.values import is_blank, is_on
 
 
 def lookup_request(qb_type: str, obj: ObjectView, ref_number: str, max_length: int) -> Element:
@@ -82,3 +86,51 @@ def read_txn_write(rets: list[Element]) -> LookupResult:
         qb_id=text_of(rets[0], "TxnID"),
         edit_sequence=text_of(rets[0], "EditSequence"),
     )
+
+
+def _source_of(obj: ObjectView, adjustment: Mapping[str, Any]) -> str:
+    """`adjustments[i]` or `tax_line_items[i]`: where an adjustment line came from."""
+    for key in ("adjustments", "tax_line_items"):
+        for index, entry in enumerate(obj.payload.get(key) or []):
+            if entry is adjustment:
+                return f"{key}[{index}]"
+    return "adjustments"
+
+
+def adjustment_line(
+    parent: Element,
+    tag: str,
+    obj: ObjectView,
+    adjustment: Mapping[str, Any],
+    item: str,
+    value: Any,
+    txn_line_id: str | None,
+) -> None:
+    """One adjustment or tax line (flowlink §6.2): Quantity 0 + Rate, or Amount with
+    `amount` / use_amount_for_tax; class and tax code when the adjustment names them.
+
+    Children follow the common line order (ItemRef Desc Quantity Rate ClassRef Amount …
+    SalesTaxCodeRef) of sales receipt and purchase order lines.
+    """
+    where = _source_of(obj, adjustment)
+    node = E.child(parent, tag)
+    if txn_line_id is not None:
+        E.child(node, "TxnLineID", txn_line_id)
+    E.add_ref(node, "ItemRef", item, f"{where}.item", 159)
+    E.add_text(
+        node,
+        "Desc",
+        adjustment.get("description") or adjustment.get("name"),
+        f"{where}.name",
+        4095,
+    )
+    use_amount = not is_blank(adjustment.get("amount")) or is_on(
+        obj.params.get("use_amount_for_tax")
+    )
+    if not use_amount:
+        E.child(node, "Quantity", "0")
+        E.add_price(node, "Rate", value, f"{where}.value")
+    E.add_ref(node, "ClassRef", adjustment.get("class_name"), f"{where}.class_name")
+    if use_amount:
+        E.add_amount(node, "Amount", value, f"{where}.value")
+    E.add_ref(node, "SalesTaxCodeRef", adjustment.get("tax_code_id"), f"{where}.tax_code_id", 3)
