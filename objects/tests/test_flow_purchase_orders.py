@@ -81,6 +81,14 @@ class PurchaseOrderFlowTestCase(LiveTestCase):
         self.assertEqual(
             QueuedObject.objects.get(object_type="purchaseorders").phase, Phase.PROCESSED
         )
+        status, data = self.post("get_notifications", {"request_id": "poll-1", "parameters": {}})
+        self.assertIn(
+            {
+                "message": "PO-2024-000123: Purchaseorder successfully sent to Quickbooks Desktop",
+                "request_id": "req-1",
+            },
+            data["success"],
+        )
 
     def test_it_closes_a_cancelled_purchase_order_only_on_modification(self) -> None:
         self.post(

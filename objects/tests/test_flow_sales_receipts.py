@@ -82,3 +82,7 @@ class SalesReceiptFlowTestCase(LiveTestCase):
         self.assertEqual(record.findtext("TotalAmount"), "19.99")
         self.assertIsNotNone(self.quickbooks.find("Customer", "reinaldo+1@example.com"))
         self.assertEqual(QueuedObject.objects.get(object_type="returns").phase, Phase.PROCESSED)
+        self.assertEqual(
+            [n.message for n in Notification.objects.filter(object_type="returns")],
+            ["RMA42671148: Return successfully sent to Quickbooks Desktop"],
+        )
