@@ -7,7 +7,7 @@ from typing import Any
 from django.test import SimpleTestCase
 from lxml import etree
 
-from objects.qbxml.mappers.base import ADD, DELETE, ENSURE, MOD, REQUIRE, ObjectView
+from objects.qbxml.mappers.base import ADD, DELETE, ENSURE, MOD, REQUIRE, Mapper, ObjectView
 from objects.qbxml.mappers.inventories import InventoryMapper
 from objects.qbxml.mappers.journals import JournalMapper
 from objects.qbxml.mappers.purchase_orders import PurchaseOrderMapper
@@ -24,7 +24,9 @@ def assert_valid(test: SimpleTestCase, rq: etree._Element) -> None:
         test.assertEqual(errors_in_request(rq, version, require_xsd_dir()), [], version)
 
 
-def view(mapper: Any, payload: dict[str, Any], params: dict[str, Any] | None = None, **kw: Any):
+def view(
+    mapper: Mapper, payload: dict[str, Any], params: dict[str, Any] | None = None, **kw: Any
+) -> ObjectView:
     return ObjectView(mapper.object_type, mapper.identity(payload), payload, params or {}, **kw)
 
 

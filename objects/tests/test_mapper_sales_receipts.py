@@ -24,7 +24,9 @@ def receipt(**fields: Any) -> dict[str, Any]:
 class SalesReceiptMapperTestCase(SimpleTestCase):
     mapper = SalesReceiptMapper()
 
-    def view(self, payload: dict[str, Any], params: dict[str, Any] | None = None, **kw: Any):
+    def view(
+        self, payload: dict[str, Any], params: dict[str, Any] | None = None, **kw: Any
+    ) -> ObjectView:
         return ObjectView(
             self.mapper.object_type,
             self.mapper.identity(payload),
