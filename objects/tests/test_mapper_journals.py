@@ -111,6 +111,23 @@ class JournalMapperTestCase(SimpleTestCase):
 
         self.assertEqual(caught.exception.field, "line_items[0]")
 
+    def test_it_refuses_a_journal_out_of_balance(self) -> None:
+        journal = self.journal()
+        journal["line_items"][2] = {**journal["line_items"][2], "credit": 79.97}
+
+        with self.assertRaises(PayloadError) as caught:
+            self.mapper.validate(journal, {})
+
+        self.assertEqual(caught.exception.field, "line_items")
+        self.assertIn("debits total 200.00 but credits total 199.99", caught.exception.reason)
+
+    def test_it_needs_only_the_id_to_delete(self) -> None:
+        self.mapper.validate({"id": "S00009", "action": "DELETE"}, {})
+
+        rq = self.mapper.lookup(view(self.mapper, {"id": "S00009", "action": "DELETE"}))
+
+        assert_valid(self, rq)
+
     def test_it_refuses_an_unknown_billable_status(self) -> None:
         journal = self.journal()
         journal["line_items"][0] = {**journal["line_items"][0], "billable_status": "Maybe"}

@@ -243,15 +243,28 @@ journal_line = st.fixed_dictionaries(
 one_sided = st.tuples(journal_line, st.sampled_from(["debit", "credit"]), positive).map(
     lambda t: {**t[0], t[1]: t[2], ("credit" if t[1] == "debit" else "debit"): 0}
 )
-journal_lines = st.lists(
-    st.one_of(
-        one_sided,
-        one_sided,
-        one_sided,
-        st.fixed_dictionaries({"debit": numbers, "credit": numbers}),
+
+
+def balanced(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add the line that makes debits equal credits (QuickBooks refuses anything else)."""
+    total = sum(
+        Decimal(str(line.get("debit") or 0)) - Decimal(str(line.get("credit") or 0))
+        for line in lines
+    )
+    if total == 0:
+        return lines
+    side = "credit" if total > 0 else "debit"
+    other = "debit" if side == "credit" else "credit"
+    return [*lines, {"account_name": "Suspense", side: str(abs(total)), other: 0}]
+
+
+journal_lines = st.one_of(
+    st.lists(one_sided, min_size=1, max_size=4).map(balanced),
+    st.lists(one_sided, min_size=1, max_size=4).map(balanced),
+    st.lists(
+        st.one_of(one_sided, st.fixed_dictionaries({"debit": numbers, "credit": numbers})),
+        max_size=4,
     ),
-    min_size=1,
-    max_size=4,
 )
 journals = st.fixed_dictionaries(
     {"id": ids, "line_items": journal_lines},
@@ -388,11 +401,14 @@ class GeneratedRequestsTestCase(SimpleTestCase):
         view = ObjectView(
             mapper.object_type, identity, payload, params, external_guid=GUID, mode=ENSURE
         )
-        requests = [*self.add_of(mapper, view), mapper.lookup(view)]
-        if mapper.write_kind(ObjectView(**{**view.__dict__, **MOD_IDS})) == "mod":
-            requests.append(mapper.mod(ObjectView(**{**view.__dict__, **MOD_IDS})))
-        else:
-            requests.append(mapper.delete(ObjectView(**{**view.__dict__, **MOD_IDS})))
+        found = ObjectView(**{**view.__dict__, **MOD_IDS})
+        requests = [mapper.lookup(view), mapper.lookup(found)]
+        # Every write the object can lead to: when missing, then when found.
+        builders = {"add": self.add_of, "mod": self.mod_of, "delete": self.delete_of}
+        for known in (view, found):
+            kind = mapper.write_kind(known)
+            if kind is not None:
+                requests.extend(builders[kind](mapper, known))
         for dep in deps:
             dep_mapper = mapper_for(dep.object_type)
             dep_view = ObjectView(
@@ -403,6 +419,12 @@ class GeneratedRequestsTestCase(SimpleTestCase):
                 requests.extend(self.add_of(dep_mapper, dep_view))
         for request in requests:
             self.assert_valid(request)
+
+    def mod_of(self, mapper: Mapper, view: ObjectView) -> list[etree._Element]:
+        return [mapper.mod(view)]
+
+    def delete_of(self, mapper: Mapper, view: ObjectView) -> list[etree._Element]:
+        return [mapper.delete(view)]
 
     def add_of(self, mapper: Mapper, view: ObjectView) -> list[etree._Element]:
         """The Add, unless it is an item whose accounts only an Add needs (by design, an

@@ -71,7 +71,10 @@ class JournalMapper(Mapper):
         return action
 
     def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
-        self.action(payload)
+        if self.action(payload) == "DELETE":
+            # A delete needs only the id to find the journal; its lines are never sent.
+            self.identity(payload)
+            return
         super().validate(payload, params)
 
     def write_kind(self, obj: ObjectView) -> str | None:
@@ -104,6 +107,15 @@ class JournalMapper(Mapper):
             if debit < 0 or credit < 0:
                 raise PayloadError(where, "debit and credit must not be negative")
             out.append(("Debit", debit, line) if debit else ("Credit", credit, line))
+        debits = sum((amount for side, amount, _ in out if side == "Debit"), Decimal("0"))
+        credits = sum((amount for side, amount, _ in out if side == "Credit"), Decimal("0"))
+        if debits != credits:
+            # QuickBooks refuses an entry out of balance; say so before anything is queued.
+            raise PayloadError(
+                "line_items",
+                f"debits total {debits:.2f} but credits total {credits:.2f}; "
+                "a journal entry must balance",
+            )
         return out
 
     def _side(self, line: Mapping[str, Any], key: str, where: str) -> Decimal:
