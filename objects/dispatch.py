@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from connections.models import Connection
 from objects.models import Mode, Phase, QueuedObject
-from objects.qbxml.mappers.base import ADD, DELETE, MOD, Element
+from objects.qbxml.mappers.base import ADD, DELETE, MOD, REQUIRED_AS, Element
 from objects.qbxml.parse import Response
 from objects.qbxml.values import PayloadError, is_on
 
@@ -115,15 +115,7 @@ def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
         if found.found:
             obj.process(found.qb_id, found.edit_sequence, "exists in QuickBooks", notify=False)
         else:
-            obj.fail(
-                f"{mapper.notice_name.lower()} '{obj.identity}' not found in QuickBooks; "
-                "create it in QuickBooks or send it to qbsync first"
-                + (
-                    " (or enable quickbooks_auto_create_products)"
-                    if obj.object_type == "products"
-                    else ""
-                )
-            )
+            obj.fail(_missing_reference(obj))
         return
     if obj.mode == Mode.ENSURE and found.found and not _may_update_dependency(obj):
         obj.process(
@@ -145,6 +137,20 @@ def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
         )
         return
     obj.mark_found(found.qb_id, found.edit_sequence, found.details)
+
+
+def _missing_reference(obj: QueuedObject) -> str:
+    """Name what is missing and how to fix it (flowlink §7.2)."""
+    missing = f"{obj.mapper.notice_name.lower()} '{obj.identity}' not found in QuickBooks; "
+    required_as = obj.payload.get(REQUIRED_AS)
+    if required_as:
+        # An adjustment/tax item named by a flow parameter: auto-create never makes those.
+        return missing + f"create it in QuickBooks or set {required_as} to an item that exists"
+    return (
+        missing
+        + "create it in QuickBooks or send it to qbsync first"
+        + (" (or enable quickbooks_auto_create_products)" if obj.object_type == "products" else "")
+    )
 
 
 def _may_update_dependency(obj: QueuedObject) -> bool:

@@ -185,3 +185,19 @@ class PurchaseOrderFlowTestCase(LiveTestCase):
         po = QueuedObject.objects.get(object_type="purchaseorders")
         self.assertEqual(po.phase, Phase.FAILED)
         self.assertIn("TEE", po.last_status_message)
+
+    def test_it_names_the_parameter_to_fix_when_the_shipping_item_is_missing(self) -> None:
+        params = {**self.params, "quickbooks_shipping_item": "Courier"}
+        self.post("add_purchaseorders", envelope("purchase_order", purchase_order(), **params))
+        self.run_webconnector()
+
+        item = QueuedObject.objects.get(object_type="products", identity="Courier")
+        self.assertEqual(
+            item.last_status_message,
+            "product 'Courier' not found in QuickBooks; create it in QuickBooks or set "
+            "quickbooks_shipping_item to an item that exists",
+        )
+        po = QueuedObject.objects.get(object_type="purchaseorders")
+        self.assertEqual(po.phase, Phase.FAILED)
+        self.assertIn("quickbooks_shipping_item", po.last_status_message)
+        self.assertEqual(self.quickbooks.records("PurchaseOrder"), [])

@@ -30,6 +30,7 @@ from objects.qbxml.mappers.orders import (
 from objects.qbxml.mappers.transactions import (
     adjustment_line,
     lookup_request,
+    name_adjustment_items,
     read_txn_lookup,
     read_txn_write,
 )
@@ -71,7 +72,9 @@ class SalesReceiptMapper(OrderMapper):
     def dependencies(
         self, payload: Mapping[str, Any], params: Mapping[str, Any]
     ) -> list[Dependency]:
-        return super().dependencies(self.normalise(payload, params), params)
+        normalised = self.normalise(payload, params)
+        deps = super().dependencies(normalised, params)
+        return name_adjustment_items(deps, normalised, params)
 
     # -- lines --------------------------------------------------------------------
     def _line(
