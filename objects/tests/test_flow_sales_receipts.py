@@ -86,3 +86,44 @@ class SalesReceiptFlowTestCase(LiveTestCase):
             [n.message for n in Notification.objects.filter(object_type="returns")],
             ["RMA42671148: Return successfully sent to Quickbooks Desktop"],
         )
+
+    def test_it_creates_items_from_the_products_array_with_use_product_objects(self) -> None:
+        receipt = {
+            "id": "SR-7",
+            "customer": {"name": "Jo Smith"},
+            "line_items": [{"product_id": "MUG", "quantity": 3, "price": 8}],
+            "products": [
+                {"product_id": "MUG", "description": "Stoneware mug", "price": 9, "cost": 3}
+            ],
+        }
+        body = envelope(
+            "sales_receipt", receipt, quickbooks_use_product_objects="1", **ITEM_ACCOUNTS
+        )
+
+        self.post("add_salesreceipts", body)
+        self.run_webconnector()
+
+        mug = self.quickbooks.find("ItemInventory", "MUG")
+        self.assertEqual(mug.findtext("SalesDesc"), "Stoneware mug")
+        self.assertEqual(mug.findtext("PurchaseCost"), "3")
+        self.assertEqual(mug.findtext("QuantityOnHand"), "-3")
+        self.assertIsNotNone(self.quickbooks.find("SalesReceipt", "SR-7"))
+
+    def test_it_books_every_receipt_on_the_customer_email_parameter(self) -> None:
+        self.quickbooks.add_record("Customer", Name="web@example.com")
+        self.quickbooks.add_record(
+            "ItemService", Name="SETUP", SalesOrPurchase={"Price": "5", "AccountRef": "Sales"}
+        )
+        receipt = {
+            "id": "SR-8",
+            "customer": {"name": "Jo Smith"},
+            "line_items": [{"product_id": "SETUP", "quantity": 1}],
+        }
+        body = envelope("sales_receipt", receipt, quickbooks_customer_email="web@example.com")
+
+        self.post("add_salesreceipts", body)
+        self.run_webconnector()
+
+        record = self.quickbooks.find("SalesReceipt", "SR-8")
+        self.assertEqual(record.findtext("CustomerRef/FullName"), "web@example.com")
+        self.assertIsNone(self.quickbooks.find("Customer", "Jo Smith"))

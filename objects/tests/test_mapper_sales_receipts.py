@@ -175,6 +175,25 @@ class SalesReceiptMapperTestCase(SimpleTestCase):
         self.assertEqual(items, [("ABC Product", ENSURE), ("XYZ Product", ENSURE)])
         self.assertEqual(deps[1].payload["income_account"], "Sales")
 
+    def test_it_creates_the_products_array_as_is_with_use_product_objects(self) -> None:
+        products = [
+            {"product_id": "ABC Product", "description": "ABC", "price": 110, "cost": 60},
+            {"sku": "GIFT", "description": "Gift wrap"},
+        ]
+        params = {**PARAMS, "quickbooks_use_product_objects": "1"}
+
+        deps = self.mapper.dependencies(receipt(products=products), params)
+
+        items = [(d.payload, d.mode) for d in deps if d.object_type == "products"]
+        self.assertEqual(
+            items,
+            [
+                (products[0], ENSURE),
+                ({"product_id": "XYZ Product"}, REQUIRE),
+                (products[1], ENSURE),
+            ],
+        )
+
     def test_it_takes_the_deposit_account_from_the_parameter_chain(self) -> None:
         payload = receipt()
         del payload["deposit_to_account_name"]

@@ -28,6 +28,7 @@ from objects.qbxml.mappers.transactions import (
     name_adjustment_items,
     read_txn_lookup,
     read_txn_write,
+    use_product_objects,
 )
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
@@ -70,6 +71,7 @@ class PurchaseOrderMapper(OrderMapper):
         item_params = {k: v for k, v in params.items() if k != "quickbooks_customer_email"}
         order_like = {**payload, "customer": {"list_id": "-"}}
         deps.extend(super().dependencies(order_like, item_params))
+        deps = use_product_objects(deps, payload, params)
         return name_adjustment_items(deps, payload, params)
 
     def _vendor_dependency(

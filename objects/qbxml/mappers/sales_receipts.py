@@ -33,6 +33,7 @@ from objects.qbxml.mappers.transactions import (
     name_adjustment_items,
     read_txn_lookup,
     read_txn_write,
+    use_product_objects,
 )
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
@@ -74,6 +75,7 @@ class SalesReceiptMapper(OrderMapper):
     ) -> list[Dependency]:
         normalised = self.normalise(payload, params)
         deps = super().dependencies(normalised, params)
+        deps = use_product_objects(deps, normalised, params)
         return name_adjustment_items(deps, normalised, params)
 
     # -- lines --------------------------------------------------------------------

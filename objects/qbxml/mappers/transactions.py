@@ -12,6 +12,7 @@ from typing import Any
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
+    ENSURE,
     REQUIRE,
     REQUIRED_AS,
     Dependency,
@@ -21,7 +22,7 @@ from objects.qbxml.mappers.base import (
 )
 from objects.qbxml.mappers.orders import ADJUSTMENT_ITEMS
 from objects.qbxml.parse import text_of
-from objects.qbxml.values import is_blank, is_on
+from objects.qbxml.values import PayloadError, is_blank, is_on
 
 
 def lookup_request(qb_type: str, obj: ObjectView, ref_number: str, max_length: int) -> Element:
@@ -172,3 +173,37 @@ def name_adjustment_items(
             dep = Dependency(dep.object_type, {**dep.payload, REQUIRED_AS: chosen[key]}, dep.mode)
         out.append(dep)
     return out
+
+
+def use_product_objects(
+    deps: list[Dependency], payload: Mapping[str, Any], params: Mapping[str, Any]
+) -> list[Dependency]:
+    """flowlink §5.6: with quickbooks_use_product_objects the object's `products[]` are the
+    items to create (as they are), in place of the items built from the lines."""
+    if not is_on(params.get("quickbooks_use_product_objects")):
+        return deps
+    products = payload.get("products")
+    if is_blank(products):
+        return deps
+    if not isinstance(products, list):
+        raise PayloadError("products", "must be a list of objects")
+    given: dict[str, Dependency] = {}
+    for index, product in enumerate(products):
+        if not isinstance(product, Mapping):
+            raise PayloadError(f"products[{index}]", "must be an object")
+        # The item identity rule (flowlink §5.5): product_id, else sku, else id.
+        name = next(
+            (str(product[k]) for k in ("product_id", "sku", "id") if not is_blank(product.get(k))),
+            None,
+        )
+        if name is None:
+            raise PayloadError(f"products[{index}].product_id", "is required")
+        given.setdefault(name.upper(), Dependency("products", dict(product), ENSURE))
+    out: list[Dependency] = []
+    for dep in deps:
+        key = str(dep.payload.get("product_id", "")).upper()
+        if dep.object_type == "products" and key in given:
+            out.append(given.pop(key))
+        else:
+            out.append(dep)
+    return out + list(given.values())
