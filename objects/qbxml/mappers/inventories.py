@@ -83,7 +83,8 @@ class InventoryMapper(Mapper):
             raise PayloadError(
                 "parameters.quickbooks_income_account",
                 "is required: the account of inventory adjustments (set it on the "
-                "set_inventory flow)",
+                "set_inventory flow; a stored configuration changes only with "
+                "quickbooks_force_config=1)",
             )
         rq = E.element("InventoryAdjustmentAddRq")
         body = E.child(rq, "InventoryAdjustmentAdd")
