@@ -8,7 +8,7 @@ has no InventorySiteRef (the site is a header field).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
@@ -56,7 +56,7 @@ class PurchaseOrderMapper(OrderMapper):
     echo_key = "purchase_orders"
     notice_name = "Purchaseorder"
     qb_type = "PurchaseOrder"
-    line_tags = ("PurchaseOrderLineRet", "PurchaseOrderLineGroupRet")
+    line_tags: ClassVar[tuple[str, ...]] = ("PurchaseOrderLineRet", "PurchaseOrderLineGroupRet")
 
     # -- dependencies -------------------------------------------------------------
     def dependencies(

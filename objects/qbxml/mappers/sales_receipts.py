@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
@@ -57,7 +57,7 @@ class SalesReceiptMapper(OrderMapper):
     echo_key = "sales_receipts"
     notice_name = "Salesreceipt"
     qb_type = "SalesReceipt"
-    line_tags = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
+    line_tags: ClassVar[tuple[str, ...]] = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
 
     # -- payload shape ------------------------------------------------------------
     def normalise(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
