@@ -133,9 +133,22 @@ class JournalFlowTestCase(LiveTestCase):
         self.assertEqual(obj.phase, Phase.PROCESSED)
         self.assertEqual(
             [n.message for n in Notification.objects.filter(object_type="journals")],
-            ["S00009: Journal successfully sent to Quickbooks Desktop"],
+            # flowlink §10.1: the list_id FlowLink sent (the fixture has one) is the ref.
+            ["999281771: Journal successfully sent to Quickbooks Desktop"],
         )
         self.assertEqual(obj.qb_requests.filter(kind="delete").count(), 0)
+
+    def test_it_names_a_journal_without_list_id_by_its_id_in_notifications(self) -> None:
+        payload = journal(action="DELETE")
+        del payload["list_id"]
+
+        self.send(payload)
+        self.run_webconnector()
+
+        self.assertEqual(
+            [n.message for n in Notification.objects.filter(object_type="journals")],
+            ["S00009: Journal successfully sent to Quickbooks Desktop"],
+        )
 
     def test_it_refuses_a_line_with_both_debit_and_credit(self) -> None:
         payload = copy.deepcopy(journal())

@@ -28,7 +28,12 @@ from objects.qbxml.mappers.base import (
     require,
 )
 from objects.qbxml.mappers.orders import REF_NUMBER_MAX, derive_ref_number
-from objects.qbxml.mappers.transactions import lookup_request, read_txn_lookup, read_txn_write
+from objects.qbxml.mappers.transactions import (
+    lookup_request,
+    read_txn_lookup,
+    read_txn_write,
+    transaction_reference,
+)
 from objects.qbxml.values import PayloadError, is_blank
 
 ACTIONS = ("ADD", "UPDATE", "DELETE")
@@ -59,7 +64,7 @@ class JournalMapper(Mapper):
         return derive_ref_number(obj.identity)
 
     def reference(self, obj: ObjectView) -> str:
-        return obj.identity
+        return transaction_reference(obj)
 
     def action(self, payload: Mapping[str, Any]) -> str:
         raw = payload.get("action")

@@ -28,6 +28,7 @@ from objects.qbxml.mappers.transactions import (
     name_adjustment_items,
     read_txn_lookup,
     read_txn_write,
+    transaction_reference,
     use_product_objects,
 )
 from objects.qbxml.values import PayloadError, is_blank, is_on
@@ -57,6 +58,9 @@ class PurchaseOrderMapper(OrderMapper):
     notice_name = "Purchaseorder"
     qb_type = "PurchaseOrder"
     line_tags: ClassVar[tuple[str, ...]] = ("PurchaseOrderLineRet", "PurchaseOrderLineGroupRet")
+
+    def reference(self, obj: ObjectView) -> str:
+        return transaction_reference(obj)
 
     # -- dependencies -------------------------------------------------------------
     def dependencies(

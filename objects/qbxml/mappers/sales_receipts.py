@@ -33,6 +33,7 @@ from objects.qbxml.mappers.transactions import (
     name_adjustment_items,
     read_txn_lookup,
     read_txn_write,
+    transaction_reference,
     use_product_objects,
 )
 from objects.qbxml.values import PayloadError, is_blank, is_on
@@ -58,6 +59,9 @@ class SalesReceiptMapper(OrderMapper):
     notice_name = "Salesreceipt"
     qb_type = "SalesReceipt"
     line_tags: ClassVar[tuple[str, ...]] = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
+
+    def reference(self, obj: ObjectView) -> str:
+        return transaction_reference(obj)
 
     # -- payload shape ------------------------------------------------------------
     def normalise(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

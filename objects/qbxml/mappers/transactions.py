@@ -25,6 +25,12 @@ from objects.qbxml.parse import text_of
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 
+def transaction_reference(obj: ObjectView) -> str:
+    """flowlink §10.1: the `list_id` FlowLink sent with the object, else its full id."""
+    list_id = obj.payload.get("list_id")
+    return str(list_id) if not is_blank(list_id) else obj.identity
+
+
 def lookup_request(qb_type: str, obj: ObjectView, ref_number: str, max_length: int) -> Element:
     """`<qb_type>QueryRq` by TxnID when known, else by the case-sensitive RefNumber."""
     rq = E.element(f"{qb_type}QueryRq")
