@@ -8,7 +8,7 @@ status code means for an object lives here (qbxml.md §13).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import transaction
@@ -16,15 +16,14 @@ from django.utils import timezone
 
 from connections.models import Connection
 from objects.models import Mode, Phase, QueuedObject
-from objects.qbxml.mappers.base import NOT_FOUND_HINT, Element
+from objects.qbxml.mappers.base import ADD, DELETE, MOD, NOT_FOUND_HINT, REQUIRED_AS, Element
 from objects.qbxml.parse import Response
 from objects.qbxml.values import PayloadError, is_on
 
 log = logging.getLogger(__name__)
 
 LOOKUP = "lookup"
-ADD = "add"
-MOD = "mod"
+# The write kinds ADD, MOD and DELETE come from the mapper contract: a mapper chooses them.
 
 # Statuses that mean "a lookup found nothing" (qbxml.md §7.1): 1 (filter matched nothing),
 # 500 (FullName not found, Warn) and 3120 (ListID/TxnID not found).
@@ -75,9 +74,12 @@ def plan(obj: QueuedObject, qbxml_version: str) -> PlannedRequest | None:
     try:
         if obj.claimed_from == Phase.PENDING:
             return PlannedRequest(obj, LOOKUP, mapper.lookup(view))
-        if view.qb_id:
-            return PlannedRequest(obj, MOD, mapper.mod(view))
-        return PlannedRequest(obj, ADD, mapper.add(view))
+        kind = mapper.write_kind(view)
+        if kind is None:
+            obj.process(view.qb_id, view.edit_sequence, "nothing left to write")
+            return None
+        build = {ADD: mapper.add, MOD: mapper.mod, DELETE: mapper.delete}[kind]
+        return PlannedRequest(obj, kind, build(view))
     except PayloadError as exc:
         obj.fail(f"Validation error: {exc.field}: {exc.reason}")
         return None
@@ -119,17 +121,7 @@ def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
                 qb_state=found.details,
             )
         else:
-            # A transaction may say how to fix the reference (e.g. which parameter names it).
-            hint = obj.payload.get(NOT_FOUND_HINT) or (
-                "create it in QuickBooks or send it to qbsync first"
-                + (
-                    " (or enable quickbooks_auto_create_products)"
-                    if obj.object_type == "products"
-                    else ""
-                )
-            )
-            what = f"{mapper.notice_name.lower()} '{obj.identity}'"
-            obj.fail(f"{what} not found in QuickBooks; {hint}")
+            obj.fail(_missing_reference(obj))
         return
     if obj.mode == Mode.ENSURE and found.found and not _may_update_dependency(obj):
         obj.process(
@@ -140,7 +132,39 @@ def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
             qb_state=found.details,
         )
         return
+    known = replace(
+        obj.view(), qb_id=found.qb_id, edit_sequence=found.edit_sequence, qb_state=found.details
+    )
+    if mapper.write_kind(known) is None:
+        # e.g. a DELETE of a journal QuickBooks does not have, or an inventory adjustment
+        # this very call already made before its answer was lost: done, nothing to send.
+        obj.process(
+            found.qb_id,
+            found.edit_sequence,
+            "already in QuickBooks; nothing to write"
+            if found.found
+            else "not in QuickBooks; nothing to delete",
+        )
+        return
     obj.mark_found(found.qb_id, found.edit_sequence, found.details)
+
+
+def _missing_reference(obj: QueuedObject) -> str:
+    """Name what is missing and how to fix it (flowlink §7.2)."""
+    missing = f"{obj.mapper.notice_name.lower()} '{obj.identity}' not found in QuickBooks; "
+    hint = obj.payload.get(NOT_FOUND_HINT)
+    if hint:
+        # The transaction that needs it said how to fix it (e.g. which parameter names it).
+        return missing + str(hint)
+    required_as = obj.payload.get(REQUIRED_AS)
+    if required_as:
+        # An adjustment/tax item named by a flow parameter: auto-create never makes those.
+        return missing + f"create it in QuickBooks or set {required_as} to an item that exists"
+    return (
+        missing
+        + "create it in QuickBooks or send it to qbsync first"
+        + (" (or enable quickbooks_auto_create_products)" if obj.object_type == "products" else "")
+    )
 
 
 def _may_update_dependency(obj: QueuedObject) -> bool:
@@ -148,6 +172,13 @@ def _may_update_dependency(obj: QueuedObject) -> bool:
 
 
 def _apply_write(obj: QueuedObject, kind: str, rs: Response) -> None:
+    if kind == DELETE:
+        # 3120: the record is gone already, which is what the delete wanted.
+        if not rs.is_error or rs.status_code == 3120:
+            _apply_delete(obj, rs)
+        else:
+            _apply_error(obj, rs, back_to=Phase.READY)
+        return
     if not rs.is_error:
         written = obj.mapper.read_write(rs.rets)
         verb = "added to" if kind == ADD else "modified in"
@@ -173,6 +204,18 @@ def _apply_write(obj: QueuedObject, kind: str, rs: Response) -> None:
         obj.retry_now(Phase.PENDING, rs.message, rs.status_code, qb_id="", edit_sequence="")
         return
     _apply_error(obj, rs, back_to=Phase.READY if kind != LOOKUP else Phase.PENDING)
+
+
+def _apply_delete(obj: QueuedObject, rs: Response) -> None:
+    """The delete is acknowledged: finish, or write anew (a replace) in a later request."""
+    reason = f"deleted {obj.qb_id} from QuickBooks" + (
+        f" (status {rs.status_code}: {rs.message})" if rs.status_code else ""
+    )
+    gone = replace(obj.view(), qb_id="", edit_sequence="", qb_state={})
+    if obj.mapper.write_kind(gone) is None:
+        obj.process("", "", reason)
+    else:
+        obj.forget_deleted(reason)
 
 
 def _apply_error(obj: QueuedObject, rs: Response, back_to: str) -> None:

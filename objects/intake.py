@@ -38,7 +38,18 @@ WRITE_ROUTES: dict[str, str] = {
     "add_creditmemosaspayments": "credit_memo",
     "add_payments": "payment",
     "add_shipments": "shipment",
+    # Issue 3 part B.
+    "add_salesreceipts": "sales_receipt",
+    "add_returns": "return",
+    "add_purchaseorders": "purchase_order",
+    "add_journals": "journal",
+    "set_inventory": "inventory",
+    "add_inventories": "inventory",
 }
+
+# flowlink §7.1: these routes keep a stored configuration unless none exists yet or the
+# request sets quickbooks_force_config; every other write route overwrites it.
+CONFIG_KEPT_ROUTES = frozenset({"set_inventory", "add_inventories"})
 
 
 # Routes that change the object before storing it (flowlink §5.1).
@@ -59,6 +70,8 @@ class Accepted:
     summary: str
     echo_key: str
     echo: list[dict[str, Any]]
+    # flowlink §5.3: set_inventory answers with pending notifications like get_notifications.
+    with_notifications: bool = False
 
 
 def resolve_connection(
@@ -109,7 +122,8 @@ def accept(connection: Connection, route: str, body: Mapping[str, Any]) -> Accep
     request_id = "" if body.get("request_id") is None else str(body["request_id"])
     echo: list[dict[str, Any]] = []
     with transaction.atomic():
-        config = FlowConfig.objects.store(connection, route, dict(parameters))
+        force = route not in CONFIG_KEPT_ROUTES or is_on(parameters.get("quickbooks_force_config"))
+        config = FlowConfig.objects.store(connection, route, dict(parameters), force=force)
         for index, item in enumerate(items):
             where = key if not isinstance(raw, list) else f"{key}[{index}]"
             if not isinstance(item, Mapping):
@@ -118,9 +132,14 @@ def accept(connection: Connection, route: str, body: Mapping[str, Any]) -> Accep
             if route in CANCEL_ROUTES:
                 payload = _cancelled(connection, mapper, payload)
             entry = _accept_one(connection, mapper, payload, config, route, request_id, where)
-            if entry:
+            if entry and mapper.echo_key:
                 echo.append(entry)
-    return Accepted(summary=summary_for(payload_type), echo_key=mapper.echo_key, echo=echo)
+    return Accepted(
+        summary=summary_for(payload_type),
+        echo_key=mapper.echo_key,
+        echo=echo,
+        with_notifications=mapper.answers_with_notifications,
+    )
 
 
 def _cancelled(connection: Connection, mapper: Mapper, payload: dict[str, Any]) -> dict[str, Any]:
@@ -168,6 +187,9 @@ def _accept_one(
     except PayloadError as exc:
         raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
     external_guid = str(generated or payload.get("external_guid") or "")
+    if mapper.adds_on_every_call:
+        # A new record per call: this call's own GUID, never echoed (flowlink §5.3, §6.11).
+        external_guid = "{" + str(uuid.uuid4()).upper() + "}"
     deps = [_queue_dependency(connection, dep, config, route, request_id) for dep in dependencies]
     obj = _queue(
         connection,
@@ -231,7 +253,10 @@ def _accept_follower(
 def _validate_dependency(dep: Dependency, params: Mapping[str, Any]) -> None:
     mapper = MAPPERS[dep.object_type]
     try:
-        mapper.identity(dep.payload)
+        identity = mapper.identity(dep.payload)
+        # Even a record that is only looked up must make a valid lookup (e.g. a name that
+        # is blank once control characters are removed).
+        mapper.lookup(ObjectView(dep.object_type, identity, dict(dep.payload), dict(params)))
         if dep.mode == Mode.ENSURE:
             mapper.validate(dep.payload, params)
     except PayloadError as exc:
@@ -334,7 +359,15 @@ def _queue(
             + (f" (request {request_id})" if request_id else ""),
         )
     else:
-        obj.replace_payload(payload, config.parameters, request_id, config.version, mode, waiting)
+        obj.replace_payload(
+            payload,
+            config.parameters,
+            request_id,
+            config.version,
+            mode,
+            waiting,
+            external_guid=external_guid if mapper.adds_on_every_call else "",
+        )
         if external_guid and not obj.external_guid:
             QueuedObject.objects.filter(pk=obj.pk).update(external_guid=external_guid)
         if qb_id and not obj.qb_id:

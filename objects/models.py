@@ -254,6 +254,18 @@ class QueuedObject(models.Model):
             claimed_by="",
         )
 
+    def forget_deleted(self, reason: str) -> bool:
+        """A delete was acknowledged and the object is written anew: ready, with no ids."""
+        return self._move(
+            (Phase.IN_PROGRESS,),
+            Phase.READY,
+            reason,
+            qb_id="",
+            edit_sequence="",
+            qb_state={},
+            claimed_by="",
+        )
+
     def unclaim(self, to: str, reason: str) -> bool:
         """Give a claimed object back without counting an attempt (its request never ran)."""
         return self._move((Phase.IN_PROGRESS,), to, reason, claimed_by="")
@@ -419,8 +431,13 @@ class QueuedObject(models.Model):
         config_version: int,
         mode: str,
         has_dependencies: bool,
+        external_guid: str = "",
     ) -> None:
-        """FlowLink re-sent this object: the newest payload wins, without a duplicate."""
+        """FlowLink re-sent this object: the newest payload wins, without a duplicate.
+
+        `external_guid` replaces the stored one for types where each call is a new record;
+        it travels with the payload so an answer still in flight keeps the old one.
+        """
         fields: dict[str, Any] = {
             "payload": payload,
             "params": params,
@@ -428,6 +445,8 @@ class QueuedObject(models.Model):
             "config_version": config_version,
             "mode": mode,
         }
+        if external_guid:
+            fields["external_guid"] = external_guid
         if self.phase == Phase.IN_PROGRESS:
             # A request for the old version is with QuickBooks; send the new one after.
             QueuedObject.objects.filter(pk=self.pk).update(

@@ -91,6 +91,13 @@ class AddResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
     summary = serializers.CharField()
 
 
+class NotifyingAddResponseSerializer(AddResponseSerializer):
+    """set_inventory / add_inventories: no echo, pending notifications instead (§5.3)."""
+
+    success = serializers.ListField(child=serializers.DictField(), required=False)
+    fail = serializers.ListField(child=serializers.DictField(), required=False)
+
+
 class AddObjectsView(WebhookView):
     """add_* routes: store every object, answer with the summary and the echo."""
 
@@ -99,7 +106,22 @@ class AddObjectsView(WebhookView):
         data: dict[str, Any] = {"request_id": request_id, "summary": accepted.summary}
         if accepted.echo:
             data[accepted.echo_key] = accepted.echo
+        if accepted.with_notifications:
+            data.update(drained_notifications(connection, request_id))
         return Response(data)
+
+
+def drained_notifications(connection: Connection, request_id: Any) -> dict[str, Any]:
+    """The `success`/`fail` arrays of flowlink §10.1 (each omitted when empty)."""
+    batch = Notification.objects.drain(connection, None if request_id is None else str(request_id))
+    data: dict[str, Any] = {}
+    success = [n.as_flowlink() for n in batch if n.kind == Notification.Kind.SUCCESS]
+    fail = [n.as_flowlink() for n in batch if n.kind == Notification.Kind.FAILURE]
+    if success:
+        data["success"] = success
+    if fail:
+        data["fail"] = fail
+    return data
 
 
 def add_view(route: str, payload_type: str) -> type[AddObjectsView]:
@@ -113,14 +135,26 @@ def add_view(route: str, payload_type: str) -> type[AddObjectsView]:
             )
         },
     )
-    view = type(f"{route.title().replace('_', '')}View", (AddObjectsView,), {"route": route})
+
+    def post(self: AddObjectsView, request: Request) -> Response:
+        return AddObjectsView.post(self, request)
+
+    # A function of its own per route: extend_schema annotates the function it is given,
+    # so decorating the shared inherited post would give every route the last schema.
+    view = type(
+        f"{route.title().replace('_', '')}View", (AddObjectsView,), {"route": route, "post": post}
+    )
+    answers_with_notifications = intake.BY_PAYLOAD_TYPE[
+        payload_type.replace("_", "")
+    ].answers_with_notifications
+    ok = NotifyingAddResponseSerializer if answers_with_notifications else AddResponseSerializer
     view.post = extend_schema(  # type: ignore[method-assign]
         operation_id=route,
         request=input_serializer,
-        responses={200: AddResponseSerializer, 400: AddResponseSerializer, 401: None, 406: None},
+        responses={200: ok, 400: AddResponseSerializer, 401: None, 406: None},
         parameters=HEADERS,
         description=f"Queue {payload_type} objects for QuickBooks Desktop.",
-    )(view.post)
+    )(post)
     return view
 
 
@@ -147,16 +181,8 @@ class NotificationsView(WebhookView):
 
     def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
         FlowConfig.objects.store(connection, self.route, body.get("parameters") or {}, force=False)
-        batch = Notification.objects.drain(
-            connection, None if request_id is None else str(request_id)
-        )
         data: dict[str, Any] = {"request_id": request_id, "summary": "Notifications retrieved"}
-        success = [n.as_flowlink() for n in batch if n.kind == Notification.Kind.SUCCESS]
-        fail = [n.as_flowlink() for n in batch if n.kind == Notification.Kind.FAILURE]
-        if success:
-            data["success"] = success
-        if fail:
-            data["fail"] = fail
+        data.update(drained_notifications(connection, request_id))
         return Response(data)
 
 

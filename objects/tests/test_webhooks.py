@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from connections.models import Connection
+from objects import intake
 from objects.models import Mode, Notification, Phase, QueuedObject
 from qbsync.test import WEBHOOK_TOKEN, BaseTestCase, make_connection, shared_file
 
@@ -348,6 +349,19 @@ class OpenApiTestCase(BaseTestCase):
         paths = json.loads(response.content)["paths"]
         for route in ["add_orders", "add_customers", "get_notifications", "get_health_check"]:
             self.assertIn(f"/{route}", paths)
+
+    def test_it_describes_each_write_route_with_its_own_operation(self) -> None:
+        response = self.client.get("/api/schema/", HTTP_ACCEPT="application/json")
+
+        paths = json.loads(response.content)["paths"]
+        for route in intake.WRITE_ROUTES:
+            with self.subTest(route=route):
+                operation = paths[f"/{route}"]["post"]
+                self.assertEqual(operation["operationId"], route)
+                answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+                notifying = route in ("set_inventory", "add_inventories")
+                expected = "NotifyingAddResponse" if notifying else "AddResponse"
+                self.assertEqual(answer["$ref"], f"#/components/schemas/{expected}")
 
     def test_it_uses_the_token_hash_never_the_token(self) -> None:
         self.assertNotEqual(self.connection.webhook_token_hash, WEBHOOK_TOKEN)

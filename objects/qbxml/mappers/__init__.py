@@ -6,14 +6,26 @@ from objects.qbxml.mappers.base import Mapper
 from objects.qbxml.mappers.credit_memos import CreditMemoMapper
 from objects.qbxml.mappers.customers import CustomerMapper, VendorMapper
 from objects.qbxml.mappers.invoices import InvoiceMapper
+from objects.qbxml.mappers.inventories import InventoryMapper
 from objects.qbxml.mappers.items import ITEM_MAPPERS
+from objects.qbxml.mappers.journals import JournalMapper
 from objects.qbxml.mappers.orders import OrderMapper
 from objects.qbxml.mappers.payments import PaymentMapper
+from objects.qbxml.mappers.purchase_orders import PurchaseOrderMapper
+from objects.qbxml.mappers.sales_receipts import ReturnMapper, SalesReceiptMapper
 from objects.qbxml.mappers.shipments import ShipmentMapper
 
 _ALL: list[Mapper] = [CustomerMapper(), VendorMapper(), *ITEM_MAPPERS, OrderMapper()]
 # Sales side (issue 3 part A).
 _ALL += [InvoiceMapper(), CreditMemoMapper(), PaymentMapper(), ShipmentMapper()]
+# Sales receipts, returns, purchase orders, journals, inventories (issue 3 part B).
+_ALL += [
+    SalesReceiptMapper(),
+    ReturnMapper(),
+    PurchaseOrderMapper(),
+    JournalMapper(),
+    InventoryMapper(),
+]
 
 MAPPERS: dict[str, Mapper] = {m.object_type: m for m in _ALL}
 BY_PAYLOAD_TYPE: dict[str, Mapper] = {spelling: m for m in _ALL for spelling in m.payload_types}

@@ -27,6 +27,15 @@ REQUIRE = "require"  # referenced by a transaction: must already exist, never wr
 # Payload key of a REQUIRE dependency: how to fix it when it is missing from QuickBooks.
 NOT_FOUND_HINT = "not_found_hint"
 
+# Key of a REQUIRE dependency's payload naming the parameter or field that chose the record
+# (e.g. quickbooks_shipping_item), so its failure says which setting to fix.
+REQUIRED_AS = "required_as"
+
+# The writes objects.dispatch can plan once an object's lookup is known.
+ADD = "add"
+MOD = "mod"
+DELETE = "delete"
+
 
 @dataclass
 class ObjectView:
@@ -93,17 +102,34 @@ def first_present(payload: Mapping[str, Any], *keys: str) -> tuple[str, Any]:
     raise PayloadError(keys[0], "is required")
 
 
-def param(obj: ObjectView, field_name: str) -> Any:
-    """The ref fallback chain of flowlink §6.1: object, parameter, quickbooks_ parameter."""
-    for source, key in (
-        (obj.payload, field_name),
-        (obj.params, field_name),
-        (obj.params, f"quickbooks_{field_name}"),
+def param_source(obj: ObjectView, field_name: str) -> tuple[Any, str]:
+    """The ref fallback chain of flowlink §6.1 (object, parameter, quickbooks_ parameter).
+
+    Returns the value and the path it came from, so a refused value names the parameter
+    it was read from rather than an object field FlowLink never sent.
+    """
+    for source, key, path in (
+        (obj.payload, field_name, field_name),
+        (obj.params, field_name, f"parameters.{field_name}"),
+        (obj.params, f"quickbooks_{field_name}", f"parameters.quickbooks_{field_name}"),
     ):
         value = source.get(key)
         if not is_blank(value):
-            return value
-    return None
+            return value, path
+    return None, field_name
+
+
+def param(obj: ObjectView, field_name: str) -> Any:
+    """The value of the ref fallback chain of flowlink §6.1."""
+    return param_source(obj, field_name)[0]
+
+
+def add_param_ref(
+    parent: Element, tag: str, obj: ObjectView, field_name: str, max_length: int = 209
+) -> None:
+    """Add a `…Ref` from the fallback chain, naming where the value came from."""
+    value, path = param_source(obj, field_name)
+    E.add_ref(parent, tag, value, path, max_length)
 
 
 class Mapper:
@@ -116,6 +142,11 @@ class Mapper:
     qb_type: ClassVar[str]  # "Customer" -> CustomerAddRq, CustomerModRq, CustomerQueryRq
     is_transaction: ClassVar[bool] = False
     name_max_length: ClassVar[int] = 41
+    # Every webhook call is a new QuickBooks record (inventory adjustments): intake gives
+    # each call a fresh ExternalGUID so a retry finds that call's record and no other.
+    adds_on_every_call: ClassVar[bool] = False
+    # The webhook answer carries pending notifications like get_notifications (§5.3).
+    answers_with_notifications: ClassVar[bool] = False
 
     # -- identity and validation --------------------------------------------
     def identity(self, payload: Mapping[str, Any]) -> str:
@@ -172,6 +203,26 @@ class Mapper:
             qb_id=text_of(ret, "ListID") or text_of(ret, "TxnID"),
             edit_sequence=text_of(ret, "EditSequence"),
         )
+
+    def write_kind(self, obj: ObjectView) -> str | None:
+        """The write an object needs now (ADD, MOD or DELETE), or None when it needs none.
+
+        Called after the lookup with what it found (qb_id empty when nothing) and again
+        after a DELETE succeeded, so a type can replace a record by deleting it first.
+        """
+        return MOD if obj.qb_id else ADD
+
+    def delete(self, obj: ObjectView) -> Element:
+        """A TxnDelRq/ListDelRq removing the record found for the object."""
+        if self.is_transaction:
+            rq = E.element("TxnDelRq")
+            E.child(rq, "TxnDelType", self.qb_type)
+            E.child(rq, "TxnID", obj.qb_id)
+        else:
+            rq = E.element("ListDelRq")
+            E.child(rq, "ListDelType", self.qb_type)
+            E.child(rq, "ListID", obj.qb_id)
+        return rq
 
     def add(self, obj: ObjectView) -> Element:
         raise NotImplementedError

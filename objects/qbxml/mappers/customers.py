@@ -13,7 +13,13 @@ from typing import Any
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
-from objects.qbxml.mappers.base import Element, Mapper, ObjectView, first_present, param
+from objects.qbxml.mappers.base import (
+    Element,
+    Mapper,
+    ObjectView,
+    add_param_ref,
+    first_present,
+)
 from objects.qbxml.values import PayloadError, is_blank
 
 # Enumerations of the XSD (same in 13.0 and 16.0).
@@ -175,7 +181,7 @@ def _add_opening_balance(parent: Element, payload: Mapping[str, Any]) -> None:
 
 
 def _add_ref(parent: Element, tag: str, obj: ObjectView, field: str, max_length: int) -> None:
-    E.add_ref(parent, tag, param(obj, field), field, max_length)
+    add_param_ref(parent, tag, obj, field, max_length)
 
 
 def _add_external_guid(parent: Element, obj: ObjectView) -> None:

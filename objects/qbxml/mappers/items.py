@@ -20,6 +20,7 @@ from objects.qbxml.mappers.base import (
     LookupResult,
     Mapper,
     ObjectView,
+    add_param_ref,
     first_present,
     param,
 )
@@ -81,7 +82,7 @@ def _ref(tag: str, key: str, max_length: int = 209) -> FieldWriter:
 def _account(tag: str, key: str) -> FieldWriter:
     # Accounts follow the flowlink §6.1 fallback chain (payload, parameter,
     # quickbooks_ parameter), which upstream never applied to items.
-    return lambda node, obj: E.add_ref(node, tag, param(obj, key), key, _ACCOUNT_MAX)
+    return lambda node, obj: add_param_ref(node, tag, obj, key, _ACCOUNT_MAX)
 
 
 def _apply_flag(tag: str, key: str, account_key: str) -> FieldWriter:
@@ -110,7 +111,7 @@ def _write_barcode(node: Element, obj: ObjectView) -> None:
     if is_blank(barcode):
         return
     block = E.child(node, "BarCode")
-    E.child(block, "BarCodeValue", values.text(barcode, "barcode_value"))
+    E.child(block, "BarCodeValue", values.text(barcode, "barcode_value", 50))
     E.add_bool(block, "AssignEvenIfUsed", obj.payload.get("assign_barcode_even_if_used"))
 
 

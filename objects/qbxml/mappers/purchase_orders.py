@@ -1,0 +1,228 @@
+"""FlowLink purchase orders → QuickBooks PurchaseOrder (flowlink §6.6, §5.6).
+
+Lines and adjustments follow the sales order rules (§6.2), so the mapper extends
+OrderMapper; the header names a vendor instead of a customer, and a PurchaseOrder line
+has no InventorySiteRef (the site is a header field).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from objects.qbxml import elements as E
+from objects.qbxml import values
+from objects.qbxml.mappers.base import (
+    ENSURE,
+    REQUIRE,
+    Dependency,
+    Element,
+    LookupResult,
+    ObjectView,
+    add_param_ref,
+)
+from objects.qbxml.mappers.orders import REF_NUMBER_MAX, OrderMapper, address_or_placeholder
+from objects.qbxml.mappers.transactions import (
+    adjustment_line,
+    lookup_request,
+    name_adjustment_items,
+    read_txn_lookup,
+    read_txn_write,
+    transaction_reference,
+    use_product_objects,
+)
+from objects.qbxml.values import PayloadError, is_blank, is_on
+
+CANCELLED = ("cancelled", "canceled", "closed")
+
+
+def vendor_ref(payload: Mapping[str, Any]) -> tuple[str, Any]:
+    """The VendorRef value (a name, or {list_id}) and the field it came from."""
+    supplier = payload.get("supplier")
+    if isinstance(supplier, Mapping):
+        if not is_blank(supplier.get("list_id")):
+            return "supplier.list_id", {"list_id": supplier["list_id"]}
+        if not is_blank(supplier.get("name")):
+            return "supplier.name", supplier["name"]
+    elif not is_blank(supplier):
+        return "supplier", supplier
+    if not is_blank(payload.get("vendor_name")):
+        return "vendor_name", payload["vendor_name"]
+    raise PayloadError("supplier.name", "is required (the QuickBooks vendor of the order)")
+
+
+class PurchaseOrderMapper(OrderMapper):
+    object_type = "purchaseorders"
+    payload_types = ("purchaseorder",)
+    echo_key = "purchase_orders"
+    notice_name = "Purchaseorder"
+    qb_type = "PurchaseOrder"
+    line_tags: ClassVar[tuple[str, ...]] = ("PurchaseOrderLineRet", "PurchaseOrderLineGroupRet")
+
+    def reference(self, obj: ObjectView) -> str:
+        return transaction_reference(obj)
+
+    # -- dependencies -------------------------------------------------------------
+    def dependencies(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any]
+    ) -> list[Dependency]:
+        field, ref = vendor_ref(payload)
+        deps: list[Dependency] = []
+        if not isinstance(ref, Mapping):
+            deps.append(self._vendor_dependency(payload, params, str(ref)))
+        # OrderMapper knows the item rules (auto-create, adjustment items); a placeholder
+        # ListID customer keeps it from adding a customer a purchase order does not have.
+        item_params = {k: v for k, v in params.items() if k != "quickbooks_customer_email"}
+        order_like = {**payload, "customer": {"list_id": "-"}}
+        deps.extend(super().dependencies(order_like, item_params))
+        deps = use_product_objects(deps, payload, params)
+        return name_adjustment_items(deps, payload, params)
+
+    def _vendor_dependency(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any], name: str
+    ) -> Dependency:
+        if is_on(params.get("quickbooks_do_not_update_vendor")) or is_on(
+            payload.get("quickbooks_do_not_update_vendor")
+        ):
+            return Dependency("vendors", {"name": name}, REQUIRE)
+        supplier = payload.get("supplier")
+        if is_on(params.get("quickbooks_use_vendor_object")) and isinstance(supplier, Mapping):
+            return Dependency("vendors", dict(supplier), ENSURE)
+        built: dict[str, Any] = {"name": name}
+        if isinstance(supplier, Mapping):
+            for key in ("email", "phone", "company", "firstname", "lastname"):
+                if not is_blank(supplier.get(key)):
+                    built[key] = supplier[key]
+        address = payload.get("vendor_address")
+        if isinstance(address, Mapping) and any(not is_blank(v) for v in address.values()):
+            built["vendor_address"] = dict(address)
+            for key in ("firstname", "lastname", "company", "phone"):
+                if key not in built and not is_blank(address.get(key)):
+                    built[key] = address[key]
+        return Dependency("vendors", built, ENSURE)
+
+    # -- lines --------------------------------------------------------------------
+    def _line(
+        self,
+        parent: Element,
+        tag: str,
+        obj: ObjectView,
+        line: Mapping[str, Any],
+        index: int,
+        txn_line_id: str | None,
+    ) -> None:
+        where = f"line_items[{index}]"
+        node = E.child(parent, tag)
+        if txn_line_id is not None:
+            E.child(node, "TxnLineID", txn_line_id)
+        E.add_ref(node, "ItemRef", str(line["product_id"]), f"{where}.product_id", 159)
+        E.add_text(
+            node,
+            "ManufacturerPartNumber",
+            line.get("manufacturer_part_number"),
+            f"{where}.manufacturer_part_number",
+            31,
+        )
+        E.add_text(
+            node, "Desc", line.get("description") or line.get("name"), f"{where}.description", 4095
+        )
+        E.add_price(node, "Quantity", line.get("quantity"), f"{where}.quantity")
+        E.add_text(
+            node, "UnitOfMeasure", line.get("unit_of_measure"), f"{where}.unit_of_measure", 31
+        )
+        rate = line.get("line_item_price", line.get("cost", line.get("price")))
+        if is_blank(line.get("amount")) or not is_blank(rate):
+            E.add_price(node, "Rate", rate, f"{where}.price")
+        E.add_ref(node, "ClassRef", line.get("class_name"), f"{where}.class_name")
+        if not is_blank(line.get("amount")) and is_blank(rate):
+            E.add_amount(node, "Amount", line.get("amount"), f"{where}.amount")
+        E.add_ref(node, "CustomerRef", line.get("customer_name"), f"{where}.customer_name")
+        E.add_ref(node, "SalesTaxCodeRef", line.get("tax_code_id"), f"{where}.tax_code_id", 3)
+
+    def _adjustment_line(
+        self,
+        parent: Element,
+        tag: str,
+        obj: ObjectView,
+        adjustment: Mapping[str, Any],
+        item: str,
+        value: Any,
+        txn_line_id: str | None,
+    ) -> None:
+        adjustment_line(parent, tag, obj, adjustment, item, value, txn_line_id)
+
+    # -- header -------------------------------------------------------------------
+    def _po_header(self, body: Element, obj: ObjectView, is_add: bool) -> None:
+        payload = obj.payload
+        field, ref = vendor_ref(payload)
+        E.add_ref(body, "VendorRef", ref, field)
+        add_param_ref(body, "ClassRef", obj, "class_name")
+        add_param_ref(body, "InventorySiteRef", obj, "inventory_site_name", 31)
+        E.add_ref(
+            body,
+            "TemplateRef",
+            payload.get("template_name") or payload.get("template"),
+            "template_name",
+            31,
+        )
+        E.add_date(body, "TxnDate", payload.get("placed_on"), "placed_on")
+        E.child(body, "RefNumber", values.text(self.ref_number(obj), "id", REF_NUMBER_MAX))
+        E.add_address(body, "VendorAddress", payload.get("vendor_address"), "vendor_address")
+        E.add_address(
+            body,
+            "ShipAddress",
+            address_or_placeholder(payload.get("shipping_address")),
+            "shipping_address",
+        )
+        add_param_ref(body, "TermsRef", obj, "terms_name", 31)
+        E.add_date(body, "DueDate", payload.get("due_date"), "due_date")
+        E.add_date(body, "ExpectedDate", payload.get("expected_date"), "expected_date")
+        E.add_ref(
+            body, "ShipMethodRef", payload.get("shipping_method_name"), "shipping_method_name", 15
+        )
+        E.add_text(body, "FOB", payload.get("fob"), "fob", 13)
+        if not is_add and str(payload.get("status") or "").strip().lower() in CANCELLED:
+            # flowlink §6.6: PurchaseOrderAdd has no IsManuallyClosed (upstream sent it anyway).
+            E.child(body, "IsManuallyClosed", "true")
+        E.add_text(body, "Memo", payload.get("memo"), "memo", 4095)
+        E.add_text(body, "VendorMsg", payload.get("vendor_message"), "vendor_message", 99)
+        for tag, key in (
+            ("IsToBePrinted", "is_to_be_printed"),
+            ("IsToBeEmailed", "is_to_be_emailed"),
+            ("IsTaxIncluded", "is_tax_included"),
+        ):
+            if not is_blank(payload.get(key)):
+                E.child(body, tag, values.boolean(payload[key]))
+        E.add_text(body, "Other1", payload.get("other1"), "other1", 25)
+        E.add_text(body, "Other2", payload.get("other2"), "other2", 29)
+        E.add_price(body, "ExchangeRate", payload.get("exchange_rate"), "exchange_rate")
+        if is_add:
+            guid = values.guid(obj.external_guid or payload.get("external_guid"))
+            if guid:
+                E.child(body, "ExternalGUID", guid)
+
+    def add(self, obj: ObjectView) -> Element:
+        rq = E.element("PurchaseOrderAddRq")
+        body = E.child(rq, "PurchaseOrderAdd")
+        self._po_header(body, obj, is_add=True)
+        self._lines(body, obj, "PurchaseOrderLineAdd", None)
+        return rq
+
+    def mod(self, obj: ObjectView) -> Element:
+        rq = E.element("PurchaseOrderModRq")
+        body = E.child(rq, "PurchaseOrderMod")
+        E.child(body, "TxnID", obj.qb_id)
+        E.child(body, "EditSequence", obj.edit_sequence)
+        self._po_header(body, obj, is_add=False)
+        self._lines(body, obj, "PurchaseOrderLineMod", list(obj.qb_state.get("lines", [])))
+        return rq
+
+    # -- lookup -------------------------------------------------------------------
+    def lookup(self, obj: ObjectView) -> Element:
+        return lookup_request(self.qb_type, obj, self.ref_number(obj), REF_NUMBER_MAX)
+
+    def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
+        return read_txn_lookup(obj, rets, "purchase order", self.ref_number(obj), self.line_tags)
+
+    def read_write(self, rets: list[Element]) -> LookupResult:
+        return read_txn_write(rets)
