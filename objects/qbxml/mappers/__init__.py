@@ -5,8 +5,8 @@ from __future__ import annotations
 from objects.qbxml.mappers.base import Mapper
 from objects.qbxml.mappers.credit_memos import CreditMemoMapper
 from objects.qbxml.mappers.customers import CustomerMapper, VendorMapper
-from objects.qbxml.mappers.invoices import InvoiceMapper
 from objects.qbxml.mappers.inventories import InventoryMapper
+from objects.qbxml.mappers.invoices import InvoiceMapper
 from objects.qbxml.mappers.items import ITEM_MAPPERS
 from objects.qbxml.mappers.journals import JournalMapper
 from objects.qbxml.mappers.orders import OrderMapper
