@@ -78,7 +78,9 @@ def replace_section(page: str, name: str, body: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {available()})")
+    parser.add_argument(
+        "names", nargs="*", help=f"benchmarks to run (default: all of {available()})"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke-test sizes (about a minute)")
     parser.add_argument(
         "--no-write", action="store_true", help="print the Markdown instead of updating the page"

@@ -47,7 +47,9 @@ def send(args: tuple[str, str, int, int, int]) -> tuple[list[float], int, int]:
     orders = orders_for(start, count)
     for offset in range(0, count, per_request):
         chunk = orders[offset : offset + per_request]
-        body = harness.order_envelope(chunk if per_request > 1 else chunk[0], f"req-{start + offset}")
+        body = harness.order_envelope(
+            chunk if per_request > 1 else chunk[0], f"req-{start + offset}"
+        )
         status, _answer, elapsed = client.post("add_orders", body)
         latencies.append(elapsed)
         if status == 200:

@@ -62,7 +62,12 @@ def configure() -> None:
 def ensure_database() -> None:
     """Create the bench database if missing and migrate it."""
     check = subprocess.run(
-        ["psql", PG + "/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{DATABASE_NAME}'"],
+        [
+            "psql",
+            PG + "/postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname='{DATABASE_NAME}'",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -276,7 +281,9 @@ def order(number: int, customer: str, items: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def order_envelope(orders: dict[str, Any] | list[dict[str, Any]], request_id: str) -> dict[str, Any]:
+def order_envelope(
+    orders: dict[str, Any] | list[dict[str, Any]], request_id: str
+) -> dict[str, Any]:
     return {
         "request_id": request_id,
         "parameters": {"payload_type": "order", **ITEM_PARAMS},
