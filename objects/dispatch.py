@@ -85,7 +85,7 @@ def plan(obj: QueuedObject, qbxml_version: str) -> PlannedRequest | None:
 
 def apply_response(obj: QueuedObject, kind: str, rs: Response) -> None:
     """Apply one `…Rs` to the object whose request it answers."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if kind == LOOKUP:
             _apply_lookup(obj, rs)
         else:
