@@ -88,6 +88,7 @@ def finding_work(connection_id: str) -> dict[str, float]:
     from connections.models import Connection
     from objects import dispatch
     from objects.models import Phase, QueuedObject
+    from qbwc.loop import PROGRESS_COUNT_CAP as cap
 
     connection = Connection.objects.get(connection_id=connection_id)
     now = timezone.now()
@@ -96,8 +97,12 @@ def finding_work(connection_id: str) -> dict[str, float]:
         "due": timed(lambda: dispatch.due_objects(connection, BATCH, now)),
         "has_work": timed(lambda: dispatch.has_due_work(connection, now)),
         "promote": timed(lambda: dispatch.promote_waiting(connection)),
+        # What qbwc.loop.progress() counts on every receiveResponseXML.
         "remaining": timed(
-            lambda: objects.due(now).count() + objects.filter(phase=Phase.TWO_PHASE_PENDING).count()
+            lambda: (
+                objects.due(now)[:cap].count()
+                + objects.filter(phase=Phase.TWO_PHASE_PENDING)[:cap].count()
+            )
         ),
     }
 

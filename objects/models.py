@@ -163,6 +163,13 @@ class QueuedObject(models.Model):
                 name="queuedobject_due_idx",
                 condition=Q(phase__in=["pending", "ready"]),
             ),
+            # objects.dispatch.due_objects(): the oldest due objects of a connection, read in
+            # index order so a backlog of 100,000 is not sorted to send the first 50.
+            models.Index(
+                fields=["connection", "created_at", "id"],
+                name="queuedobject_due_order_idx",
+                condition=Q(phase__in=["pending", "ready"]),
+            ),
             # QueuedObjectQuerySet.promotable() and progress counts.
             models.Index(
                 fields=["connection", "phase"],
