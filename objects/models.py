@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -37,6 +37,30 @@ class Mode(models.TextChoices):
     UPSERT = "upsert", "Add or modify (sent by FlowLink)"
     ENSURE = "ensure", "Add if missing (dependency)"
     REQUIRE = "require", "Must exist (reference)"
+
+
+def update_from_values(
+    model: type[models.Model], columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]
+) -> None:
+    """Set per-row values of many rows with one UPDATE joined to a VALUES list.
+
+    `rows` are (pk, value, …) in the order of `columns` ((name, SQL type to cast to)).
+    Where the values differ per row (ListIDs, QuickBooks' status texts) this is one
+    statement, where a CASE (bulk_update) costs hundreds of compiled expressions.
+    """
+    if not rows:
+        return
+    table = model._meta.db_table
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"] * len(rows))
+    assignments = ", ".join(
+        f"{name} = CAST(v.column{n} AS {sql_type})" for n, (name, sql_type) in enumerate(columns, 2)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM (VALUES {placeholders}) AS v "
+            f"WHERE {table}.id = CAST(v.column1 AS bigint)",
+            [value for row in rows for value in row],
+        )
 
 
 class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
@@ -96,6 +120,65 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
             o.claimed_at = now
             o.updated_at = now
         return claimed
+
+    def move_claimed(
+        self,
+        claimer: str,
+        to: str,
+        objects: list[QueuedObject],
+        reasons: list[str],
+        per_object: dict[str, list[str]] | None = None,
+        **fields: Any,
+    ) -> list[QueuedObject]:
+        """Move many objects `claimer` holds in progress to `to`; return the ones moved.
+
+        The set-level twin of QueuedObject._move() for one outcome shared by many answers
+        of a message: one conditional UPDATE (values that differ per object go through
+        CASE), then one history row per object moved, in one transaction.
+        """
+        if not objects:
+            return []
+        now = timezone.now()
+        values: dict[str, Any] = {**fields, "phase": to, "claimed_by": "", "updated_at": now}
+        columns = per_object or {}
+        ids = [o.pk for o in objects]
+        with transaction.atomic(savepoint=False):
+            QueuedObject.objects.filter(
+                pk__in=ids, phase=Phase.IN_PROGRESS, claimed_by=claimer
+            ).update(**values)
+            # updated_at is this update's own timestamp: the rows carrying it moved now.
+            won = set(
+                QueuedObject.objects.filter(pk__in=ids, phase=to, updated_at=now).values_list(
+                    "pk", flat=True
+                )
+            )
+            if columns:
+                # The rows just moved are ours (locked until commit): their own values next.
+                update_from_values(
+                    QueuedObject,
+                    [(name, "varchar") for name in columns],
+                    [
+                        (o.pk, *(column[index] for column in columns.values()))
+                        for index, o in enumerate(objects)
+                        if o.pk in won
+                    ],
+                )
+            moved = [(o, r) for o, r in zip(objects, reasons, strict=True) if o.pk in won]
+            QueuedObjectEvent.objects.bulk_create(
+                QueuedObjectEvent(
+                    queued_object=o, from_phase=o.phase, to_phase=to, reason=r[:2000], at=now
+                )
+                for o, r in moved
+            )
+        for index, o in enumerate(objects):
+            if o.pk not in won:
+                continue
+            o.phase, o.claimed_by, o.updated_at = to, "", now
+            for key, value in fields.items():
+                setattr(o, key, value)
+            for name, column in (per_object or {}).items():
+                setattr(o, name, column[index])
+        return [o for o, _ in moved]
 
     def promotable(self) -> QueuedObjectQuerySet:
         """Two-phase objects none of whose dependencies is still unprocessed."""

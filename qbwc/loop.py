@@ -317,8 +317,8 @@ def receive_response(
         Message.objects.filter(pk=sent.pk).update(
             status=Message.Status.ANSWERED, response_xml=response or "", answered_at=timezone.now()
         )
-        answered = 0
-        statuses = []
+        statuses: list[tuple[int, int, str]] = []
+        mine = []
         for rs in answers:
             request = requests.pop(rs.request_id, None)
             if request is None:
@@ -328,14 +328,14 @@ def receive_response(
                         "session %s: unknown requestID %r ignored", session.pk, rs.request_id
                     )
                 continue
-            request.status_code, request.status_message = rs.status_code, rs.message[:2000]
-            statuses.append(request)
+            statuses.append((request.pk, rs.status_code, rs.message[:2000]))
             obj = request.queued_object
             if obj is None or not obj.is_claimed_by(session.claimer):
                 continue
-            dispatch.apply_response(obj, request.kind, rs)
-            answered += 1
-        Request.objects.bulk_update(statuses, ["status_code", "status_message"], batch_size=500)
+            mine.append((obj, request.kind, rs))
+        dispatch.apply_responses(session.claimer, mine)
+        answered = len(mine)
+        Request.objects.record_statuses(statuses)
         for request in requests.values():
             obj = request.queued_object
             if obj is not None and obj.is_claimed_by(session.claimer):

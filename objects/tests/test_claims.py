@@ -42,3 +42,47 @@ class ClaimTestCase(BaseTestCase):
         second.refresh_from_db()
         self.assertEqual(second.claimed_by, "session:other")
         self.assertEqual(second.events.count(), 1)
+
+
+class MoveClaimedTestCase(BaseTestCase):
+    def claimed(self, *identities: str) -> list[QueuedObject]:
+        objects = [
+            QueuedObject.objects.create(
+                connection=self.connection, object_type="customers", identity=identity
+            )
+            for identity in identities
+        ]
+        return QueuedObject.objects.claim_for("session:1", objects)
+
+    def test_it_moves_each_object_with_its_own_values_and_one_event(self) -> None:
+        first, second = self.claimed("A", "B")
+
+        moved = QueuedObject.objects.move_claimed(
+            "session:1",
+            Phase.PROCESSED,
+            [first, second],
+            ["added A", "added B"],
+            per_object={"qb_id": ["80000001-1", "80000002-1"], "edit_sequence": ["7", "8"]},
+            last_status_code=0,
+        )
+
+        self.assertEqual(moved, [first, second])
+        rows = QueuedObject.objects.order_by("identity").values_list(
+            "phase", "qb_id", "edit_sequence", "claimed_by"
+        )
+        self.assertEqual(
+            list(rows),
+            [(Phase.PROCESSED, "80000001-1", "7", ""), (Phase.PROCESSED, "80000002-1", "8", "")],
+        )
+        self.assertEqual(first.events.last().reason, "added A")
+        self.assertEqual((first.phase, second.qb_id), (Phase.PROCESSED, "80000002-1"))
+
+    def test_it_leaves_an_object_another_session_holds(self) -> None:
+        (obj,) = self.claimed("A")
+
+        moved = QueuedObject.objects.move_claimed("session:2", Phase.READY, [obj], ["found"])
+
+        self.assertEqual(moved, [])
+        obj.refresh_from_db()
+        self.assertEqual((obj.phase, obj.claimed_by), (Phase.IN_PROGRESS, "session:1"))
+        self.assertEqual(obj.events.count(), 1)
