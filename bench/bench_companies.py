@@ -98,7 +98,7 @@ def password_check_ms() -> float:
 
 def run(quick: bool = False) -> str:
     harness.configure()
-    runs = 1 if quick else 3
+    runs = harness.runs(quick)
     count = 24 if quick else 1_000
     concurrency = 8 if quick else 32
     figures: dict[str, list[float]] = {}

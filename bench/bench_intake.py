@@ -93,7 +93,7 @@ def measure(base_url: str, config: Config) -> dict[str, float]:
 
 def run(quick: bool = False) -> str:
     harness.configure()
-    runs = 1 if quick else 3
+    runs = harness.runs(quick)
     configs = (
         [
             Config("1 sender, 1 order per request", 1, 200, 1),

@@ -112,7 +112,7 @@ def measure_orders(base_url: str, count: int) -> dict[str, float]:
 
 def run(quick: bool = False) -> str:
     harness.configure()
-    runs = 1 if quick else 3
+    runs = harness.runs(quick)
     sizes = [1, 50, 100] if quick else [1, 50, 500]
     order_count = 50 if quick else 1_000
     rows = []

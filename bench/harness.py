@@ -350,6 +350,13 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
+def runs(quick: bool, full: int = 3) -> int:
+    """How many times each configuration runs: 1 when quick, else BENCH_RUNS or `full`."""
+    if quick:
+        return 1
+    return int(os.environ.get("BENCH_RUNS", str(full)))
+
+
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
