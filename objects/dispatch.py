@@ -15,8 +15,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections.models import Connection
-from objects.models import Mode, Phase, QueuedObject
-from objects.qbxml.mappers.base import ADD, DELETE, MOD, NOT_FOUND_HINT, REQUIRED_AS, Element
+from objects.models import Mode, Notification, Phase, QueuedObject
+from objects.qbxml.mappers.base import (
+    ADD,
+    DELETE,
+    MOD,
+    NOT_FOUND_HINT,
+    REQUIRED_AS,
+    Element,
+    LookupResult,
+)
 from objects.qbxml.parse import Response
 from objects.qbxml.values import PayloadError, is_on
 
@@ -87,11 +95,119 @@ def plan(obj: QueuedObject, qbxml_version: str) -> PlannedRequest | None:
 
 def apply_response(obj: QueuedObject, kind: str, rs: Response) -> None:
     """Apply one `…Rs` to the object whose request it answers."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if kind == LOOKUP:
             _apply_lookup(obj, rs)
         else:
             _apply_write(obj, kind, rs)
+
+
+def apply_responses(claimer: str, answers: list[tuple[QueuedObject, str, Response]]) -> None:
+    """Apply a message's answers: the common outcomes set-level, every other one alone.
+
+    Look-ups that lead to an Add or a Mod (`mark_found`) and successful Adds and Mods
+    that learnt nothing beyond ids (`process`) make up nearly every answer of a busy
+    session; each of the two is one conditional update for all its objects
+    (QueuedObjectQuerySet.move_claimed), with the same rules as apply_response().
+    Anything else (deletes, "nothing to write", lines learnt) goes through
+    apply_response().
+    """
+    found_rows: list[tuple[QueuedObject, LookupResult]] = []
+    written_rows: list[tuple[QueuedObject, str, Response, LookupResult]] = []
+    with transaction.atomic(savepoint=False):
+        for obj, kind, rs in answers:
+            if kind == LOOKUP:
+                found = _plain_lookup(obj, rs)
+                if found is not None:
+                    found_rows.append((obj, found))
+                    continue
+            elif not rs.is_error and kind != DELETE:
+                written = obj.mapper.read_write(rs.rets)
+                if not written.details:
+                    written_rows.append((obj, kind, rs, written))
+                    continue
+            apply_response(obj, kind, rs)
+        _mark_found_many(claimer, found_rows)
+        _process_many(claimer, written_rows)
+
+
+def _plain_lookup(obj: QueuedObject, rs: Response) -> LookupResult | None:
+    """The lookup result when `_apply_lookup` would end in mark_found with no details."""
+    if rs.status_code == 3120 and obj.qb_id:
+        return None
+    if rs.status_code in NOT_FOUND or (rs.status_code < 1000 and not rs.rets):
+        found = obj.mapper.read_lookup(obj.view(), [])
+    elif rs.is_error:
+        return None
+    else:
+        found = obj.mapper.read_lookup(obj.view(), rs.rets)
+    if found.conflict or found.details or obj.mode == Mode.REQUIRE:
+        return None
+    if obj.mode == Mode.ENSURE and found.found and not _may_update_dependency(obj):
+        return None
+    known = replace(obj.view(), qb_id=found.qb_id, edit_sequence=found.edit_sequence)
+    if obj.mapper.write_kind(known) is None:
+        return None  # nothing to write: _apply_lookup() finishes the object
+    return found
+
+
+def _mark_found_many(claimer: str, rows: list[tuple[QueuedObject, LookupResult]]) -> None:
+    QueuedObject.objects.move_claimed(
+        claimer,
+        Phase.READY,
+        [obj for obj, _ in rows],
+        [
+            f"found in QuickBooks as {found.qb_id}" if found.qb_id else "not in QuickBooks yet"
+            for _, found in rows
+        ],
+        per_object={
+            "qb_id": [found.qb_id for _, found in rows],
+            "edit_sequence": [found.edit_sequence for _, found in rows],
+        },
+        qb_state={},
+    )
+
+
+def _process_many(
+    claimer: str, rows: list[tuple[QueuedObject, str, Response, LookupResult]]
+) -> None:
+    moved = QueuedObject.objects.move_claimed(
+        claimer,
+        Phase.PROCESSED,
+        [obj for obj, *_ in rows],
+        [
+            f"{'added to' if kind == ADD else 'modified in'} QuickBooks"
+            + (f" (status {rs.status_code}: {rs.message})" if rs.status_code else "")
+            for _, kind, rs, _ in rows
+        ],
+        per_object={
+            "qb_id": [written.qb_id or obj.qb_id for obj, _, _, written in rows],
+            "edit_sequence": [written.edit_sequence for *_, written in rows],
+        },
+        last_status_code=0,
+        last_status_message="",
+        next_attempt_at=None,
+    )
+    Notification.objects.bulk_create(
+        Notification(
+            connection_id=obj.connection_id,
+            queued_object=obj,
+            object_type=obj.object_type,
+            kind=Notification.Kind.SUCCESS,
+            message=f"{obj.reference}: {obj.mapper.notice_name} successfully sent to "
+            "Quickbooks Desktop",
+            request_id=obj.request_id,
+        )
+        for obj in moved
+    )
+    newer = set(
+        QueuedObject.objects.filter(
+            pk__in=[obj.pk for obj in moved], pending_payload__isnull=False
+        ).values_list("pk", flat=True)
+    )
+    for obj in moved:
+        if obj.pk in newer:
+            obj.apply_newer_payload()
 
 
 def _apply_lookup(obj: QueuedObject, rs: Response) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 from django.db import transaction
 
 from connections.models import Connection, FlowConfig
-from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
+from objects.intake_rows import Checked, RequestRows, new_object, ref_number
+from objects.models import Mode, Phase, QueuedObject
 from objects.qbxml.mappers import BY_PAYLOAD_TYPE, MAPPERS
 from objects.qbxml.mappers.base import Dependency, Follower, Mapper, ObjectView
 from objects.qbxml.values import PayloadError, is_blank, is_on
@@ -124,6 +125,9 @@ def accept(connection: Connection, route: str, body: Mapping[str, Any]) -> Accep
     with transaction.atomic():
         force = route not in CONFIG_KEPT_ROUTES or is_on(parameters.get("quickbooks_force_config"))
         config = FlowConfig.objects.store(connection, route, dict(parameters), force=force)
+        # Validate the whole request before writing: a 400 stores nothing either way, and
+        # knowing every identity up front lets one query find the rows that already exist.
+        checked = []
         for index, item in enumerate(items):
             where = key if not isinstance(raw, list) else f"{key}[{index}]"
             if not isinstance(item, Mapping):
@@ -131,9 +135,14 @@ def accept(connection: Connection, route: str, body: Mapping[str, Any]) -> Accep
             payload = dict(item)
             if route in CANCEL_ROUTES:
                 payload = _cancelled(connection, mapper, payload)
-            entry = _accept_one(connection, mapper, payload, config, route, request_id, where)
+            checked.append(_check(mapper, payload, config.parameters, where))
+        batch = RequestRows.load(connection, mapper, checked)
+        batch.precreate(mapper, checked, config, route, request_id)
+        for item_checked in checked:
+            entry = _accept_one(connection, mapper, item_checked, config, route, request_id, batch)
             if entry and mapper.echo_key:
                 echo.append(entry)
+        batch.flush()
     return Accepted(
         summary=summary_for(payload_type),
         echo_key=mapper.echo_key,
@@ -159,16 +168,9 @@ def _cancelled(connection: Connection, mapper: Mapper, payload: dict[str, Any]) 
     return {**base, **payload, "status": "cancelled"}
 
 
-def _accept_one(
-    connection: Connection,
-    mapper: Mapper,
-    payload: dict[str, Any],
-    config: FlowConfig,
-    route: str,
-    request_id: str,
-    where: str,
-) -> dict[str, Any] | None:
-    params = config.parameters
+def _check(
+    mapper: Mapper, payload: dict[str, Any], params: Mapping[str, Any], where: str
+) -> Checked:
     entry: dict[str, Any] = {}
     if isinstance(payload.get("return_to_fl"), Mapping):
         entry.update(payload["return_to_fl"])
@@ -190,7 +192,24 @@ def _accept_one(
     if mapper.adds_on_every_call:
         # A new record per call: this call's own GUID, never echoed (flowlink §5.3, §6.11).
         external_guid = "{" + str(uuid.uuid4()).upper() + "}"
-    deps = [_queue_dependency(connection, dep, config, route, request_id) for dep in dependencies]
+    return Checked(payload, identity, dependencies, entry, external_guid, where, followers)
+
+
+def _accept_one(
+    connection: Connection,
+    mapper: Mapper,
+    checked: Checked,
+    config: FlowConfig,
+    route: str,
+    request_id: str,
+    batch: RequestRows,
+) -> dict[str, Any] | None:
+    payload, identity, entry = checked.payload, checked.identity, checked.entry
+    external_guid = checked.external_guid
+    deps = [
+        _queue_dependency(connection, dep, config, route, request_id, batch)
+        for dep in checked.dependencies
+    ]
     obj = _queue(
         connection,
         mapper,
@@ -202,11 +221,18 @@ def _accept_one(
         Mode.UPSERT,
         deps,
         external_guid,
+        batch,
     )
-    _check_ref_number(obj, mapper)
-    for follower in followers:
+    _check_ref_number(obj, mapper, batch)
+    for follower in checked.followers:
         _accept_follower(
-            connection, follower, config, route, request_id, f"{where}.{follower.where}"
+            connection,
+            follower,
+            config,
+            route,
+            request_id,
+            f"{checked.where}.{follower.where}",
+            batch,
         )
     if not entry:
         return None
@@ -221,6 +247,7 @@ def _accept_follower(
     route: str,
     request_id: str,
     where: str,
+    batch: RequestRows,
 ) -> None:
     """Queue an object derived from its parent (e.g. an invoice's payment), after the parent."""
     mapper = MAPPERS[follower.object_type]
@@ -233,7 +260,9 @@ def _accept_follower(
             _validate_dependency(dep, params)
     except PayloadError as exc:
         raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
-    deps = [_queue_dependency(connection, dep, config, route, request_id) for dep in dependencies]
+    deps = [
+        _queue_dependency(connection, dep, config, route, request_id, batch) for dep in dependencies
+    ]
     guid = follower.payload.get("external_guid") or "{" + str(uuid.uuid4()).upper() + "}"
     obj = _queue(
         connection,
@@ -246,8 +275,9 @@ def _accept_follower(
         Mode.UPSERT,
         deps,
         str(guid),
+        batch,
     )
-    _check_ref_number(obj, mapper)
+    _check_ref_number(obj, mapper, batch)
 
 
 def _validate_dependency(dep: Dependency, params: Mapping[str, Any]) -> None:
@@ -266,13 +296,19 @@ def _validate_dependency(dep: Dependency, params: Mapping[str, Any]) -> None:
 
 
 def _queue_dependency(
-    connection: Connection, dep: Dependency, config: FlowConfig, route: str, request_id: str
+    connection: Connection,
+    dep: Dependency,
+    config: FlowConfig,
+    route: str,
+    request_id: str,
+    batch: RequestRows,
 ) -> QueuedObject:
     mapper = MAPPERS[dep.object_type]
     identity = mapper.identity(dep.payload)
-    existing = QueuedObject.objects.filter(
-        connection=connection, object_type=dep.object_type, identity=identity
-    ).first()
+    existing = batch.get(dep.object_type, identity)
+    if existing is not None and batch.take_fresh(existing):
+        batch.record_created(existing, route, request_id, [])
+        return existing
     if existing is not None:
         # An object FlowLink sent, or one already in QuickBooks, satisfies the dependency.
         # A failed one is tried again with what this transaction says about it.
@@ -304,6 +340,7 @@ def _queue_dependency(
             QueuedObject.objects.filter(pk=existing.pk).update(
                 mode=Mode.ENSURE, payload=dep.payload
             )
+            existing.mode, existing.payload = Mode.ENSURE, dep.payload
         return existing
     return _queue(
         connection,
@@ -316,6 +353,7 @@ def _queue_dependency(
         dep.mode,
         [],
         "{" + str(uuid.uuid4()).upper() + "}",
+        batch,
     )
 
 
@@ -330,70 +368,63 @@ def _queue(
     mode: str,
     dependencies: list[QueuedObject],
     external_guid: str,
+    batch: RequestRows,
 ) -> QueuedObject:
     waiting = any(d.phase != Phase.PROCESSED for d in dependencies)
     qb_id = mapper.known_qb_id(payload)
     qb_id = qb_id if len(qb_id) <= 36 else ""
-    obj, created = QueuedObject.objects.get_or_create(
-        connection=connection,
-        object_type=mapper.object_type,
-        identity=identity,
-        defaults={
-            "payload": payload,
-            "params": config.parameters,
-            "flow": route,
-            "config_version": config.version,
-            "mode": mode,
-            "phase": Phase.TWO_PHASE_PENDING if waiting else Phase.PENDING,
-            "request_id": request_id,
-            "external_guid": external_guid,
-            "qb_id": qb_id,
-        },
-    )
+    obj = batch.get(mapper.object_type, identity)
+    created = obj is not None and batch.take_fresh(obj)
+    if obj is None:
+        obj, created = batch.create(
+            new_object(
+                connection,
+                mapper,
+                identity,
+                payload,
+                config,
+                route,
+                request_id,
+                mode,
+                waiting,
+                external_guid,
+            )
+        )
     if created:
-        QueuedObjectEvent.objects.create(
-            queued_object=obj,
-            from_phase="",
-            to_phase=obj.phase,
-            reason=f"received from FlowLink on /{route}"
-            + (f" (request {request_id})" if request_id else ""),
-        )
-    else:
-        obj.replace_payload(
-            payload,
-            config.parameters,
-            request_id,
-            config.version,
-            mode,
-            waiting,
-            external_guid=external_guid if mapper.adds_on_every_call else "",
-        )
-        if external_guid and not obj.external_guid:
-            QueuedObject.objects.filter(pk=obj.pk).update(external_guid=external_guid)
-        if qb_id and not obj.qb_id:
-            QueuedObject.objects.filter(pk=obj.pk).update(qb_id=qb_id)
+        batch.record_created(obj, route, request_id, dependencies)
+        return obj
+    obj.replace_payload(
+        payload,
+        config.parameters,
+        request_id,
+        config.version,
+        mode,
+        waiting,
+        external_guid=external_guid if mapper.adds_on_every_call else "",
+    )
+    if external_guid and not obj.external_guid:
+        QueuedObject.objects.filter(pk=obj.pk).update(external_guid=external_guid)
+        obj.external_guid = external_guid
+    if qb_id and not obj.qb_id:
+        QueuedObject.objects.filter(pk=obj.pk).update(qb_id=qb_id)
+        obj.qb_id = qb_id
     if dependencies:
+        # Links of rows created earlier in this request must exist before set() reads them.
+        batch.flush()
         obj.dependencies.set(dependencies)
     return obj
 
 
-def _check_ref_number(obj: QueuedObject, mapper: Mapper) -> None:
+def _check_ref_number(obj: QueuedObject, mapper: Mapper, batch: RequestRows) -> None:
     """flowlink §5.5: two ids sharing the derived RefNumber must never overwrite each other."""
-    ref_number_of = getattr(mapper, "ref_number", None)
-    if ref_number_of is None:
+    if getattr(mapper, "ref_number", None) is None:
         return
-    view = ObjectView(obj.object_type, obj.identity, obj.payload, obj.params)
-    ref = ref_number_of(view)
+    ref = ref_number(mapper, obj.identity, obj.payload, obj.params)
     if obj.ref_number != ref:
         QueuedObject.objects.filter(pk=obj.pk).update(ref_number=ref)
         obj.ref_number = ref
-    other = (
-        QueuedObject.objects.filter(
-            connection=obj.connection_id, object_type=obj.object_type, ref_number=ref
-        )
-        .exclude(pk=obj.pk)
-        .order_by("created_at")
-        .first()
-    )
+        batch.refs = None  # read the RefNumbers again, this one included
+    other = batch.earlier_with_ref(obj)
     if other is not None:
-        obj.fail(f"RefNumber {ref} collides with {other.identity}")
+        batch.flush()  # the object's "received" event comes before its failure
+        obj.fail(f"RefNumber {ref} collides with {other}")

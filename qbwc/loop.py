@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from copy import deepcopy
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -24,7 +25,7 @@ from objects import dispatch, pulls
 from objects.models import Phase, QueuedObject
 from objects.qbxml.envelope import MIN_VERSION, build_message, version_tuple
 from objects.qbxml.parse import QbxmlParseError, parse_document, read_responses, text_of
-from objects.qbxml.validate import errors_in_request
+from objects.qbxml.validate import errors_in_message, errors_in_request
 from qbwc.models import Message, Request, Session, hash_ticket, new_ticket
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,9 @@ MIN_CLIENT_VERSION = (2, 1, 0, 30)
 PARSE_ERROR_HRESULT = "0x80040400"
 BUSY_POSTPONE_SECONDS = "60"
 POLL_TRANSCRIPT_CHARS = 200_000
+# progress() counts the work left on every receiveResponseXML; counting stops here so a
+# backlog of 100,000 costs what one of 1,000 does (the bar is approximate anyway).
+PROGRESS_COUNT_CAP = 1000
 # Used once to equalise the time of unknown-user and wrong-password answers.
 _DUMMY_PASSWORD_HASH = make_password(None)
 
@@ -193,21 +197,13 @@ def build_next_message(session: Session) -> str:
         candidates = _next_candidates(session)
         if not candidates:
             break
-        for obj in candidates:
-            if not obj.claim(session.claimer):
-                continue  # another request took it first
+        # Objects another request took first are simply not among those claimed.
+        items = []
+        for obj in QueuedObject.objects.claim_for(session.claimer, candidates):
             item = dispatch.plan(obj, session.qbxml_version)
-            if item is None:
-                continue
-            errors = errors_in_request(item.element, session.qbxml_version)
-            if errors:
-                # Our own request is wrong: quarantine this object, never the message.
-                obj.fail(
-                    f"Validation error: the {item.element.tag} request is not valid qbXML "
-                    f"{session.qbxml_version}: {errors[0]}"
-                )
-                continue
-            planned.append(item)
+            if item is not None:
+                items.append(item)
+        planned += _valid_requests(items, session.qbxml_version)
         if planned:
             break
     number = session.round_trips + 1
@@ -266,6 +262,32 @@ def _send_polls(session: Session, number: int, polls: list[etree._Element]) -> s
     return xml
 
 
+def _valid_requests(
+    items: list[dispatch.PlannedRequest], version: str
+) -> list[dispatch.PlannedRequest]:
+    """The requests that are valid qbXML; an invalid one fails its object, never the message.
+
+    Validating the whole message once is enough when it is valid (each request then is);
+    only otherwise is each request validated alone, to name the object at fault.
+    """
+    if not items or not errors_in_message(
+        build_message([deepcopy(item.element) for item in items], version), version
+    ):
+        return items
+    valid = []
+    for item in items:
+        errors = errors_in_request(item.element, version)
+        if errors:
+            # Our own request is wrong: quarantine this object, never the message.
+            item.obj.fail(
+                f"Validation error: the {item.element.tag} request is not valid qbXML "
+                f"{version}: {errors[0]}"
+            )
+            continue
+        valid.append(item)
+    return valid
+
+
 def _host_query() -> etree._Element:
     return etree.Element("HostQueryRq", requestID="noop")
 
@@ -322,31 +344,38 @@ def receive_response(
                     f"QuickBooks' answer was unreadable ({exc}); verifying"
                 )
         return progress(session)
-    Message.objects.filter(pk=sent.pk).update(
-        status=Message.Status.ANSWERED, response_xml=response or "", answered_at=timezone.now()
-    )
-    answered = 0
-    for rs in answers:
-        request = requests.pop(rs.request_id, None)
-        if request is None:
-            if rs.request_id != "noop":
-                # Never apply an answer to a request this session did not send (forgery).
-                log.warning("session %s: unknown requestID %r ignored", session.pk, rs.request_id)
-            continue
-        Request.objects.filter(pk=request.pk).update(
-            status_code=rs.status_code, status_message=rs.message[:2000]
+    # One transaction for the whole answer: each object's change still is a conditional
+    # update with its history row, but the message commits once instead of once per object.
+    # Should it roll back, the objects stay claimed and are verified by look-up later.
+    with transaction.atomic():
+        Message.objects.filter(pk=sent.pk).update(
+            status=Message.Status.ANSWERED, response_xml=response or "", answered_at=timezone.now()
         )
-        obj = request.queued_object
-        if obj is None or not obj.is_claimed_by(session.claimer):
-            continue
-        dispatch.apply_response(obj, request.kind, rs)
-        answered += 1
-    for request in requests.values():
-        obj = request.queued_object
-        if obj is not None and obj.is_claimed_by(session.claimer):
-            obj.release("QuickBooks' answer had no response for this request; verifying")
-    session.requests_answered += answered
-    Session.objects.filter(pk=session.pk).update(requests_answered=session.requests_answered)
+        statuses: list[tuple[int, int, str]] = []
+        mine = []
+        for rs in answers:
+            request = requests.pop(rs.request_id, None)
+            if request is None:
+                if rs.request_id != "noop":
+                    # Never apply an answer to a request this session did not send (forgery).
+                    log.warning(
+                        "session %s: unknown requestID %r ignored", session.pk, rs.request_id
+                    )
+                continue
+            statuses.append((request.pk, rs.status_code, rs.message[:2000]))
+            obj = request.queued_object
+            if obj is None or not obj.is_claimed_by(session.claimer):
+                continue
+            mine.append((obj, request.kind, rs))
+        dispatch.apply_responses(session.claimer, mine)
+        answered = len(mine)
+        Request.objects.record_statuses(statuses)
+        for request in requests.values():
+            obj = request.queued_object
+            if obj is not None and obj.is_claimed_by(session.claimer):
+                obj.release("QuickBooks' answer had no response for this request; verifying")
+        session.requests_answered += answered
+        Session.objects.filter(pk=session.pk).update(requests_answered=session.requests_answered)
     return progress(session)
 
 
@@ -428,8 +457,8 @@ def progress(session: Session) -> int:
     else:
         objects = QueuedObject.objects.filter(connection=connection)
         remaining = (
-            objects.due(timezone.now()).count()
-            + objects.filter(phase=Phase.TWO_PHASE_PENDING).count()
+            objects.due(timezone.now())[:PROGRESS_COUNT_CAP].count()
+            + objects.filter(phase=Phase.TWO_PHASE_PENDING)[:PROGRESS_COUNT_CAP].count()
             + polls
         )
         done = session.requests_answered

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connections.models import Connection
-from objects.models import QueuedObject
+from objects.models import QueuedObject, update_from_values
 
 
 def hash_ticket(ticket: str) -> str:
@@ -152,6 +152,15 @@ class Message(models.Model):
         return f"message {self.number} of session {self.session_id}"
 
 
+class RequestQuerySet(models.QuerySet["Request"]):
+    def record_statuses(self, statuses: list[tuple[int, int, str]]) -> None:
+        """Store (pk, statusCode, statusMessage) of a message's requests with one UPDATE
+        (QuickBooks' status texts name the record, so they differ per request)."""
+        update_from_values(
+            Request, [("status_code", "integer"), ("status_message", "text")], statuses
+        )
+
+
 class Request(models.Model):
     """One request inside a message, tied to the queued object it serves by requestID."""
 
@@ -164,6 +173,8 @@ class Request(models.Model):
     request_tag = models.CharField(max_length=60)
     status_code = models.IntegerField(null=True, blank=True)
     status_message = models.TextField(blank=True)
+
+    objects = RequestQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.request_tag} {self.request_id}"

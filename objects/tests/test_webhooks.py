@@ -217,6 +217,20 @@ class AddWebhookTestCase(BaseTestCase):
             QueuedObject.objects.get(identity="AAAA-12345678901").ref_number, "12345678901"
         )
 
+    def test_it_fails_only_the_later_of_two_colliding_orders_in_one_request(self) -> None:
+        line = [{"product_id": "TEE", "quantity": 1}]
+        orders = [
+            {"id": oid, "customer": {"name": "Jo"}, "line_items": line}
+            for oid in ["AAAA-12345678901", "BBBB-12345678901"]
+        ]
+
+        self.webhook("add_orders", {"request_id": "r", "parameters": {}, "order": orders})
+
+        first = QueuedObject.objects.get(identity="AAAA-12345678901")
+        second = QueuedObject.objects.get(identity="BBBB-12345678901")
+        self.assertEqual((first.phase, second.phase), (Phase.TWO_PHASE_PENDING, Phase.FAILED))
+        self.assertIn("collides with AAAA-12345678901", Notification.objects.get().message)
+
     def test_it_refuses_the_flowlink_product_fixture_naming_its_over_long_tax_code(self) -> None:
         product = json.loads(
             shared_file("flowlink-payloads", "add", "invproduct_from_flowlink.json").read_text()

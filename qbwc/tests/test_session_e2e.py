@@ -8,6 +8,7 @@ from typing import Any
 
 from objects.models import Notification, Phase, QueuedObject
 from qbsync.test import LiveTestCase, shared_file
+from qbwc.models import Request
 from qbwc.simulator.quickbooks import FakeQuickBooks
 
 ITEM_ACCOUNTS = {
@@ -271,3 +272,21 @@ class CoreFlowTestCase(LiveTestCase):
 
         self.assertTrue(result.completed)
         self.assertIn('<?qbxml version="16.0"?>', result.requests[0])
+
+
+class RequestStatusTestCase(LiveTestCase):
+    def test_it_records_each_requests_status_from_quickbooks_answer(self) -> None:
+        customers = [{"name": "Ann"}, {"name": "Bob"}]
+        self.post("add_customers", envelope("customer", customers))
+
+        self.run_webconnector()
+
+        rows = Request.objects.order_by("id").values_list(
+            "request_tag", "queued_object__identity", "status_code", "status_message"
+        )
+        self.assertEqual(
+            [row[:3] for row in rows][:2],
+            [("CustomerQueryRq", "Ann", 500), ("CustomerQueryRq", "Bob", 500)],
+        )
+        self.assertIn("Ann", rows[0][3])
+        self.assertEqual([(tag, code) for tag, _, code, _ in rows][2:], [("CustomerAddRq", 0)] * 2)

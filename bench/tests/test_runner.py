@@ -1,0 +1,38 @@
+"""The benchmark runner's page rewriting and statistics (never timings)."""
+
+from __future__ import annotations
+
+from django.test import SimpleTestCase
+
+from bench import harness
+from bench.__main__ import available, replace_section
+
+
+class RunnerTestCase(SimpleTestCase):
+    def test_it_replaces_only_the_named_section(self) -> None:
+        page = "# B\n\n<!-- bench:a -->\nold a\n<!-- /bench:a -->\n\ntext\n\n<!-- bench:b -->\nold b\n<!-- /bench:b -->\n"
+
+        updated = replace_section(page, "a", "new a")
+
+        self.assertEqual(updated, page.replace("old a", "new a"))
+
+    def test_it_appends_a_section_the_page_lacks(self) -> None:
+        updated = replace_section("# B\n", "large_pull", "figures")
+
+        self.assertEqual(
+            updated,
+            "# B\n\n## large_pull\n\n<!-- bench:large_pull -->\nfigures\n<!-- /bench:large_pull -->\n",
+        )
+
+    def test_it_finds_every_benchmark_module(self) -> None:
+        self.assertTrue({"intake", "roundtrip", "companies", "scaling"} <= set(available()))
+
+    def test_it_takes_nearest_rank_percentiles(self) -> None:
+        values = [float(n) for n in range(1, 101)]
+
+        self.assertEqual(
+            (harness.percentile(values, 0.5), harness.percentile(values, 0.99)), (50.0, 99.0)
+        )
+
+    def test_it_shows_the_median_and_the_spread(self) -> None:
+        self.assertEqual(harness.Figure([3.0, 1.0, 2.0]).cell(1), "2.0 (1.0–3.0)")

@@ -1,0 +1,289 @@
+"""The rows one webhook request touches, read and written set-level (objects.intake).
+
+A request is validated whole first (objects.intake), so every identity it names is
+known before anything is written: the rows that exist are read with one query, new
+ones are inserted with one INSERT per kind, and history and dependency rows are
+bulk-inserted in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from connections.models import Connection, FlowConfig
+from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
+from objects.qbxml.mappers import MAPPERS
+from objects.qbxml.mappers.base import Dependency, Follower, Mapper, ObjectView
+
+
+@dataclass
+class Checked:
+    """One validated object of a request, with what FlowLink gets echoed."""
+
+    payload: dict[str, Any]
+    identity: str
+    dependencies: list[Dependency]
+    entry: dict[str, Any]
+    external_guid: str  # sent to QuickBooks on Add (generated when FlowLink sent none)
+    where: str  # the request field it came from, for 400 messages
+    followers: list[Follower] = field(default_factory=list)
+
+
+class RequestRows:
+    """The rows one request touches: found with one query, new ones inserted in bulk.
+
+    The unique (connection, type, identity) constraint stays the judge: when a
+    concurrent request queued the same customer or product first, the bulk insert
+    fails in its savepoint and the rows are read again (or, for the request's own
+    objects, created one by one as get_or_create would). New dependencies are inserted
+    in key order so two requests sharing products wait for each other, never deadlock.
+    """
+
+    def __init__(self, connection: Connection, known: dict[tuple[str, str], QueuedObject]) -> None:
+        self.connection = connection
+        self.known = known
+        self.events: list[QueuedObjectEvent] = []
+        self.links: list[Any] = []
+        # Rows inserted by precreate() whose "received" event is still to be written.
+        self.fresh: set[tuple[str, str]] = set()
+        # RefNumber -> (created_at, pk, identity) of the rows carrying it, read once.
+        self.refs: dict[str, list[tuple[datetime, int, str]]] | None = None
+        self.wanted_refs: set[str] = set()
+
+    @classmethod
+    def load(cls, connection: Connection, mapper: Mapper, checked: list[Checked]) -> RequestRows:
+        keys = {(mapper.object_type, item.identity) for item in checked}
+        for item in checked:
+            for dep in item.dependencies:
+                keys.add((dep.object_type, MAPPERS[dep.object_type].identity(dep.payload)))
+        found = QueuedObject.objects.filter(
+            connection=connection,
+            object_type__in={object_type for object_type, _ in keys},
+            identity__in={identity for _, identity in keys},
+        )
+        known = {(o.object_type, o.identity): o for o in found}
+        return cls(connection, {key: obj for key, obj in known.items() if key in keys})
+
+    def get(self, object_type: str, identity: str) -> QueuedObject | None:
+        return self.known.get((object_type, identity))
+
+    def unreached(self) -> list[int]:
+        """Rows precreate() inserted that the request has not come to yet."""
+        return [self.known[key].pk for key in self.fresh]
+
+    def take_fresh(self, obj: QueuedObject) -> bool:
+        """Whether precreate() inserted `obj` and nobody has recorded it yet (true once)."""
+        key = (obj.object_type, obj.identity)
+        if key not in self.fresh:
+            return False
+        self.fresh.discard(key)
+        return True
+
+    def precreate(
+        self,
+        mapper: Mapper,
+        checked: list[Checked],
+        config: FlowConfig,
+        route: str,
+        request_id: str,
+    ) -> None:
+        """Insert the request's new dependencies, then its new objects, one INSERT each."""
+        if getattr(mapper, "ref_number", None) is not None:
+            self.wanted_refs = {
+                ref_number(mapper, item.identity, item.payload, config.parameters)
+                for item in checked
+            }
+        own = {(mapper.object_type, item.identity) for item in checked}
+        wanted: dict[tuple[str, str], Dependency] = {}
+        for item in checked:
+            for dep in item.dependencies:
+                key = (dep.object_type, MAPPERS[dep.object_type].identity(dep.payload))
+                if key not in own:
+                    wanted.setdefault(key, dep)
+        for _attempt in range(3):
+            missing = sorted(key for key in wanted if key not in self.known)
+            rows = [
+                new_object(
+                    self.connection,
+                    MAPPERS[key[0]],
+                    key[1],
+                    wanted[key].payload,
+                    config,
+                    route,
+                    request_id,
+                    wanted[key].mode,
+                    False,
+                    "{" + str(uuid.uuid4()).upper() + "}",
+                )
+                for key in missing
+            ]
+            if self._insert(rows):
+                break
+            self._reload(missing)
+        else:
+            return  # still racing: the row-by-row path copes
+        rows = []
+        taken: set[tuple[str, str]] = set()
+        for item in checked:
+            key = (mapper.object_type, item.identity)
+            deps = [
+                self.known.get((dep.object_type, MAPPERS[dep.object_type].identity(dep.payload)))
+                for dep in item.dependencies
+            ]
+            if key in self.known or key in taken:
+                continue
+            if any(dep is None for dep in deps):
+                continue  # depends on an object of this very request: row by row
+            taken.add(key)
+            rows.append(
+                new_object(
+                    self.connection,
+                    mapper,
+                    item.identity,
+                    item.payload,
+                    config,
+                    route,
+                    request_id,
+                    Mode.UPSERT,
+                    any(dep is not None and dep.phase != Phase.PROCESSED for dep in deps),
+                    item.external_guid,
+                )
+            )
+        self._insert(rows)
+
+    def _insert(self, rows: list[QueuedObject]) -> bool:
+        if not rows:
+            return True
+        try:
+            with transaction.atomic():
+                QueuedObject.objects.bulk_create(rows)
+        except IntegrityError:
+            return False
+        for row in rows:
+            key = (row.object_type, row.identity)
+            self.known[key] = row
+            self.fresh.add(key)
+        return True
+
+    def _reload(self, keys: list[tuple[str, str]]) -> None:
+        found = QueuedObject.objects.filter(
+            connection=self.connection,
+            object_type__in={object_type for object_type, _ in keys},
+            identity__in={identity for _, identity in keys},
+        )
+        self.known.update({(o.object_type, o.identity): o for o in found})
+
+    def record_created(
+        self, obj: QueuedObject, route: str, request_id: str, dependencies: list[QueuedObject]
+    ) -> None:
+        self.events.append(
+            QueuedObjectEvent(
+                queued_object=obj,
+                from_phase="",
+                to_phase=obj.phase,
+                reason=f"received from FlowLink on /{route}"
+                + (f" (request {request_id})" if request_id else ""),
+            )
+        )
+        self.link(obj, dependencies)
+
+    def earlier_with_ref(self, obj: QueuedObject) -> str | None:
+        """The identity of the oldest other object carrying obj's RefNumber (flowlink §5.5).
+
+        The RefNumbers of the whole request are read with one query. Objects later in
+        this request are inserted already but, as when each object was written in turn,
+        only earlier ones count as "the other".
+        """
+        if self.refs is None or obj.ref_number not in self.wanted_refs:
+            self.wanted_refs.add(obj.ref_number)
+            self.refs = {}
+            rows = QueuedObject.objects.filter(
+                connection=self.connection,
+                object_type=obj.object_type,
+                ref_number__in=self.wanted_refs,
+            ).values_list("ref_number", "created_at", "pk", "identity")
+            for ref, created_at, pk, identity in rows:
+                self.refs.setdefault(ref, []).append((created_at, pk, identity))
+        later = set(self.unreached())
+        others = [
+            row
+            for row in self.refs.get(obj.ref_number, [])
+            if row[1] != obj.pk and row[1] not in later
+        ]
+        return min(others)[2] if others else None
+
+    def create(self, obj: QueuedObject) -> tuple[QueuedObject, bool]:
+        """Insert a new row, or return the one a concurrent request inserted first."""
+        try:
+            with transaction.atomic():
+                obj.save(force_insert=True)
+            created = True
+        except IntegrityError:
+            obj = QueuedObject.objects.get(
+                connection=self.connection, object_type=obj.object_type, identity=obj.identity
+            )
+            created = False
+        self.known[(obj.object_type, obj.identity)] = obj
+        if created and self.refs is not None and obj.ref_number:
+            self.refs.setdefault(obj.ref_number, []).append((obj.created_at, obj.pk, obj.identity))
+        return obj, created
+
+    def link(self, obj: QueuedObject, dependencies: list[QueuedObject]) -> None:
+        through = QueuedObject.dependencies.through
+        self.links += [
+            through(from_queuedobject_id=obj.pk, to_queuedobject_id=dep.pk) for dep in dependencies
+        ]
+
+    def flush(self) -> None:
+        """Write the collected history and dependency rows (same transaction as the rows)."""
+        if self.events:
+            QueuedObjectEvent.objects.bulk_create(self.events)
+            self.events = []
+        if self.links:
+            QueuedObject.dependencies.through.objects.bulk_create(self.links, ignore_conflicts=True)
+            self.links = []
+
+
+def new_object(
+    connection: Connection,
+    mapper: Mapper,
+    identity: str,
+    payload: dict[str, Any],
+    config: FlowConfig,
+    route: str,
+    request_id: str,
+    mode: str,
+    waiting: bool,
+    external_guid: str,
+) -> QueuedObject:
+    qb_id = mapper.known_qb_id(payload)
+    qb_id = qb_id if len(qb_id) <= 36 else ""
+    return QueuedObject(
+        connection=connection,
+        object_type=mapper.object_type,
+        identity=identity,
+        payload=payload,
+        params=config.parameters,
+        flow=route,
+        config_version=config.version,
+        mode=mode,
+        phase=Phase.TWO_PHASE_PENDING if waiting else Phase.PENDING,
+        request_id=request_id,
+        external_guid=external_guid,
+        qb_id=qb_id,
+        ref_number=ref_number(mapper, identity, payload, config.parameters),
+    )
+
+
+def ref_number(
+    mapper: Mapper, identity: str, payload: dict[str, Any], params: dict[str, Any]
+) -> str:
+    ref_number_of = getattr(mapper, "ref_number", None)
+    if ref_number_of is None:
+        return ""
+    return str(ref_number_of(ObjectView(mapper.object_type, identity, payload, params)))
