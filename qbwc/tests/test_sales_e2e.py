@@ -485,8 +485,8 @@ class SalesFlowTestCase(LiveTestCase):
         self.assertEqual(self.quickbooks.records("SalesOrder"), [])
         messages = [m["message"] for m in self.notifications()["fail"]]
         self.assertIn(
-            "Freight: product 'Freight' not found in QuickBooks; set quickbooks_shipping_item "
-            "to an existing item or create 'Freight' in QuickBooks",
+            "Freight: item 'Freight' not found in QuickBooks; set quickbooks_shipping_item "
+            "or enable auto-create with quickbooks_other_charge_shipping_account",
             messages,
         )
         self.assertTrue(any(m.startswith("R3001: Product 'Freight' failed") for m in messages))

@@ -24,9 +24,8 @@ from objects.qbxml.mappers.sales import (  # noqa: F401 (re-exported for other m
     HEADER_FIELDS,
     PLACEHOLDER_ADDRESS,
     REF_NUMBER_MAX,
+    AdjustmentLine,
     address_or_placeholder,
-    adjustment_account_parameter,
-    adjustment_parameter,
     choose_ret,
     customer_dependency,
     customer_name,
@@ -135,29 +134,25 @@ class OrderMapper(Mapper):
                 deps.append(Dependency("products", self._item_payload(line, params), ENSURE))
             else:
                 deps.append(Dependency("products", {"product_id": product_id}, REQUIRE))
-        for adjustment, item_name, _ in self._adjustment_lines(payload, params):
-            if item_name.upper() not in seen:
-                seen.add(item_name.upper())
-                account = params.get(adjustment_account_parameter(adjustment))
-                if not is_blank(account):
-                    # flowlink §7.2: with its account configured, a missing adjustment
-                    # item is created as an other-charge item (an existing one of any
-                    # type is used as it is).
-                    item: dict[str, Any] = {
-                        "product_id": item_name,
-                        "description": item_name,
-                        "sales_or_purchase": True,
-                        "account_name": account,
-                    }
-                    deps.append(Dependency("otherchargeproducts", item, ENSURE))
-                    continue
-                hint = (
-                    f"set {adjustment_parameter(adjustment)} to an existing item "
-                    f"or create '{item_name}' in QuickBooks"
-                )
-                deps.append(
-                    Dependency("products", {"product_id": item_name, NOT_FOUND_HINT: hint}, REQUIRE)
-                )
+        for line in self._adjustment_lines(payload, params):
+            if line.item.upper() in seen:
+                continue
+            seen.add(line.item.upper())
+            account = params.get(line.account_parameter)
+            if not is_blank(account):
+                # flowlink §7.2: with its account configured, a missing adjustment item is
+                # created as an other-charge item (an existing one of any type is used as
+                # it is).
+                item: dict[str, Any] = {
+                    "product_id": line.item,
+                    "description": line.item,
+                    "sales_or_purchase": True,
+                    "account_name": account,
+                }
+                deps.append(Dependency("otherchargeproducts", item, ENSURE))
+            else:
+                required = {"product_id": line.item, NOT_FOUND_HINT: line.not_found_hint()}
+                deps.append(Dependency("products", required, REQUIRE))
         return deps
 
     def _product_object_dependencies(
@@ -201,9 +196,9 @@ class OrderMapper(Mapper):
     # -- lines ------------------------------------------------------------------
     def _adjustment_lines(
         self, payload: Mapping[str, Any], params: Mapping[str, Any]
-    ) -> list[tuple[Mapping[str, Any], str, Any]]:
-        """(adjustment, item name, signed value) for every adjustment that becomes a line."""
-        out: list[tuple[Mapping[str, Any], str, Any]] = []
+    ) -> list[AdjustmentLine]:
+        """Every adjustment and tax line that becomes a line, with the item it is booked on."""
+        out: list[AdjustmentLine] = []
         if not self.has_adjustments:
             return out
         use_tax_lines = is_on(params.get("quickbooks_use_tax_line_items")) and bool(
@@ -219,10 +214,11 @@ class OrderMapper(Mapper):
             if value == 0:
                 continue
             name = str(adjustment.get("name") or "").lower()
-            for needle, field, parameter, sign in ADJUSTMENT_ITEMS:
-                if needle in name:
-                    if needle == "tax" and use_tax_lines:
+            for kind, field, parameter, sign in ADJUSTMENT_ITEMS:
+                if kind in name:
+                    if kind == "tax" and use_tax_lines:
                         break
+                    chosen_by = field if not is_blank(payload.get(field)) else parameter
                     item = payload.get(field) or params.get(parameter)
                     if is_blank(item):
                         raise PayloadError(
@@ -230,9 +226,12 @@ class OrderMapper(Mapper):
                             f"no QuickBooks item for '{adjustment.get('name')}' adjustments; "
                             f"set the {parameter} parameter (or {field} on the order)",
                         )
-                    out.append((adjustment, str(item), value * sign))
+                    out.append(AdjustmentLine(adjustment, str(item), value * sign, kind, chosen_by))
                     break
         if use_tax_lines:
+            chosen_by = (
+                "tax_item" if not is_blank(payload.get("tax_item")) else "quickbooks_tax_item"
+            )
             tax_item = payload.get("tax_item") or params.get("quickbooks_tax_item")
             for index, tax_line in enumerate(payload.get("tax_line_items") or []):
                 if not isinstance(tax_line, Mapping):
@@ -246,7 +245,8 @@ class OrderMapper(Mapper):
                         f"tax_line_items[{index}]",
                         "no QuickBooks item for tax lines; set the quickbooks_tax_item parameter",
                     )
-                out.append((tax_line, str(tax_item), values.to_decimal(raw, where)))
+                value = values.to_decimal(raw, where)
+                out.append(AdjustmentLine(tax_line, str(tax_item), value, "tax", chosen_by))
         return out
 
     def _line(
@@ -358,8 +358,16 @@ class OrderMapper(Mapper):
             if is_blank(line.get("product_id")):
                 raise PayloadError(f"line_items[{index}].product_id", "is required")
             self._line(rq_body, tag, obj, line, index, take(str(line.get("product_id", ""))))
-        for adjustment, item, value in adjustments:
-            self._adjustment_line(rq_body, tag, obj, adjustment, item, value, take(item))
+        for adjustment in adjustments:
+            self._adjustment_line(
+                rq_body,
+                tag,
+                obj,
+                adjustment.entry,
+                adjustment.item,
+                adjustment.value,
+                take(adjustment.item),
+            )
 
     # -- header -------------------------------------------------------------------
     def _header_value(self, obj: ObjectView, fields: tuple[str, ...]) -> tuple[str, Any]:

@@ -25,7 +25,6 @@ from objects.qbxml.mappers.orders import REF_NUMBER_MAX, OrderMapper, address_or
 from objects.qbxml.mappers.transactions import (
     adjustment_line,
     lookup_request,
-    name_adjustment_items,
     read_txn_lookup,
     read_txn_write,
     transaction_reference,
@@ -75,8 +74,7 @@ class PurchaseOrderMapper(OrderMapper):
         item_params = {k: v for k, v in params.items() if k != "quickbooks_customer_email"}
         order_like = {**payload, "customer": {"list_id": "-"}}
         deps.extend(super().dependencies(order_like, item_params))
-        deps = use_product_objects(deps, payload, params)
-        return name_adjustment_items(deps, payload, params)
+        return use_product_objects(deps, payload, params)
 
     def _vendor_dependency(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], name: str

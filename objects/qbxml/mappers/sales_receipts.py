@@ -30,7 +30,6 @@ from objects.qbxml.mappers.orders import (
 from objects.qbxml.mappers.transactions import (
     adjustment_line,
     lookup_request,
-    name_adjustment_items,
     read_txn_lookup,
     read_txn_write,
     transaction_reference,
@@ -79,8 +78,7 @@ class SalesReceiptMapper(OrderMapper):
     ) -> list[Dependency]:
         normalised = self.normalise(payload, params)
         deps = super().dependencies(normalised, params)
-        deps = use_product_objects(deps, normalised, params)
-        return name_adjustment_items(deps, normalised, params)
+        return use_product_objects(deps, normalised, params)
 
     # -- lines --------------------------------------------------------------------
     def _line(

@@ -13,14 +13,11 @@ from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
     ENSURE,
-    REQUIRE,
-    REQUIRED_AS,
     Dependency,
     Element,
     LookupResult,
     ObjectView,
 )
-from objects.qbxml.mappers.orders import ADJUSTMENT_ITEMS
 from objects.qbxml.parse import text_of
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
@@ -149,36 +146,6 @@ def adjustment_line(
     if use_amount:
         E.add_amount(node, "Amount", value, f"{where}.value")
     E.add_ref(node, "SalesTaxCodeRef", adjustment.get("tax_code_id"), f"{where}.tax_code_id", 3)
-
-
-def name_adjustment_items(
-    deps: list[Dependency], payload: Mapping[str, Any], params: Mapping[str, Any]
-) -> list[Dependency]:
-    """Mark the required items chosen by an adjustment setting with that setting's name."""
-    chosen: dict[str, str] = {}
-    for adjustment in payload.get("adjustments") or []:
-        if not isinstance(adjustment, Mapping):
-            continue
-        name = str(adjustment.get("name") or "").lower()
-        for needle, field, parameter, _ in ADJUSTMENT_ITEMS:
-            if needle in name:
-                source = field if not is_blank(payload.get(field)) else parameter
-                item = payload.get(field) or params.get(parameter)
-                if not is_blank(item):
-                    chosen.setdefault(str(item).upper(), source)
-                break
-    if payload.get("tax_line_items") and is_on(params.get("quickbooks_use_tax_line_items")):
-        source = "tax_item" if not is_blank(payload.get("tax_item")) else "quickbooks_tax_item"
-        item = payload.get("tax_item") or params.get("quickbooks_tax_item")
-        if not is_blank(item):
-            chosen.setdefault(str(item).upper(), source)
-    out: list[Dependency] = []
-    for dep in deps:
-        key = str(dep.payload.get("product_id", "")).upper()
-        if dep.object_type == "products" and dep.mode == REQUIRE and key in chosen:
-            dep = Dependency(dep.object_type, {**dep.payload, REQUIRED_AS: chosen[key]}, dep.mode)
-        out.append(dep)
-    return out
 
 
 def use_product_objects(
