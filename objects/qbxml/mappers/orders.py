@@ -110,8 +110,9 @@ class OrderMapper(Mapper):
         if not isinstance(ref, Mapping):
             deps.append(self._customer_dependency(payload, params, str(ref), field))
         seen: set[str] = set()
-        if is_on(params.get("quickbooks_use_product_objects")) and payload.get("products"):
-            deps.extend(self._product_object_dependencies(payload, seen))
+        # quickbooks_use_product_objects: a line's or adjustment's item sent in products[]
+        # is written as sent, in its place; products no line names follow at the end.
+        given = self._product_objects(payload, params)
         auto_create = is_on(params.get("quickbooks_auto_create_products"))
         for index, line in enumerate(payload.get("line_items") or []):
             if not isinstance(line, Mapping):
@@ -124,6 +125,9 @@ class OrderMapper(Mapper):
             if product_id.upper() in seen:
                 continue
             seen.add(product_id.upper())
+            if product_id.upper() in given:
+                deps.append(given.pop(product_id.upper()))
+                continue
             creatable = (
                 auto_create
                 and not is_blank(line.get("quantity"))
@@ -138,6 +142,9 @@ class OrderMapper(Mapper):
             if line.item.upper() in seen:
                 continue
             seen.add(line.item.upper())
+            if line.item.upper() in given:
+                deps.append(given.pop(line.item.upper()))
+                continue
             account = params.get(line.account_parameter)
             if not is_blank(account):
                 # flowlink §7.2: with its account configured, a missing adjustment item is
@@ -153,24 +160,37 @@ class OrderMapper(Mapper):
             else:
                 required = {"product_id": line.item, NOT_FOUND_HINT: line.not_found_hint()}
                 deps.append(Dependency("products", required, REQUIRE))
-        return deps
+        return deps + list(given.values())
 
-    def _product_object_dependencies(
-        self, payload: Mapping[str, Any], seen: set[str]
-    ) -> list[Dependency]:
-        """quickbooks_use_product_objects: the object's products[] are the items, as sent."""
-        deps: list[Dependency] = []
-        for index, product in enumerate(payload.get("products") or []):
+    def _product_objects(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any]
+    ) -> dict[str, Dependency]:
+        """flowlink §5.6: with quickbooks_use_product_objects the object's `products[]` are the
+        items to create, as they are; keyed by upper-cased item name, in payload order."""
+        if not is_on(params.get("quickbooks_use_product_objects")):
+            return {}
+        products = payload.get("products")
+        if is_blank(products):
+            return {}
+        if not isinstance(products, list):
+            raise PayloadError("products", "must be a list of objects")
+        given: dict[str, Dependency] = {}
+        for index, product in enumerate(products):
             if not isinstance(product, Mapping):
                 raise PayloadError(f"products[{index}]", "must be an object")
-            name = product.get("product_id") or product.get("sku") or product.get("id")
-            if is_blank(name):
+            # The item identity rule (flowlink §5.5): product_id, else sku, else id.
+            name = next(
+                (
+                    str(product[k])
+                    for k in ("product_id", "sku", "id")
+                    if not is_blank(product.get(k))
+                ),
+                None,
+            )
+            if name is None:
                 raise PayloadError(f"products[{index}].product_id", "is required")
-            if str(name).upper() in seen:
-                continue
-            seen.add(str(name).upper())
-            deps.append(Dependency("products", {**product, "product_id": str(name)}, ENSURE))
-        return deps
+            given.setdefault(name.upper(), Dependency("products", dict(product), ENSURE))
+        return given
 
     def _customer_dependency(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], name: str, field: str

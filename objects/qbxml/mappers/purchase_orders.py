@@ -28,7 +28,6 @@ from objects.qbxml.mappers.transactions import (
     read_txn_lookup,
     read_txn_write,
     transaction_reference,
-    use_product_objects,
 )
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
@@ -74,7 +73,7 @@ class PurchaseOrderMapper(OrderMapper):
         item_params = {k: v for k, v in params.items() if k != "quickbooks_customer_email"}
         order_like = {**payload, "customer": {"list_id": "-"}}
         deps.extend(super().dependencies(order_like, item_params))
-        return use_product_objects(deps, payload, params)
+        return deps
 
     def _vendor_dependency(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], name: str

@@ -33,7 +33,6 @@ from objects.qbxml.mappers.transactions import (
     read_txn_lookup,
     read_txn_write,
     transaction_reference,
-    use_product_objects,
 )
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
@@ -77,8 +76,7 @@ class SalesReceiptMapper(OrderMapper):
         self, payload: Mapping[str, Any], params: Mapping[str, Any]
     ) -> list[Dependency]:
         normalised = self.normalise(payload, params)
-        deps = super().dependencies(normalised, params)
-        return use_product_objects(deps, normalised, params)
+        return super().dependencies(normalised, params)
 
     # -- lines --------------------------------------------------------------------
     def _line(

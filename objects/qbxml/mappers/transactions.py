@@ -12,14 +12,12 @@ from typing import Any
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
-    ENSURE,
-    Dependency,
     Element,
     LookupResult,
     ObjectView,
 )
 from objects.qbxml.parse import text_of
-from objects.qbxml.values import PayloadError, is_blank, is_on
+from objects.qbxml.values import is_blank, is_on
 
 
 def transaction_reference(obj: ObjectView) -> str:
@@ -146,37 +144,3 @@ def adjustment_line(
     if use_amount:
         E.add_amount(node, "Amount", value, f"{where}.value")
     E.add_ref(node, "SalesTaxCodeRef", adjustment.get("tax_code_id"), f"{where}.tax_code_id", 3)
-
-
-def use_product_objects(
-    deps: list[Dependency], payload: Mapping[str, Any], params: Mapping[str, Any]
-) -> list[Dependency]:
-    """flowlink §5.6: with quickbooks_use_product_objects the object's `products[]` are the
-    items to create (as they are), in place of the items built from the lines."""
-    if not is_on(params.get("quickbooks_use_product_objects")):
-        return deps
-    products = payload.get("products")
-    if is_blank(products):
-        return deps
-    if not isinstance(products, list):
-        raise PayloadError("products", "must be a list of objects")
-    given: dict[str, Dependency] = {}
-    for index, product in enumerate(products):
-        if not isinstance(product, Mapping):
-            raise PayloadError(f"products[{index}]", "must be an object")
-        # The item identity rule (flowlink §5.5): product_id, else sku, else id.
-        name = next(
-            (str(product[k]) for k in ("product_id", "sku", "id") if not is_blank(product.get(k))),
-            None,
-        )
-        if name is None:
-            raise PayloadError(f"products[{index}].product_id", "is required")
-        given.setdefault(name.upper(), Dependency("products", dict(product), ENSURE))
-    out: list[Dependency] = []
-    for dep in deps:
-        key = str(dep.payload.get("product_id", "")).upper()
-        if dep.object_type == "products" and key in given:
-            out.append(given.pop(key))
-        else:
-            out.append(dep)
-    return out + list(given.values())
