@@ -13,8 +13,6 @@ from objects.qbxml.mappers.base import (
     REQUIRE,
     Dependency,
     Element,
-    LookupResult,
-    Mapper,
     ObjectView,
     require,
 )
@@ -26,18 +24,16 @@ from objects.qbxml.mappers.sales import (  # noqa: F401 (re-exported for other m
     REF_NUMBER_MAX,
     AdjustmentLine,
     address_or_placeholder,
-    choose_ret,
     customer_dependency,
     customer_name,
     derive_ref_number,
     is_cancelled,
-    written_ret,
 )
-from objects.qbxml.parse import text_of
+from objects.qbxml.mappers.transactions import TransactionMapper
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 
-class OrderMapper(Mapper):
+class OrderMapper(TransactionMapper):
     """Sales orders, and the base of every sales transaction with item lines.
 
     Subclasses (invoices, credit memos, sales receipts) set `qb_type`, the header
@@ -51,8 +47,7 @@ class OrderMapper(Mapper):
     echo_key = "orders"
     notice_name = "Order"
     qb_type = "SalesOrder"
-    qb_label: ClassVar[str] = "sales order"
-    is_transaction = True
+    qb_label = "sales order"
     has_adjustments: ClassVar[bool] = True
     uses_customer_object: ClassVar[bool] = True
     # Header elements of HEADER_FIELDS this type sends (the order set is upstream's).
@@ -73,13 +68,6 @@ class OrderMapper(Mapper):
     )
     # Header elements the Mod of this type does not accept.
     add_only_tags: ClassVar[frozenset[str]] = frozenset()
-
-    def identity(self, payload: Mapping[str, Any]) -> str:
-        value = require(payload, "id")
-        return str(value.strip() if isinstance(value, str) else value)
-
-    def ref_number(self, obj: ObjectView) -> str:
-        return derive_ref_number(obj.identity)
 
     def reference(self, obj: ObjectView) -> str:
         return obj.identity
@@ -455,48 +443,3 @@ class OrderMapper(Mapper):
         self._header(body, obj, is_add=False)
         self._lines(body, obj, f"{self.qb_type}LineMod", list(obj.qb_state.get("lines", [])))
         return rq
-
-    # -- lookup -------------------------------------------------------------------
-    def lookup(self, obj: ObjectView) -> Element:
-        rq = E.element(f"{self.qb_type}QueryRq")
-        if obj.qb_id:
-            E.child(rq, "TxnID", obj.qb_id)
-        else:
-            E.child(
-                rq,
-                "RefNumberCaseSensitive",
-                values.text(self.ref_number(obj), "id", REF_NUMBER_MAX),
-            )
-        E.child(rq, "IncludeLineItems", "true")
-        return rq
-
-    def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
-        """Pick our transaction among those sharing the RefNumber (RefNumbers are not unique)."""
-        if not rets:
-            return LookupResult(found=False)
-        chosen = choose_ret(obj, rets)
-        if chosen is None:
-            ref = self.ref_number(obj)
-            return LookupResult(
-                found=False,
-                conflict=f"RefNumber {ref} collides with QuickBooks {self.qb_label} "
-                f"{text_of(rets[0], 'TxnID')}",
-            )
-        return self._found(chosen)
-
-    def read_write(self, rets: list[Element]) -> LookupResult:
-        # The base re-reads the answer like a lookup, which finds "no GUID match" for a
-        # record we tagged ourselves and would leave the TxnID unstored (flowlink §5.5).
-        return self._found(rets[0]) if rets else LookupResult(found=False)
-
-    def _found(self, chosen: Element) -> LookupResult:
-        lines = [
-            {"txn_line_id": text_of(line, "TxnLineID"), "item": text_of(line, "ItemRef/FullName")}
-            for line in chosen.findall(f"{self.qb_type}LineRet")
-        ]
-        return LookupResult(
-            found=True,
-            qb_id=text_of(chosen, "TxnID"),
-            edit_sequence=text_of(chosen, "EditSequence"),
-            details={"lines": lines},
-        )

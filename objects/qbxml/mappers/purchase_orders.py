@@ -8,7 +8,7 @@ has no InventorySiteRef (the site is a header field).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
@@ -17,16 +17,12 @@ from objects.qbxml.mappers.base import (
     REQUIRE,
     Dependency,
     Element,
-    LookupResult,
     ObjectView,
     add_param_ref,
 )
 from objects.qbxml.mappers.orders import REF_NUMBER_MAX, OrderMapper, address_or_placeholder
 from objects.qbxml.mappers.transactions import (
     adjustment_line,
-    lookup_request,
-    read_txn_lookup,
-    read_txn_write,
     transaction_reference,
 )
 from objects.qbxml.values import PayloadError, is_blank, is_on
@@ -55,7 +51,8 @@ class PurchaseOrderMapper(OrderMapper):
     echo_key = "purchase_orders"
     notice_name = "Purchaseorder"
     qb_type = "PurchaseOrder"
-    line_tags: ClassVar[tuple[str, ...]] = ("PurchaseOrderLineRet", "PurchaseOrderLineGroupRet")
+    qb_label = "purchase order"
+    line_tags = ("PurchaseOrderLineRet", "PurchaseOrderLineGroupRet")
 
     def reference(self, obj: ObjectView) -> str:
         return transaction_reference(obj)
@@ -213,13 +210,3 @@ class PurchaseOrderMapper(OrderMapper):
         self._po_header(body, obj, is_add=False)
         self._lines(body, obj, "PurchaseOrderLineMod", list(obj.qb_state.get("lines", [])))
         return rq
-
-    # -- lookup -------------------------------------------------------------------
-    def lookup(self, obj: ObjectView) -> Element:
-        return lookup_request(self.qb_type, obj, self.ref_number(obj), REF_NUMBER_MAX)
-
-    def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
-        return read_txn_lookup(obj, rets, "purchase order", self.ref_number(obj), self.line_tags)
-
-    def read_write(self, rets: list[Element]) -> LookupResult:
-        return read_txn_write(rets)

@@ -15,11 +15,7 @@ from objects.qbxml.mappers.base import (
     ENSURE,
     REQUIRE,
     Dependency,
-    Element,
-    LookupResult,
-    ObjectView,
 )
-from objects.qbxml.parse import text_of
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 REF_NUMBER_MAX = 11
@@ -170,35 +166,3 @@ CANCELLED_STATUSES = ("cancelled", "canceled", "closed")
 
 def is_cancelled(payload: Mapping[str, Any]) -> bool:
     return str(payload.get("status") or "").strip().lower() in CANCELLED_STATUSES
-
-
-def written_ret(rets: list[Element]) -> LookupResult:
-    """The record an Add/Mod answered with: it is ours whatever its RefNumber shares."""
-    if not rets:
-        return LookupResult(found=False)
-    return LookupResult(
-        found=True,
-        qb_id=text_of(rets[0], "TxnID"),
-        edit_sequence=text_of(rets[0], "EditSequence"),
-    )
-
-
-def choose_ret(obj: ObjectView, rets: list[Element]) -> Element | None:
-    """Our record among transactions found by RefNumber, or None when it would be a guess.
-
-    By TxnID, else by ExternalGUID; a single record without an ExternalGUID was most
-    likely created before qbsync (upstream sent no valid GUID) and is adopted, and so is
-    a single record when the object is only a reference (REQUIRE: we never wrote it).
-    """
-    ours = obj.external_guid.upper()
-    for ret in rets:
-        if obj.qb_id and text_of(ret, "TxnID") == obj.qb_id:
-            return ret
-        if ours and text_of(ret, "ExternalGUID").upper() == ours:
-            return ret
-    if obj.mode == REQUIRE and len(rets) == 1:
-        return rets[0]
-    untagged = [r for r in rets if not text_of(r, "ExternalGUID")]
-    if len(untagged) == 1:
-        return untagged[0]
-    return None

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
     Dependency,
     Element,
-    LookupResult,
     ObjectView,
     add_param_ref,
     param_source,
@@ -29,9 +28,6 @@ from objects.qbxml.mappers.orders import (
 )
 from objects.qbxml.mappers.transactions import (
     adjustment_line,
-    lookup_request,
-    read_txn_lookup,
-    read_txn_write,
     transaction_reference,
 )
 from objects.qbxml.values import PayloadError, is_blank, is_on
@@ -56,7 +52,8 @@ class SalesReceiptMapper(OrderMapper):
     echo_key = "sales_receipts"
     notice_name = "Salesreceipt"
     qb_type = "SalesReceipt"
-    line_tags: ClassVar[tuple[str, ...]] = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
+    qb_label = "sales receipt"
+    line_tags = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
 
     def reference(self, obj: ObjectView) -> str:
         return transaction_reference(obj)
@@ -243,16 +240,6 @@ class SalesReceiptMapper(OrderMapper):
         self._receipt_header(body, obj, is_add=False)
         self._lines(body, obj, f"{self.qb_type}LineMod", list(obj.qb_state.get("lines", [])))
         return rq
-
-    # -- lookup -------------------------------------------------------------------
-    def lookup(self, obj: ObjectView) -> Element:
-        return lookup_request(self.qb_type, obj, self.ref_number(obj), REF_NUMBER_MAX)
-
-    def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
-        return read_txn_lookup(obj, rets, "sales receipt", self.ref_number(obj), self.line_tags)
-
-    def read_write(self, rets: list[Element]) -> LookupResult:
-        return read_txn_write(rets)
 
 
 class ReturnMapper(SalesReceiptMapper):

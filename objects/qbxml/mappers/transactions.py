@@ -1,4 +1,5 @@
-"""What every transaction type shares: finding our record among those with a RefNumber.
+"""What every transaction type shares: finding our record among those with a RefNumber,
+and the adjustment line of sales receipts and purchase orders.
 
 QuickBooks does not keep RefNumbers unique, so a lookup by RefNumber may return several
 transactions; ours is the one with our TxnID or ExternalGUID (flowlink §5.5, §12 #1, #8).
@@ -7,15 +8,19 @@ transactions; ours is the one with our TxnID or ExternalGUID (flowlink §5.5, §
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
+    REQUIRE,
     Element,
     LookupResult,
+    Mapper,
     ObjectView,
+    require,
 )
+from objects.qbxml.mappers.sales import REF_NUMBER_MAX, derive_ref_number
 from objects.qbxml.parse import text_of
 from objects.qbxml.values import is_blank, is_on
 
@@ -26,76 +31,91 @@ def transaction_reference(obj: ObjectView) -> str:
     return str(list_id) if not is_blank(list_id) else obj.identity
 
 
-def lookup_request(qb_type: str, obj: ObjectView, ref_number: str, max_length: int) -> Element:
-    """`<qb_type>QueryRq` by TxnID when known, else by the case-sensitive RefNumber."""
-    rq = E.element(f"{qb_type}QueryRq")
-    if obj.qb_id:
-        E.child(rq, "TxnID", obj.qb_id)
-    else:
-        E.child(rq, "RefNumberCaseSensitive", values.text(ref_number, "id", max_length))
-    E.child(rq, "IncludeLineItems", "true")
-    return rq
+def choose_ours(obj: ObjectView, rets: list[Element]) -> Element | None:
+    """Our record among transactions found by RefNumber, or None when it would be a guess.
 
-
-def choose_ours(obj: ObjectView, rets: list[Element]) -> tuple[Element | None, Element | None]:
-    """(our transaction, a foreign one blocking the RefNumber); both None when none came back.
-
-    A single transaction without ExternalGUID is adopted: it was most likely written before
-    qbsync (upstream sent no valid GUID). Anything else is someone else's document.
+    By TxnID, else by ExternalGUID; a single record without an ExternalGUID was most likely
+    written before qbsync (upstream sent no valid GUID) and is adopted, and so is a single
+    record when the object is only a reference (REQUIRE: we never wrote it).
     """
-    if not rets:
-        return None, None
     ours = (values.guid(obj.external_guid) or "").upper()
     for ret in rets:
         if obj.qb_id and text_of(ret, "TxnID") == obj.qb_id:
-            return ret, None
+            return ret
         if ours and text_of(ret, "ExternalGUID").upper() == ours:
-            return ret, None
+            return ret
+    if obj.mode == REQUIRE and len(rets) == 1:
+        return rets[0]
     untagged = [r for r in rets if not text_of(r, "ExternalGUID")]
     if len(untagged) == 1:
-        return untagged[0], None
-    return None, rets[0]
+        return untagged[0]
+    return None
 
 
-def read_txn_lookup(
-    obj: ObjectView, rets: list[Element], noun: str, ref_number: str, line_tags: tuple[str, ...]
-) -> LookupResult:
-    """Lookup result with the existing lines (TxnLineID, item, tag) for a later Mod."""
-    chosen, foreign = choose_ours(obj, rets)
-    if foreign is not None:
+class TransactionMapper(Mapper):
+    """Base of every transaction type found by TxnID, else by RefNumber (flowlink §5.5)."""
+
+    is_transaction = True
+    qb_label: ClassVar[str]  # "sales order": the QuickBooks noun in collision messages
+    ref_number_max: ClassVar[int] = REF_NUMBER_MAX
+    # The …Ret children that are lines (TxnLineID + item); empty means `<qb_type>LineRet`.
+    line_tags: ClassVar[tuple[str, ...]] = ()
+    include_line_items: ClassVar[bool] = True
+
+    def identity(self, payload: Mapping[str, Any]) -> str:
+        value = require(payload, "id")
+        return str(value.strip() if isinstance(value, str) else value)
+
+    def ref_number(self, obj: ObjectView) -> str:
+        return derive_ref_number(obj.identity, self.ref_number_max)
+
+    def lookup(self, obj: ObjectView) -> Element:
+        rq = E.element(f"{self.qb_type}QueryRq")
+        if obj.qb_id:
+            E.child(rq, "TxnID", obj.qb_id)
+        else:
+            ref_number = values.text(self.ref_number(obj), "id", self.ref_number_max)
+            E.child(rq, "RefNumberCaseSensitive", ref_number)
+        if self.include_line_items:
+            E.child(rq, "IncludeLineItems", "true")
+        return rq
+
+    def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
+        """Pick our transaction among those sharing the RefNumber (RefNumbers are not unique)."""
+        if not rets:
+            return LookupResult(found=False)
+        chosen = choose_ours(obj, rets)
+        if chosen is None:
+            return LookupResult(
+                found=False,
+                conflict=f"RefNumber {self.ref_number(obj)} collides with QuickBooks "
+                f"{self.qb_label} {text_of(rets[0], 'TxnID')}",
+            )
+        return self._found(chosen)
+
+    def read_write(self, rets: list[Element]) -> LookupResult:
+        # The base re-reads the answer like a lookup, which finds "no GUID match" for a
+        # record we tagged ourselves and would leave the TxnID unstored (flowlink §5.5).
+        return self._found(rets[0]) if rets else LookupResult(found=False)
+
+    def _found(self, chosen: Element) -> LookupResult:
+        """Our record, with its lines (TxnLineID, item, tag) for a later Mod."""
+        line_tags = self.line_tags or (f"{self.qb_type}LineRet",)
+        lines = [
+            {
+                "txn_line_id": text_of(line, "TxnLineID"),
+                "item": text_of(line, "ItemRef/FullName") or text_of(line, "ItemGroupRef/FullName"),
+                "tag": str(line.tag),
+            }
+            for line in chosen
+            if line.tag in line_tags
+        ]
         return LookupResult(
-            found=False,
-            conflict=f"RefNumber {ref_number} collides with QuickBooks {noun} "
-            f"{text_of(foreign, 'TxnID')}",
+            found=True,
+            qb_id=text_of(chosen, "TxnID"),
+            edit_sequence=text_of(chosen, "EditSequence"),
+            details={"lines": lines},
         )
-    if chosen is None:
-        return LookupResult(found=False)
-    lines = [
-        {
-            "txn_line_id": text_of(line, "TxnLineID"),
-            "item": text_of(line, "ItemRef/FullName") or text_of(line, "ItemGroupRef/FullName"),
-            "tag": str(line.tag),
-        }
-        for line in chosen
-        if line.tag in line_tags
-    ]
-    return LookupResult(
-        found=True,
-        qb_id=text_of(chosen, "TxnID"),
-        edit_sequence=text_of(chosen, "EditSequence"),
-        details={"lines": lines},
-    )
-
-
-def read_txn_write(rets: list[Element]) -> LookupResult:
-    """Identity of the transaction an Add/Mod returned (it is ours whatever its GUID)."""
-    if not rets:
-        return LookupResult(found=False)
-    return LookupResult(
-        found=True,
-        qb_id=text_of(rets[0], "TxnID"),
-        edit_sequence=text_of(rets[0], "EditSequence"),
-    )
 
 
 def _source_of(obj: ObjectView, adjustment: Mapping[str, Any]) -> str:
