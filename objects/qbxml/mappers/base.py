@@ -171,8 +171,13 @@ class Mapper:
         return str(value)
 
     def reference(self, obj: ObjectView) -> str:
-        """The object ref at the start of notification messages (flowlink §10.1)."""
-        return obj.qb_id or obj.identity
+        """The object ref at the start of notification messages (flowlink §10.1).
+
+        The `list_id` FlowLink sent with the object, else its full identity (§5.5): the
+        ListID/TxnID QuickBooks gave us is not a ref FlowLink knows the object by.
+        """
+        list_id = obj.payload.get("list_id")
+        return str(list_id) if not is_blank(list_id) else obj.identity
 
     # -- requests -------------------------------------------------------------
     def full_name(self, obj: ObjectView) -> str:

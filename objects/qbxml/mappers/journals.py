@@ -27,7 +27,6 @@ from objects.qbxml.mappers.base import (
 from objects.qbxml.mappers.orders import REF_NUMBER_MAX
 from objects.qbxml.mappers.transactions import (
     TransactionMapper,
-    transaction_reference,
 )
 from objects.qbxml.values import PayloadError, is_blank
 
@@ -52,9 +51,6 @@ class JournalMapper(TransactionMapper):
     qb_label = "journal entry"
     # JournalEntryRet lists its lines as JournalDebitLine/JournalCreditLine.
     line_tags = LINE_TAGS
-
-    def reference(self, obj: ObjectView) -> str:
-        return transaction_reference(obj)
 
     def action(self, payload: Mapping[str, Any]) -> str:
         raw = payload.get("action")

@@ -69,9 +69,6 @@ class OrderMapper(TransactionMapper):
     # Header elements the Mod of this type does not accept.
     add_only_tags: ClassVar[frozenset[str]] = frozenset()
 
-    def reference(self, obj: ObjectView) -> str:
-        return obj.identity
-
     def is_bare_cancel(self, payload: Mapping[str, Any]) -> bool:
         """A cancel_order that names the order but not its contents: close it, change nothing."""
         return (

@@ -45,9 +45,6 @@ class PaymentMapper(TransactionMapper):
     # The payment's lines are its invoice applications, which a Mod restates in full.
     include_line_items = False
 
-    def reference(self, obj: ObjectView) -> str:
-        return obj.identity
-
     def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
         view = ObjectView(self.object_type, self.identity(payload), dict(payload), dict(params))
         if not is_blank(payload.get("invoice_id")):

@@ -23,7 +23,6 @@ from objects.qbxml.mappers.base import (
 from objects.qbxml.mappers.orders import REF_NUMBER_MAX, OrderMapper, address_or_placeholder
 from objects.qbxml.mappers.transactions import (
     adjustment_line,
-    transaction_reference,
 )
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
@@ -53,9 +52,6 @@ class PurchaseOrderMapper(OrderMapper):
     qb_type = "PurchaseOrder"
     qb_label = "purchase order"
     line_tags = ("PurchaseOrderLineRet", "PurchaseOrderLineGroupRet")
-
-    def reference(self, obj: ObjectView) -> str:
-        return transaction_reference(obj)
 
     # -- dependencies -------------------------------------------------------------
     def dependencies(

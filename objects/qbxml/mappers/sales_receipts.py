@@ -28,7 +28,6 @@ from objects.qbxml.mappers.orders import (
 )
 from objects.qbxml.mappers.transactions import (
     adjustment_line,
-    transaction_reference,
 )
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
@@ -54,9 +53,6 @@ class SalesReceiptMapper(OrderMapper):
     qb_type = "SalesReceipt"
     qb_label = "sales receipt"
     line_tags = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
-
-    def reference(self, obj: ObjectView) -> str:
-        return transaction_reference(obj)
 
     # -- payload shape ------------------------------------------------------------
     def normalise(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

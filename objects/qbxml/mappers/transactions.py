@@ -25,12 +25,6 @@ from objects.qbxml.parse import text_of
 from objects.qbxml.values import is_blank, is_on
 
 
-def transaction_reference(obj: ObjectView) -> str:
-    """flowlink §10.1: the `list_id` FlowLink sent with the object, else its full id."""
-    list_id = obj.payload.get("list_id")
-    return str(list_id) if not is_blank(list_id) else obj.identity
-
-
 def choose_ours(obj: ObjectView, rets: list[Element]) -> Element | None:
     """Our record among transactions found by RefNumber, or None when it would be a guess.
 
