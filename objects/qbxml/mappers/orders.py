@@ -94,6 +94,15 @@ class OrderMapper(TransactionMapper):
         field, ref = customer_name(payload, params)
         if not isinstance(ref, Mapping):
             deps.append(self._customer_dependency(payload, params, str(ref), field))
+        return deps + self.item_dependencies(payload, params)
+
+    def item_dependencies(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any]
+    ) -> list[Dependency]:
+        """The items the lines and adjustments are booked on (flowlink §5.6, §7.2)."""
+        if self.is_bare_cancel(payload):
+            return []  # closing by id alone writes no lines
+        deps: list[Dependency] = []
         seen: set[str] = set()
         # quickbooks_use_product_objects: a line's or adjustment's item sent in products[]
         # is written as sent, in its place; products no line names follow at the end.

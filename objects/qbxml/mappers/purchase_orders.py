@@ -61,12 +61,7 @@ class PurchaseOrderMapper(OrderMapper):
         deps: list[Dependency] = []
         if not isinstance(ref, Mapping):
             deps.append(self._vendor_dependency(payload, params, str(ref)))
-        # OrderMapper knows the item rules (auto-create, adjustment items); a placeholder
-        # ListID customer keeps it from adding a customer a purchase order does not have.
-        item_params = {k: v for k, v in params.items() if k != "quickbooks_customer_email"}
-        order_like = {**payload, "customer": {"list_id": "-"}}
-        deps.extend(super().dependencies(order_like, item_params))
-        return deps
+        return deps + self.item_dependencies(payload, params)
 
     def _vendor_dependency(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], name: str
