@@ -49,6 +49,9 @@ class OrderMapper(TransactionMapper):
     qb_type = "SalesOrder"
     qb_label = "sales order"
     has_adjustments: ClassVar[bool] = True
+    # Adjustment lines also carry the adjustment's class_name and tax_code_id (§6.2 names
+    # them for sales receipts; sales orders and invoices never sent them).
+    adjustment_refs: ClassVar[bool] = False
     uses_customer_object: ClassVar[bool] = True
     # Header elements of HEADER_FIELDS this type sends (the order set is upstream's).
     header_tags: ClassVar[frozenset[str]] = frozenset(
@@ -240,7 +243,16 @@ class OrderMapper(TransactionMapper):
                             f"no QuickBooks item for '{adjustment.get('name')}' adjustments; "
                             f"set the {parameter} parameter (or {field} on the order)",
                         )
-                    out.append(AdjustmentLine(adjustment, str(item), value * sign, kind, chosen_by))
+                    out.append(
+                        AdjustmentLine(
+                            adjustment,
+                            str(item),
+                            value * sign,
+                            kind,
+                            chosen_by,
+                            f"adjustments[{index}]",
+                        )
+                    )
                     break
         if use_tax_lines:
             chosen_by = (
@@ -260,7 +272,11 @@ class OrderMapper(TransactionMapper):
                         "no QuickBooks item for tax lines; set the quickbooks_tax_item parameter",
                     )
                 value = values.to_decimal(raw, where)
-                out.append(AdjustmentLine(tax_line, str(tax_item), value, "tax", chosen_by))
+                out.append(
+                    AdjustmentLine(
+                        tax_line, str(tax_item), value, "tax", chosen_by, f"tax_line_items[{index}]"
+                    )
+                )
         return out
 
     def _line(
@@ -319,30 +335,31 @@ class OrderMapper(TransactionMapper):
         parent: Element,
         tag: str,
         obj: ObjectView,
-        adjustment: Mapping[str, Any],
-        item: str,
-        value: Any,
+        adjustment: AdjustmentLine,
         txn_line_id: str | None,
     ) -> None:
+        """One adjustment or tax line (flowlink §6.2): Quantity 0 + Rate, or Amount with
+        `amount` / use_amount_for_tax; the class and tax code where `adjustment_refs`."""
+        entry, where, value = adjustment.entry, adjustment.where, adjustment.value
         node = E.child(parent, tag)
         if txn_line_id is not None:
             E.child(node, "TxnLineID", txn_line_id)
-        E.add_ref(node, "ItemRef", item, "adjustments.item", 159)
+        E.add_ref(node, "ItemRef", adjustment.item, f"{where}.item", 159)
         E.add_text(
-            node,
-            "Desc",
-            adjustment.get("description") or adjustment.get("name"),
-            "adjustments.name",
-            4095,
+            node, "Desc", entry.get("description") or entry.get("name"), f"{where}.name", 4095
         )
-        use_amount = not is_blank(adjustment.get("amount")) or is_on(
+        use_amount = not is_blank(entry.get("amount")) or is_on(
             obj.params.get("use_amount_for_tax")
         )
-        if use_amount:
-            E.add_amount(node, "Amount", value, "adjustments.value")
-        else:
+        if not use_amount:
             E.child(node, "Quantity", "0")
-            E.add_price(node, "Rate", value, "adjustments.value")
+            E.add_price(node, "Rate", value, f"{where}.value")
+        if self.adjustment_refs:
+            E.add_ref(node, "ClassRef", entry.get("class_name"), f"{where}.class_name")
+        if use_amount:
+            E.add_amount(node, "Amount", value, f"{where}.value")
+        if self.adjustment_refs:
+            E.add_ref(node, "SalesTaxCodeRef", entry.get("tax_code_id"), f"{where}.tax_code_id", 3)
 
     def _lines(
         self, rq_body: Element, obj: ObjectView, tag: str, existing: list[dict[str, str]] | None
@@ -373,15 +390,7 @@ class OrderMapper(TransactionMapper):
                 raise PayloadError(f"line_items[{index}].product_id", "is required")
             self._line(rq_body, tag, obj, line, index, take(str(line.get("product_id", ""))))
         for adjustment in adjustments:
-            self._adjustment_line(
-                rq_body,
-                tag,
-                obj,
-                adjustment.entry,
-                adjustment.item,
-                adjustment.value,
-                take(adjustment.item),
-            )
+            self._adjustment_line(rq_body, tag, obj, adjustment, take(adjustment.item))
 
     # -- header -------------------------------------------------------------------
     def _header_value(self, obj: ObjectView, fields: tuple[str, ...]) -> tuple[str, Any]:

@@ -21,9 +21,6 @@ from objects.qbxml.mappers.base import (
     add_param_ref,
 )
 from objects.qbxml.mappers.orders import REF_NUMBER_MAX, OrderMapper, address_or_placeholder
-from objects.qbxml.mappers.transactions import (
-    adjustment_line,
-)
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 CANCELLED = ("cancelled", "canceled", "closed")
@@ -51,6 +48,7 @@ class PurchaseOrderMapper(OrderMapper):
     notice_name = "Purchaseorder"
     qb_type = "PurchaseOrder"
     qb_label = "purchase order"
+    adjustment_refs = True
     line_tags = ("PurchaseOrderLineRet", "PurchaseOrderLineGroupRet")
 
     # -- dependencies -------------------------------------------------------------
@@ -123,18 +121,6 @@ class PurchaseOrderMapper(OrderMapper):
             E.add_amount(node, "Amount", line.get("amount"), f"{where}.amount")
         E.add_ref(node, "CustomerRef", line.get("customer_name"), f"{where}.customer_name")
         E.add_ref(node, "SalesTaxCodeRef", line.get("tax_code_id"), f"{where}.tax_code_id", 3)
-
-    def _adjustment_line(
-        self,
-        parent: Element,
-        tag: str,
-        obj: ObjectView,
-        adjustment: Mapping[str, Any],
-        item: str,
-        value: Any,
-        txn_line_id: str | None,
-    ) -> None:
-        adjustment_line(parent, tag, obj, adjustment, item, value, txn_line_id)
 
     # -- header -------------------------------------------------------------------
     def _po_header(self, body: Element, obj: ObjectView, is_add: bool) -> None:

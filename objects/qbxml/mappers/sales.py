@@ -53,6 +53,7 @@ class AdjustmentLine:
     value: Any  # signed Decimal
     kind: str  # the ADJUSTMENT_ITEMS kind that chose the item
     chosen_by: str  # the object field or parameter that named the item
+    where: str  # "adjustments[i]" or "tax_line_items[i]", for refusals
 
     @property
     def account_parameter(self) -> str:

@@ -26,9 +26,6 @@ from objects.qbxml.mappers.orders import (
     address_or_placeholder,
     customer_name,
 )
-from objects.qbxml.mappers.transactions import (
-    adjustment_line,
-)
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 # FullName facets of the refs a sales receipt header uses (qbxml130.xsd).
@@ -52,6 +49,7 @@ class SalesReceiptMapper(OrderMapper):
     notice_name = "Salesreceipt"
     qb_type = "SalesReceipt"
     qb_label = "sales receipt"
+    adjustment_refs = True
     line_tags = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
 
     # -- payload shape ------------------------------------------------------------
@@ -121,18 +119,6 @@ class SalesReceiptMapper(OrderMapper):
                 f"{where}.inventory_site_name",
                 SIMPLE_REF,
             )
-
-    def _adjustment_line(
-        self,
-        parent: Element,
-        tag: str,
-        obj: ObjectView,
-        adjustment: Mapping[str, Any],
-        item: str,
-        value: Any,
-        txn_line_id: str | None,
-    ) -> None:
-        adjustment_line(parent, tag, obj, adjustment, item, value, txn_line_id)
 
     # -- header -------------------------------------------------------------------
     def _receipt_header(self, body: Element, obj: ObjectView, is_add: bool) -> None:

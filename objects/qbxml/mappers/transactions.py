@@ -1,5 +1,4 @@
-"""What every transaction type shares: finding our record among those with a RefNumber,
-and the adjustment line of sales receipts and purchase orders.
+"""What every transaction type shares: finding our record among those with a RefNumber.
 
 QuickBooks does not keep RefNumbers unique, so a lookup by RefNumber may return several
 transactions; ours is the one with our TxnID or ExternalGUID (flowlink §5.5, §12 #1, #8).
@@ -22,7 +21,6 @@ from objects.qbxml.mappers.base import (
 )
 from objects.qbxml.mappers.sales import REF_NUMBER_MAX, derive_ref_number
 from objects.qbxml.parse import text_of
-from objects.qbxml.values import is_blank, is_on
 
 
 def choose_ours(obj: ObjectView, rets: list[Element]) -> Element | None:
@@ -110,51 +108,3 @@ class TransactionMapper(Mapper):
             edit_sequence=text_of(chosen, "EditSequence"),
             details={"lines": lines},
         )
-
-
-def _source_of(obj: ObjectView, adjustment: Mapping[str, Any]) -> str:
-    """`adjustments[i]` or `tax_line_items[i]`: where an adjustment line came from."""
-    for key in ("adjustments", "tax_line_items"):
-        for index, entry in enumerate(obj.payload.get(key) or []):
-            if entry is adjustment:
-                return f"{key}[{index}]"
-    return "adjustments"
-
-
-def adjustment_line(
-    parent: Element,
-    tag: str,
-    obj: ObjectView,
-    adjustment: Mapping[str, Any],
-    item: str,
-    value: Any,
-    txn_line_id: str | None,
-) -> None:
-    """One adjustment or tax line (flowlink §6.2): Quantity 0 + Rate, or Amount with
-    `amount` / use_amount_for_tax; class and tax code when the adjustment names them.
-
-    Children follow the common line order (ItemRef Desc Quantity Rate ClassRef Amount …
-    SalesTaxCodeRef) of sales receipt and purchase order lines.
-    """
-    where = _source_of(obj, adjustment)
-    node = E.child(parent, tag)
-    if txn_line_id is not None:
-        E.child(node, "TxnLineID", txn_line_id)
-    E.add_ref(node, "ItemRef", item, f"{where}.item", 159)
-    E.add_text(
-        node,
-        "Desc",
-        adjustment.get("description") or adjustment.get("name"),
-        f"{where}.name",
-        4095,
-    )
-    use_amount = not is_blank(adjustment.get("amount")) or is_on(
-        obj.params.get("use_amount_for_tax")
-    )
-    if not use_amount:
-        E.child(node, "Quantity", "0")
-        E.add_price(node, "Rate", value, f"{where}.value")
-    E.add_ref(node, "ClassRef", adjustment.get("class_name"), f"{where}.class_name")
-    if use_amount:
-        E.add_amount(node, "Amount", value, f"{where}.value")
-    E.add_ref(node, "SalesTaxCodeRef", adjustment.get("tax_code_id"), f"{where}.tax_code_id", 3)
