@@ -34,12 +34,12 @@ from objects.qbxml.values import PayloadError, is_blank, is_on
 
 
 class OrderMapper(TransactionMapper):
-    """Sales orders, and the base of every sales transaction with item lines.
+    """Sales orders, and the base of every transaction with item and adjustment lines.
 
-    Subclasses (invoices, credit memos, sales receipts) set `qb_type`, the header
-    elements they send (`header_tags`) and override the hooks `_after_guid` (elements
-    between ExternalGUID and the lines) and `_line_tail` (line elements after
-    SalesTaxCodeRef).
+    Subclasses (invoices, credit memos) set `qb_type`, the header elements they send
+    (`header_tags`) and override the hooks `_after_guid` (elements between ExternalGUID
+    and the lines) and `_line_tail` (line elements after SalesTaxCodeRef). Sales receipts
+    and purchase orders, whose headers differ more, override `_header` and `_line`.
     """
 
     object_type = "orders"

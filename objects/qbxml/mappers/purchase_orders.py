@@ -123,7 +123,7 @@ class PurchaseOrderMapper(OrderMapper):
         E.add_ref(node, "SalesTaxCodeRef", line.get("tax_code_id"), f"{where}.tax_code_id", 3)
 
     # -- header -------------------------------------------------------------------
-    def _po_header(self, body: Element, obj: ObjectView, is_add: bool) -> None:
+    def _header(self, body: Element, obj: ObjectView, is_add: bool) -> None:
         payload = obj.payload
         field, ref = vendor_ref(payload)
         E.add_ref(body, "VendorRef", ref, field)
@@ -171,19 +171,3 @@ class PurchaseOrderMapper(OrderMapper):
             guid = values.guid(obj.external_guid or payload.get("external_guid"))
             if guid:
                 E.child(body, "ExternalGUID", guid)
-
-    def add(self, obj: ObjectView) -> Element:
-        rq = E.element("PurchaseOrderAddRq")
-        body = E.child(rq, "PurchaseOrderAdd")
-        self._po_header(body, obj, is_add=True)
-        self._lines(body, obj, "PurchaseOrderLineAdd", None)
-        return rq
-
-    def mod(self, obj: ObjectView) -> Element:
-        rq = E.element("PurchaseOrderModRq")
-        body = E.child(rq, "PurchaseOrderMod")
-        E.child(body, "TxnID", obj.qb_id)
-        E.child(body, "EditSequence", obj.edit_sequence)
-        self._po_header(body, obj, is_add=False)
-        self._lines(body, obj, "PurchaseOrderLineMod", list(obj.qb_state.get("lines", [])))
-        return rq

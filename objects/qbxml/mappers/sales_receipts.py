@@ -121,7 +121,7 @@ class SalesReceiptMapper(OrderMapper):
             )
 
     # -- header -------------------------------------------------------------------
-    def _receipt_header(self, body: Element, obj: ObjectView, is_add: bool) -> None:
+    def _header(self, body: Element, obj: ObjectView, is_add: bool) -> None:
         payload = obj.payload
         field, ref = customer_name(payload, obj.params)
         E.add_ref(body, "CustomerRef", ref, field)
@@ -206,22 +206,10 @@ class SalesReceiptMapper(OrderMapper):
         return param_source(obj, "deposit_to_account_name")
 
     def add(self, obj: ObjectView) -> Element:
-        obj = self._normalised(obj)
-        rq = E.element(f"{self.qb_type}AddRq")
-        body = E.child(rq, f"{self.qb_type}Add")
-        self._receipt_header(body, obj, is_add=True)
-        self._lines(body, obj, f"{self.qb_type}LineAdd", None)
-        return rq
+        return super().add(self._normalised(obj))
 
     def mod(self, obj: ObjectView) -> Element:
-        obj = self._normalised(obj)
-        rq = E.element(f"{self.qb_type}ModRq")
-        body = E.child(rq, f"{self.qb_type}Mod")
-        E.child(body, "TxnID", obj.qb_id)
-        E.child(body, "EditSequence", obj.edit_sequence)
-        self._receipt_header(body, obj, is_add=False)
-        self._lines(body, obj, f"{self.qb_type}LineMod", list(obj.qb_state.get("lines", [])))
-        return rq
+        return super().mod(self._normalised(obj))
 
 
 class ReturnMapper(SalesReceiptMapper):
