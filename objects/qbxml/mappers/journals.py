@@ -177,10 +177,7 @@ class JournalMapper(TransactionMapper):
 
     def mod(self, obj: ObjectView) -> Element:
         """A Mod with JournalLineMod lines (upstream sent Add-style lines, schema-invalid)."""
-        rq = E.element("JournalEntryModRq")
-        body = E.child(rq, "JournalEntryMod")
-        E.child(body, "TxnID", obj.qb_id)
-        E.child(body, "EditSequence", obj.edit_sequence)
+        rq, body = self._mod_request(obj)
         self._header(body, obj, is_add=False)
         existing = [line["txn_line_id"] for line in obj.qb_state.get("lines", [])]
         for index, (side, amount, line) in enumerate(self._entries(obj.payload)):

@@ -451,10 +451,7 @@ class OrderMapper(TransactionMapper):
         return rq
 
     def mod(self, obj: ObjectView) -> Element:
-        rq = E.element(f"{self.qb_type}ModRq")
-        body = E.child(rq, f"{self.qb_type}Mod")
-        E.child(body, "TxnID", obj.qb_id)
-        E.child(body, "EditSequence", obj.edit_sequence)
+        rq, body = self._mod_request(obj)
         self._header(body, obj, is_add=False)
         self._lines(body, obj, f"{self.qb_type}LineMod", list(obj.qb_state.get("lines", [])))
         return rq

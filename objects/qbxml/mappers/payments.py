@@ -138,10 +138,7 @@ class PaymentMapper(TransactionMapper):
         return rq
 
     def mod(self, obj: ObjectView) -> Element:
-        rq = E.element("ReceivePaymentModRq")
-        body = E.child(rq, "ReceivePaymentMod")
-        E.child(body, "TxnID", obj.qb_id)
-        E.child(body, "EditSequence", obj.edit_sequence)
+        rq, body = self._mod_request(obj)
         self._header(body, obj, is_add=False)
         txn_id = self.invoice_txn_id(obj)
         # An auto-applied payment keeps the applications QuickBooks chose.

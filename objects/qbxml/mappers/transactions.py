@@ -61,6 +61,14 @@ class TransactionMapper(Mapper):
     def ref_number(self, obj: ObjectView) -> str:
         return derive_ref_number(obj.identity, self.ref_number_max)
 
+    def _mod_request(self, obj: ObjectView) -> tuple[Element, Element]:
+        """`<qb_type>ModRq` and its `<qb_type>Mod` body, opened with TxnID and EditSequence."""
+        rq = E.element(f"{self.qb_type}ModRq")
+        body = E.child(rq, f"{self.qb_type}Mod")
+        E.child(body, "TxnID", obj.qb_id)
+        E.child(body, "EditSequence", obj.edit_sequence)
+        return rq, body
+
     def lookup(self, obj: ObjectView) -> Element:
         rq = E.element(f"{self.qb_type}QueryRq")
         if obj.qb_id:
