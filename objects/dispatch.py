@@ -16,15 +16,7 @@ from django.utils import timezone
 
 from connections.models import Connection
 from objects.models import Mode, Notification, Phase, QueuedObject
-from objects.qbxml.mappers.base import (
-    ADD,
-    DELETE,
-    MOD,
-    NOT_FOUND_HINT,
-    REQUIRED_AS,
-    Element,
-    LookupResult,
-)
+from objects.qbxml.mappers.base import ADD, DELETE, MOD, NOT_FOUND_HINT, Element, LookupResult
 from objects.qbxml.parse import Response
 from objects.qbxml.values import PayloadError, is_on
 
@@ -267,15 +259,13 @@ def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
 
 def _missing_reference(obj: QueuedObject) -> str:
     """Name what is missing and how to fix it (flowlink §7.2)."""
-    missing = f"{obj.mapper.notice_name.lower()} '{obj.identity}' not found in QuickBooks; "
+    # A required "products" record may be an item of any type (the lookup is ItemQueryRq).
+    noun = "item" if obj.object_type == "products" else obj.mapper.notice_name.lower()
+    missing = f"{noun} '{obj.identity}' not found in QuickBooks; "
     hint = obj.payload.get(NOT_FOUND_HINT)
     if hint:
         # The transaction that needs it said how to fix it (e.g. which parameter names it).
         return missing + str(hint)
-    required_as = obj.payload.get(REQUIRED_AS)
-    if required_as:
-        # An adjustment/tax item named by a flow parameter: auto-create never makes those.
-        return missing + f"create it in QuickBooks or set {required_as} to an item that exists"
     return (
         missing
         + "create it in QuickBooks or send it to qbsync first"

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 import unittest
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -49,6 +53,80 @@ def shared_file(*parts: str) -> Path:
             raise AssertionError(f"{path} is required in CI")
         raise unittest.SkipTest(f"{path} not available")
     return path
+
+
+def require_celery_broker() -> str:
+    """Return the Redis URL for real-worker tests; skip without it locally, fail in CI.
+
+    A worker subprocess reaches the test database only over the network, so these tests
+    also need PostgreSQL (SQLite's in-memory test database is invisible to it).
+    """
+    from django.db import connection as db
+
+    url = os.environ.get("CELERY_TEST_BROKER_URL", "")
+    if url and db.vendor == "postgresql":
+        return url
+    if os.environ.get("CI") == "true":
+        raise AssertionError("CI needs CELERY_TEST_BROKER_URL (Redis) and PostgreSQL")
+    raise unittest.SkipTest("set CELERY_TEST_BROKER_URL and DATABASE_URL (PostgreSQL)")
+
+
+class CeleryWorker:
+    """A real `celery worker` subprocess on the test database, consuming one queue.
+
+    Use as a context manager; `output` holds what the worker printed once it has stopped.
+    """
+
+    def __init__(self, broker_url: str, queue: str, *options: str, **env: str) -> None:
+        database = settings.DATABASES["default"]
+        self.env = {
+            **os.environ,
+            "CELERY_BROKER_URL": broker_url,
+            "DATABASE_URL": (
+                f"postgres://{database['USER']}:{database['PASSWORD']}"
+                f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}"
+                f"/{database['NAME']}"
+            ),
+            **env,
+        }
+        self.command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "qbsync",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-heartbeat",
+            "--without-gossip",
+            *options,
+        ]
+        self.output = ""
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> CeleryWorker:
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=settings.BASE_DIR,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.output = self.process.communicate(timeout=30)[0].decode(errors="replace")
+
+    def wait_until(self, is_done: Callable[[], bool], seconds: float = 60) -> None:
+        """Poll the database until `is_done()`, or give up after `seconds` (the test then
+        fails on its own assertions, with the worker's output)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not is_done():
+            time.sleep(0.5)
 
 
 # -- base classes -------------------------------------------------------------------

@@ -69,32 +69,7 @@ class PollKind:
         return next(s for s in self.streams if s.query_tag == query_tag)
 
 
-def _list(
-    route: str,
-    object_type: str,
-    response_key: str,
-    query: str,
-    read: Callable[[Element], Record],
-    deleted: str,
-    key: Any,
-    id_from: str,
-    page_size: int = 100,
-) -> PollKind:
-    return PollKind(
-        route=route,
-        object_type=object_type,
-        response_key=response_key,
-        streams=(Stream(f"{query}QueryRq", f"{query}Ret", _plain(read)),),
-        is_txn=False,
-        page_size=page_size,
-        deleted_types=(deleted,),
-        deleted_id_from=id_from,
-        key=key,
-        custom_fields=True,
-    )
-
-
-def _txn(
+def _single(
     route: str,
     object_type: str,
     response_key: str,
@@ -102,21 +77,29 @@ def _txn(
     read: Callable[[Element], Record],
     key: Any,
     id_from: str,
-    linked: bool,
+    *,
+    is_txn: bool,
+    linked: bool = False,
     page_size: int = 100,
 ) -> PollKind:
+    """A poll of one query type, whose deletions are reported under the same type.
+
+    Transactions come with their lines (and linked transactions where the record shows
+    them); list records with their custom fields (OwnerID 0).
+    """
     return PollKind(
         route=route,
         object_type=object_type,
         response_key=response_key,
         streams=(Stream(f"{query}QueryRq", f"{query}Ret", _plain(read)),),
-        is_txn=True,
+        is_txn=is_txn,
         page_size=page_size,
         deleted_types=(query,),
         deleted_id_from=id_from,
         key=key,
-        include_lines=True,
+        include_lines=is_txn,
         include_linked=linked,
+        custom_fields=not is_txn,
     )
 
 
@@ -148,73 +131,72 @@ _GUID_KEY = ["qbe_id", "external_guid"]
 POLL_KINDS: dict[str, PollKind] = {
     kind.route: kind
     for kind in (
-        _list(
-            "get_customers", "customers", "customers", "Customer",
-            entities.read_customer, "Customer", _GUID_KEY, "qb_id",
+        _single(
+            "get_customers", "customers", "customers", "Customer", entities.read_customer,
+            _GUID_KEY, "qb_id", is_txn=False,
         ),
-        _list(
-            "get_vendors", "vendors", "vendors", "Vendor",
-            entities.read_vendor, "Vendor", _GUID_KEY, "qb_id",
+        _single(
+            "get_vendors", "vendors", "vendors", "Vendor", entities.read_vendor, _GUID_KEY,
+            "qb_id", is_txn=False,
         ),
-        _list(
-            "get_products", "products", "products", "ItemInventory",
-            items.read_inventory, "ItemInventory", _INVENTORY_KEY, "name",
+        _single(
+            "get_products", "products", "products", "ItemInventory", items.read_inventory,
+            _INVENTORY_KEY, "name", is_txn=False,
         ),
-        _list(
+        _single(
             "get_inventoryproducts", "inventoryproducts", "products", "ItemInventory",
-            items.read_inventory, "ItemInventory", _INVENTORY_KEY, "name",
+            items.read_inventory, _INVENTORY_KEY, "name", is_txn=False,
         ),
-        _list(
+        _single(
             "get_noninventoryproducts", "noninventoryproducts", "products", "ItemNonInventory",
-            items.read_non_inventory, "ItemNonInventory", _GUID_KEY, "name",
+            items.read_non_inventory, _GUID_KEY, "name", is_txn=False,
         ),
-        _list(
+        _single(
             "get_serviceproducts", "serviceproducts", "products", "ItemService",
-            items.read_service, "ItemService", "qbe_id", "name",
+            items.read_service, "qbe_id", "name", is_txn=False,
         ),
-        _list(
+        _single(
             "get_discountproducts", "discountproducts", "products", "ItemDiscount",
-            items.read_discount, "ItemDiscount", _GUID_KEY, "name",
+            items.read_discount, _GUID_KEY, "name", is_txn=False,
         ),
-        _list(
+        _single(
             "get_salestaxproducts", "salestaxproducts", "products", "ItemSalesTax",
-            items.read_sales_tax, "ItemSalesTax", _GUID_KEY, "name",
+            items.read_sales_tax, _GUID_KEY, "name", is_txn=False,
         ),
-        _list(
+        _single(
             "get_otherchargeproducts", "otherchargeproducts", "products", "ItemOtherCharge",
-            items.read_other_charge, "ItemOtherCharge", "qbe_id", "name",
+            items.read_other_charge, "qbe_id", "name", is_txn=False,
         ),
-        _list(
+        _single(
             "get_inventoryassemblyproducts", "inventoryassemblyproducts", "products",
-            "ItemInventoryAssembly", items.read_assembly, "ItemInventoryAssembly", "qbe_id",
-            "name",
+            "ItemInventoryAssembly", items.read_assembly, "qbe_id", "name", is_txn=False,
         ),
-        _txn(
+        _single(
             "get_orders", "orders", "orders", "SalesOrder",
-            txns.read_sales_order, None, "ref_number", linked=True,
+            txns.read_sales_order, None, "ref_number", linked=True, is_txn=True,
         ),
-        _txn(
+        _single(
             "get_invoices", "invoices", "invoices", "Invoice",
             txns.read_invoice, ["qbe_transaction_id", "qbe_id", "external_guid"],
-            "ref_number", linked=True,
+            "ref_number", linked=True, is_txn=True,
         ),
-        _txn(
+        _single(
             "get_salesreceipts", "sales_receipts", "sales_receipts", "SalesReceipt",
             txns.read_sales_receipt, ["qbe_id", "qbe_transaction_id", "external_guid"],
-            "ref_number", linked=False,
+            "ref_number", linked=False, is_txn=True,
         ),
-        _txn(
+        _single(
             "get_purchaseorders", "purchase_orders", "purchase_orders", "PurchaseOrder",
             txns.read_purchase_order, ["qbe_id", "qbe_transaction_id", "external_guid"],
-            "ref_number", linked=True,
+            "ref_number", linked=True, is_txn=True,
         ),
-        _txn(
+        _single(
             "get_creditmemos", "credit_memos", "credit_memos", "CreditMemo",
-            txns.read_credit_memo, _GUID_KEY, "qb_id", linked=True, page_size=50,
+            txns.read_credit_memo, _GUID_KEY, "qb_id", linked=True, page_size=50, is_txn=True,
         ),
-        _txn(
+        _single(
             "get_payments", "payments", "payments", "ReceivePayment",
-            txns.read_payment, _GUID_KEY, "ref_number", linked=False,
+            txns.read_payment, _GUID_KEY, "ref_number", linked=False, is_txn=True,
         ),
         PollKind(
             route="get_inventories",

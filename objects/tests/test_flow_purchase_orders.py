@@ -195,8 +195,8 @@ class PurchaseOrderFlowTestCase(LiveTestCase):
         item = QueuedObject.objects.get(object_type="products", identity="Courier")
         self.assertEqual(
             item.last_status_message,
-            "product 'Courier' not found in QuickBooks; create it in QuickBooks or set "
-            "quickbooks_shipping_item to an item that exists",
+            "item 'Courier' not found in QuickBooks; set quickbooks_shipping_item "
+            "or enable auto-create with quickbooks_other_charge_shipping_account",
         )
         po = QueuedObject.objects.get(object_type="purchaseorders")
         self.assertEqual(po.phase, Phase.FAILED)

@@ -496,7 +496,22 @@ class OrderParametersTestCase(SalesMapperTestCase):
         shipping = self.mapper.dependencies(order(), PARAMS)[2]
 
         self.assertEqual(shipping.payload["product_id"], "Shipping")
-        self.assertIn("set quickbooks_shipping_item", shipping.payload[NOT_FOUND_HINT])
+        self.assertEqual(
+            shipping.payload[NOT_FOUND_HINT],
+            "set quickbooks_shipping_item or enable auto-create with "
+            "quickbooks_other_charge_shipping_account",
+        )
+
+    def test_it_names_the_order_field_that_chose_a_missing_tax_line_item(self) -> None:
+        params = {**PARAMS, "quickbooks_use_tax_line_items": "1"}
+        deps = self.mapper.dependencies(order(tax_item="County Tax"), params)
+
+        tax = next(d for d in deps if d.payload.get("product_id") == "County Tax")
+
+        self.assertEqual(
+            tax.payload[NOT_FOUND_HINT],
+            "set tax_item or enable auto-create with quickbooks_other_charge_tax_account",
+        )
 
     def test_it_wraps_a_bare_uuid_guid_and_omits_one_quickbooks_cannot_take(self) -> None:
         wrapped = self.mapper.add(

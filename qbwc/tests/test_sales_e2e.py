@@ -124,7 +124,8 @@ class SalesFlowTestCase(LiveTestCase):
             self.notifications()["success"],
             [
                 {
-                    "message": "103: Invoice successfully sent to Quickbooks Desktop",
+                    # flowlink §10.1: the list_id FlowLink sent starts the message.
+                    "message": "A9FB3-1592413975: Invoice successfully sent to Quickbooks Desktop",
                     "request_id": "req-1",
                 }
             ],
@@ -328,7 +329,7 @@ class SalesFlowTestCase(LiveTestCase):
         self.assertIsNotNone(self.quickbooks.find("Customer", "ABC Test"))
         self.assertEqual(
             self.notifications()["success"][-1]["message"],
-            "46: Creditmemo successfully sent to Quickbooks Desktop",
+            "list-1234: Creditmemo successfully sent to Quickbooks Desktop",
         )
 
     # -- payments --------------------------------------------------------------------------
@@ -485,8 +486,8 @@ class SalesFlowTestCase(LiveTestCase):
         self.assertEqual(self.quickbooks.records("SalesOrder"), [])
         messages = [m["message"] for m in self.notifications()["fail"]]
         self.assertIn(
-            "Freight: product 'Freight' not found in QuickBooks; set quickbooks_shipping_item "
-            "to an existing item or create 'Freight' in QuickBooks",
+            "Freight: item 'Freight' not found in QuickBooks; set quickbooks_shipping_item "
+            "or enable auto-create with quickbooks_other_charge_shipping_account",
             messages,
         )
         self.assertTrue(any(m.startswith("R3001: Product 'Freight' failed") for m in messages))

@@ -251,7 +251,7 @@ class CoreFlowTestCase(LiveTestCase):
 
         failed = QueuedObject.objects.get(identity="NOITEM-1")
         self.assertEqual(failed.phase, Phase.FAILED)
-        self.assertIn("product 'GHOST' not found in QuickBooks", failed.last_status_message)
+        self.assertIn("item 'GHOST' not found in QuickBooks", failed.last_status_message)
         self.assertEqual(self.quickbooks.records("SalesOrder"), [])
 
     def test_it_answers_none_when_there_is_nothing_to_do(self) -> None:

@@ -24,12 +24,9 @@ Element = etree._Element
 UPSERT = "upsert"  # FlowLink sent it: Add when missing, Mod when found.
 ENSURE = "ensure"  # built from a transaction: Add when missing, leave an existing one alone.
 REQUIRE = "require"  # referenced by a transaction: must already exist, never written.
-# Payload key of a REQUIRE dependency: how to fix it when it is missing from QuickBooks.
+# Payload key of a REQUIRE dependency: how to fix it when it is missing from QuickBooks
+# (e.g. which parameter chose an adjustment item), appended to its failure notification.
 NOT_FOUND_HINT = "not_found_hint"
-
-# Key of a REQUIRE dependency's payload naming the parameter or field that chose the record
-# (e.g. quickbooks_shipping_item), so its failure says which setting to fix.
-REQUIRED_AS = "required_as"
 
 # The writes objects.dispatch can plan once an object's lookup is known.
 ADD = "add"
@@ -174,8 +171,13 @@ class Mapper:
         return str(value)
 
     def reference(self, obj: ObjectView) -> str:
-        """The object ref at the start of notification messages (flowlink §10.1)."""
-        return obj.qb_id or obj.identity
+        """The object ref at the start of notification messages (flowlink §10.1).
+
+        The `list_id` FlowLink sent with the object, else its full identity (§5.5): the
+        ListID/TxnID QuickBooks gave us is not a ref FlowLink knows the object by.
+        """
+        list_id = obj.payload.get("list_id")
+        return str(list_id) if not is_blank(list_id) else obj.identity
 
     # -- requests -------------------------------------------------------------
     def full_name(self, obj: ObjectView) -> str:

@@ -27,7 +27,6 @@ from objects.qbxml.mappers.base import (
     require,
 )
 from objects.qbxml.mappers.orders import REF_NUMBER_MAX, derive_ref_number
-from objects.qbxml.mappers.transactions import transaction_reference
 from objects.qbxml.parse import text_of
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
@@ -46,9 +45,6 @@ class InventoryMapper(Mapper):
     def identity(self, payload: Mapping[str, Any]) -> str:
         value = require(payload, "id")
         return str(value.strip() if isinstance(value, str) else value)
-
-    def reference(self, obj: ObjectView) -> str:
-        return transaction_reference(obj)
 
     def adjustment_ref(self, obj: ObjectView) -> str:
         # Not named ref_number: adjustments sharing a RefNumber are expected (one per call),

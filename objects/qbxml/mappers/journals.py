@@ -22,17 +22,11 @@ from objects.qbxml.mappers.base import (
     DELETE,
     MOD,
     Element,
-    LookupResult,
-    Mapper,
     ObjectView,
-    require,
 )
-from objects.qbxml.mappers.orders import REF_NUMBER_MAX, derive_ref_number
+from objects.qbxml.mappers.orders import REF_NUMBER_MAX
 from objects.qbxml.mappers.transactions import (
-    lookup_request,
-    read_txn_lookup,
-    read_txn_write,
-    transaction_reference,
+    TransactionMapper,
 )
 from objects.qbxml.values import PayloadError, is_blank
 
@@ -48,23 +42,15 @@ def _first(line: Mapping[str, Any], *keys: str) -> Any:
     return None
 
 
-class JournalMapper(Mapper):
+class JournalMapper(TransactionMapper):
     object_type = "journals"
     payload_types = ("journal",)
     echo_key = "journals"
     notice_name = "Journal"
     qb_type = "JournalEntry"
-    is_transaction = True
-
-    def identity(self, payload: Mapping[str, Any]) -> str:
-        value = require(payload, "id")
-        return str(value.strip() if isinstance(value, str) else value)
-
-    def ref_number(self, obj: ObjectView) -> str:
-        return derive_ref_number(obj.identity)
-
-    def reference(self, obj: ObjectView) -> str:
-        return transaction_reference(obj)
+    qb_label = "journal entry"
+    # JournalEntryRet lists its lines as JournalDebitLine/JournalCreditLine.
+    line_tags = LINE_TAGS
 
     def action(self, payload: Mapping[str, Any]) -> str:
         raw = payload.get("action")
@@ -191,10 +177,7 @@ class JournalMapper(Mapper):
 
     def mod(self, obj: ObjectView) -> Element:
         """A Mod with JournalLineMod lines (upstream sent Add-style lines, schema-invalid)."""
-        rq = E.element("JournalEntryModRq")
-        body = E.child(rq, "JournalEntryMod")
-        E.child(body, "TxnID", obj.qb_id)
-        E.child(body, "EditSequence", obj.edit_sequence)
+        rq, body = self._mod_request(obj)
         self._header(body, obj, is_add=False)
         existing = [line["txn_line_id"] for line in obj.qb_state.get("lines", [])]
         for index, (side, amount, line) in enumerate(self._entries(obj.payload)):
@@ -205,14 +188,3 @@ class JournalMapper(Mapper):
             E.child(node, "JournalLineType", side)
             self._line_body(node, amount, line, f"line_items[{index}]")
         return rq
-
-    # -- lookup -------------------------------------------------------------------
-    def lookup(self, obj: ObjectView) -> Element:
-        return lookup_request(self.qb_type, obj, self.ref_number(obj), REF_NUMBER_MAX)
-
-    def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
-        # JournalEntryRet lists its lines as JournalDebitLine/JournalCreditLine.
-        return read_txn_lookup(obj, rets, "journal entry", self.ref_number(obj), LINE_TAGS)
-
-    def read_write(self, rets: list[Element]) -> LookupResult:
-        return read_txn_write(rets)

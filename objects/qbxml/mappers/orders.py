@@ -13,8 +13,6 @@ from objects.qbxml.mappers.base import (
     REQUIRE,
     Dependency,
     Element,
-    LookupResult,
-    Mapper,
     ObjectView,
     require,
 )
@@ -24,27 +22,24 @@ from objects.qbxml.mappers.sales import (  # noqa: F401 (re-exported for other m
     HEADER_FIELDS,
     PLACEHOLDER_ADDRESS,
     REF_NUMBER_MAX,
+    AdjustmentLine,
     address_or_placeholder,
-    adjustment_account_parameter,
-    adjustment_parameter,
-    choose_ret,
     customer_dependency,
     customer_name,
     derive_ref_number,
     is_cancelled,
-    written_ret,
 )
-from objects.qbxml.parse import text_of
+from objects.qbxml.mappers.transactions import TransactionMapper
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 
-class OrderMapper(Mapper):
-    """Sales orders, and the base of every sales transaction with item lines.
+class OrderMapper(TransactionMapper):
+    """Sales orders, and the base of every transaction with item and adjustment lines.
 
-    Subclasses (invoices, credit memos, sales receipts) set `qb_type`, the header
-    elements they send (`header_tags`) and override the hooks `_after_guid` (elements
-    between ExternalGUID and the lines) and `_line_tail` (line elements after
-    SalesTaxCodeRef).
+    Subclasses (invoices, credit memos) set `qb_type`, the header elements they send
+    (`header_tags`) and override the hooks `_after_guid` (elements between ExternalGUID
+    and the lines) and `_line_tail` (line elements after SalesTaxCodeRef). Sales receipts
+    and purchase orders, whose headers differ more, override `_header` and `_line`.
     """
 
     object_type = "orders"
@@ -52,9 +47,11 @@ class OrderMapper(Mapper):
     echo_key = "orders"
     notice_name = "Order"
     qb_type = "SalesOrder"
-    qb_label: ClassVar[str] = "sales order"
-    is_transaction = True
+    qb_label = "sales order"
     has_adjustments: ClassVar[bool] = True
+    # Adjustment lines also carry the adjustment's class_name and tax_code_id (§6.2 names
+    # them for sales receipts; sales orders and invoices never sent them).
+    adjustment_refs: ClassVar[bool] = False
     uses_customer_object: ClassVar[bool] = True
     # Header elements of HEADER_FIELDS this type sends (the order set is upstream's).
     header_tags: ClassVar[frozenset[str]] = frozenset(
@@ -74,16 +71,6 @@ class OrderMapper(Mapper):
     )
     # Header elements the Mod of this type does not accept.
     add_only_tags: ClassVar[frozenset[str]] = frozenset()
-
-    def identity(self, payload: Mapping[str, Any]) -> str:
-        value = require(payload, "id")
-        return str(value.strip() if isinstance(value, str) else value)
-
-    def ref_number(self, obj: ObjectView) -> str:
-        return derive_ref_number(obj.identity)
-
-    def reference(self, obj: ObjectView) -> str:
-        return obj.identity
 
     def is_bare_cancel(self, payload: Mapping[str, Any]) -> bool:
         """A cancel_order that names the order but not its contents: close it, change nothing."""
@@ -110,9 +97,19 @@ class OrderMapper(Mapper):
         field, ref = customer_name(payload, params)
         if not isinstance(ref, Mapping):
             deps.append(self._customer_dependency(payload, params, str(ref), field))
+        return deps + self.item_dependencies(payload, params)
+
+    def item_dependencies(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any]
+    ) -> list[Dependency]:
+        """The items the lines and adjustments are booked on (flowlink §5.6, §7.2)."""
+        if self.is_bare_cancel(payload):
+            return []  # closing by id alone writes no lines
+        deps: list[Dependency] = []
         seen: set[str] = set()
-        if is_on(params.get("quickbooks_use_product_objects")) and payload.get("products"):
-            deps.extend(self._product_object_dependencies(payload, seen))
+        # quickbooks_use_product_objects: a line's or adjustment's item sent in products[]
+        # is written as sent, in its place; products no line names follow at the end.
+        given = self._product_objects(payload, params)
         auto_create = is_on(params.get("quickbooks_auto_create_products"))
         for index, line in enumerate(payload.get("line_items") or []):
             if not isinstance(line, Mapping):
@@ -125,6 +122,9 @@ class OrderMapper(Mapper):
             if product_id.upper() in seen:
                 continue
             seen.add(product_id.upper())
+            if product_id.upper() in given:
+                deps.append(given.pop(product_id.upper()))
+                continue
             creatable = (
                 auto_create
                 and not is_blank(line.get("quantity"))
@@ -135,47 +135,59 @@ class OrderMapper(Mapper):
                 deps.append(Dependency("products", self._item_payload(line, params), ENSURE))
             else:
                 deps.append(Dependency("products", {"product_id": product_id}, REQUIRE))
-        for adjustment, item_name, _ in self._adjustment_lines(payload, params):
-            if item_name.upper() not in seen:
-                seen.add(item_name.upper())
-                account = params.get(adjustment_account_parameter(adjustment))
-                if not is_blank(account):
-                    # flowlink §7.2: with its account configured, a missing adjustment
-                    # item is created as an other-charge item (an existing one of any
-                    # type is used as it is).
-                    item: dict[str, Any] = {
-                        "product_id": item_name,
-                        "description": item_name,
-                        "sales_or_purchase": True,
-                        "account_name": account,
-                    }
-                    deps.append(Dependency("otherchargeproducts", item, ENSURE))
-                    continue
-                hint = (
-                    f"set {adjustment_parameter(adjustment)} to an existing item "
-                    f"or create '{item_name}' in QuickBooks"
-                )
-                deps.append(
-                    Dependency("products", {"product_id": item_name, NOT_FOUND_HINT: hint}, REQUIRE)
-                )
-        return deps
+        for line in self._adjustment_lines(payload, params):
+            if line.item.upper() in seen:
+                continue
+            seen.add(line.item.upper())
+            if line.item.upper() in given:
+                deps.append(given.pop(line.item.upper()))
+                continue
+            account = params.get(line.account_parameter)
+            if not is_blank(account):
+                # flowlink §7.2: with its account configured, a missing adjustment item is
+                # created as an other-charge item (an existing one of any type is used as
+                # it is).
+                item: dict[str, Any] = {
+                    "product_id": line.item,
+                    "description": line.item,
+                    "sales_or_purchase": True,
+                    "account_name": account,
+                }
+                deps.append(Dependency("otherchargeproducts", item, ENSURE))
+            else:
+                required = {"product_id": line.item, NOT_FOUND_HINT: line.not_found_hint()}
+                deps.append(Dependency("products", required, REQUIRE))
+        return deps + list(given.values())
 
-    def _product_object_dependencies(
-        self, payload: Mapping[str, Any], seen: set[str]
-    ) -> list[Dependency]:
-        """quickbooks_use_product_objects: the object's products[] are the items, as sent."""
-        deps: list[Dependency] = []
-        for index, product in enumerate(payload.get("products") or []):
+    def _product_objects(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any]
+    ) -> dict[str, Dependency]:
+        """flowlink §5.6: with quickbooks_use_product_objects the object's `products[]` are the
+        items to create, as they are; keyed by upper-cased item name, in payload order."""
+        if not is_on(params.get("quickbooks_use_product_objects")):
+            return {}
+        products = payload.get("products")
+        if is_blank(products):
+            return {}
+        if not isinstance(products, list):
+            raise PayloadError("products", "must be a list of objects")
+        given: dict[str, Dependency] = {}
+        for index, product in enumerate(products):
             if not isinstance(product, Mapping):
                 raise PayloadError(f"products[{index}]", "must be an object")
-            name = product.get("product_id") or product.get("sku") or product.get("id")
-            if is_blank(name):
+            # The item identity rule (flowlink §5.5): product_id, else sku, else id.
+            name = next(
+                (
+                    str(product[k])
+                    for k in ("product_id", "sku", "id")
+                    if not is_blank(product.get(k))
+                ),
+                None,
+            )
+            if name is None:
                 raise PayloadError(f"products[{index}].product_id", "is required")
-            if str(name).upper() in seen:
-                continue
-            seen.add(str(name).upper())
-            deps.append(Dependency("products", {**product, "product_id": str(name)}, ENSURE))
-        return deps
+            given.setdefault(name.upper(), Dependency("products", dict(product), ENSURE))
+        return given
 
     def _customer_dependency(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], name: str, field: str
@@ -201,9 +213,9 @@ class OrderMapper(Mapper):
     # -- lines ------------------------------------------------------------------
     def _adjustment_lines(
         self, payload: Mapping[str, Any], params: Mapping[str, Any]
-    ) -> list[tuple[Mapping[str, Any], str, Any]]:
-        """(adjustment, item name, signed value) for every adjustment that becomes a line."""
-        out: list[tuple[Mapping[str, Any], str, Any]] = []
+    ) -> list[AdjustmentLine]:
+        """Every adjustment and tax line that becomes a line, with the item it is booked on."""
+        out: list[AdjustmentLine] = []
         if not self.has_adjustments:
             return out
         use_tax_lines = is_on(params.get("quickbooks_use_tax_line_items")) and bool(
@@ -219,10 +231,11 @@ class OrderMapper(Mapper):
             if value == 0:
                 continue
             name = str(adjustment.get("name") or "").lower()
-            for needle, field, parameter, sign in ADJUSTMENT_ITEMS:
-                if needle in name:
-                    if needle == "tax" and use_tax_lines:
+            for kind, field, parameter, sign in ADJUSTMENT_ITEMS:
+                if kind in name:
+                    if kind == "tax" and use_tax_lines:
                         break
+                    chosen_by = field if not is_blank(payload.get(field)) else parameter
                     item = payload.get(field) or params.get(parameter)
                     if is_blank(item):
                         raise PayloadError(
@@ -230,9 +243,21 @@ class OrderMapper(Mapper):
                             f"no QuickBooks item for '{adjustment.get('name')}' adjustments; "
                             f"set the {parameter} parameter (or {field} on the order)",
                         )
-                    out.append((adjustment, str(item), value * sign))
+                    out.append(
+                        AdjustmentLine(
+                            adjustment,
+                            str(item),
+                            value * sign,
+                            kind,
+                            chosen_by,
+                            f"adjustments[{index}]",
+                        )
+                    )
                     break
         if use_tax_lines:
+            chosen_by = (
+                "tax_item" if not is_blank(payload.get("tax_item")) else "quickbooks_tax_item"
+            )
             tax_item = payload.get("tax_item") or params.get("quickbooks_tax_item")
             for index, tax_line in enumerate(payload.get("tax_line_items") or []):
                 if not isinstance(tax_line, Mapping):
@@ -246,7 +271,12 @@ class OrderMapper(Mapper):
                         f"tax_line_items[{index}]",
                         "no QuickBooks item for tax lines; set the quickbooks_tax_item parameter",
                     )
-                out.append((tax_line, str(tax_item), values.to_decimal(raw, where)))
+                value = values.to_decimal(raw, where)
+                out.append(
+                    AdjustmentLine(
+                        tax_line, str(tax_item), value, "tax", chosen_by, f"tax_line_items[{index}]"
+                    )
+                )
         return out
 
     def _line(
@@ -305,30 +335,31 @@ class OrderMapper(Mapper):
         parent: Element,
         tag: str,
         obj: ObjectView,
-        adjustment: Mapping[str, Any],
-        item: str,
-        value: Any,
+        adjustment: AdjustmentLine,
         txn_line_id: str | None,
     ) -> None:
+        """One adjustment or tax line (flowlink §6.2): Quantity 0 + Rate, or Amount with
+        `amount` / use_amount_for_tax; the class and tax code where `adjustment_refs`."""
+        entry, where, value = adjustment.entry, adjustment.where, adjustment.value
         node = E.child(parent, tag)
         if txn_line_id is not None:
             E.child(node, "TxnLineID", txn_line_id)
-        E.add_ref(node, "ItemRef", item, "adjustments.item", 159)
+        E.add_ref(node, "ItemRef", adjustment.item, f"{where}.item", 159)
         E.add_text(
-            node,
-            "Desc",
-            adjustment.get("description") or adjustment.get("name"),
-            "adjustments.name",
-            4095,
+            node, "Desc", entry.get("description") or entry.get("name"), f"{where}.name", 4095
         )
-        use_amount = not is_blank(adjustment.get("amount")) or is_on(
+        use_amount = not is_blank(entry.get("amount")) or is_on(
             obj.params.get("use_amount_for_tax")
         )
-        if use_amount:
-            E.add_amount(node, "Amount", value, "adjustments.value")
-        else:
+        if not use_amount:
             E.child(node, "Quantity", "0")
-            E.add_price(node, "Rate", value, "adjustments.value")
+            E.add_price(node, "Rate", value, f"{where}.value")
+        if self.adjustment_refs:
+            E.add_ref(node, "ClassRef", entry.get("class_name"), f"{where}.class_name")
+        if use_amount:
+            E.add_amount(node, "Amount", value, f"{where}.value")
+        if self.adjustment_refs:
+            E.add_ref(node, "SalesTaxCodeRef", entry.get("tax_code_id"), f"{where}.tax_code_id", 3)
 
     def _lines(
         self, rq_body: Element, obj: ObjectView, tag: str, existing: list[dict[str, str]] | None
@@ -358,8 +389,8 @@ class OrderMapper(Mapper):
             if is_blank(line.get("product_id")):
                 raise PayloadError(f"line_items[{index}].product_id", "is required")
             self._line(rq_body, tag, obj, line, index, take(str(line.get("product_id", ""))))
-        for adjustment, item, value in adjustments:
-            self._adjustment_line(rq_body, tag, obj, adjustment, item, value, take(item))
+        for adjustment in adjustments:
+            self._adjustment_line(rq_body, tag, obj, adjustment, take(adjustment.item))
 
     # -- header -------------------------------------------------------------------
     def _header_value(self, obj: ObjectView, fields: tuple[str, ...]) -> tuple[str, Any]:
@@ -420,55 +451,7 @@ class OrderMapper(Mapper):
         return rq
 
     def mod(self, obj: ObjectView) -> Element:
-        rq = E.element(f"{self.qb_type}ModRq")
-        body = E.child(rq, f"{self.qb_type}Mod")
-        E.child(body, "TxnID", obj.qb_id)
-        E.child(body, "EditSequence", obj.edit_sequence)
+        rq, body = self._mod_request(obj)
         self._header(body, obj, is_add=False)
         self._lines(body, obj, f"{self.qb_type}LineMod", list(obj.qb_state.get("lines", [])))
         return rq
-
-    # -- lookup -------------------------------------------------------------------
-    def lookup(self, obj: ObjectView) -> Element:
-        rq = E.element(f"{self.qb_type}QueryRq")
-        if obj.qb_id:
-            E.child(rq, "TxnID", obj.qb_id)
-        else:
-            E.child(
-                rq,
-                "RefNumberCaseSensitive",
-                values.text(self.ref_number(obj), "id", REF_NUMBER_MAX),
-            )
-        E.child(rq, "IncludeLineItems", "true")
-        return rq
-
-    def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
-        """Pick our transaction among those sharing the RefNumber (RefNumbers are not unique)."""
-        if not rets:
-            return LookupResult(found=False)
-        chosen = choose_ret(obj, rets)
-        if chosen is None:
-            ref = self.ref_number(obj)
-            return LookupResult(
-                found=False,
-                conflict=f"RefNumber {ref} collides with QuickBooks {self.qb_label} "
-                f"{text_of(rets[0], 'TxnID')}",
-            )
-        return self._found(chosen)
-
-    def read_write(self, rets: list[Element]) -> LookupResult:
-        # The base re-reads the answer like a lookup, which finds "no GUID match" for a
-        # record we tagged ourselves and would leave the TxnID unstored (flowlink §5.5).
-        return self._found(rets[0]) if rets else LookupResult(found=False)
-
-    def _found(self, chosen: Element) -> LookupResult:
-        lines = [
-            {"txn_line_id": text_of(line, "TxnLineID"), "item": text_of(line, "ItemRef/FullName")}
-            for line in chosen.findall(f"{self.qb_type}LineRet")
-        ]
-        return LookupResult(
-            found=True,
-            qb_id=text_of(chosen, "TxnID"),
-            edit_sequence=text_of(chosen, "EditSequence"),
-            details={"lines": lines},
-        )

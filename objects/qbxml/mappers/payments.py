@@ -16,20 +16,15 @@ from objects.qbxml.mappers.base import (
     REQUIRE,
     Dependency,
     Element,
-    LookupResult,
-    Mapper,
     ObjectView,
     param,
     require,
 )
 from objects.qbxml.mappers.sales import (
-    choose_ret,
     customer_dependency,
     customer_name,
-    derive_ref_number,
-    written_ret,
 )
-from objects.qbxml.parse import text_of
+from objects.qbxml.mappers.transactions import TransactionMapper
 from objects.qbxml.values import PayloadError, is_blank
 
 PAYMENT_REF_NUMBER_MAX = 20
@@ -39,23 +34,16 @@ def invoice_key(invoice_id: Any) -> str:
     return f"invoices:{invoice_id}"
 
 
-class PaymentMapper(Mapper):
+class PaymentMapper(TransactionMapper):
     object_type = "payments"
     payload_types = ("payment",)
     echo_key = "payments"
     notice_name = "Payment"
     qb_type = "ReceivePayment"
-    is_transaction = True
-
-    def identity(self, payload: Mapping[str, Any]) -> str:
-        value = require(payload, "id")
-        return str(value.strip() if isinstance(value, str) else value)
-
-    def ref_number(self, obj: ObjectView) -> str:
-        return derive_ref_number(obj.identity, PAYMENT_REF_NUMBER_MAX)
-
-    def reference(self, obj: ObjectView) -> str:
-        return obj.identity
+    qb_label = "payment"
+    ref_number_max = PAYMENT_REF_NUMBER_MAX
+    # The payment's lines are its invoice applications, which a Mod restates in full.
+    include_line_items = False
 
     def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
         view = ObjectView(self.object_type, self.identity(payload), dict(payload), dict(params))
@@ -150,41 +138,10 @@ class PaymentMapper(Mapper):
         return rq
 
     def mod(self, obj: ObjectView) -> Element:
-        rq = E.element("ReceivePaymentModRq")
-        body = E.child(rq, "ReceivePaymentMod")
-        E.child(body, "TxnID", obj.qb_id)
-        E.child(body, "EditSequence", obj.edit_sequence)
+        rq, body = self._mod_request(obj)
         self._header(body, obj, is_add=False)
         txn_id = self.invoice_txn_id(obj)
         # An auto-applied payment keeps the applications QuickBooks chose.
         if txn_id:
             self._application(body, obj, "AppliedToTxnMod", txn_id)
         return rq
-
-    # -- lookup ---------------------------------------------------------------
-    def lookup(self, obj: ObjectView) -> Element:
-        rq = E.element("ReceivePaymentQueryRq")
-        if obj.qb_id:
-            E.child(rq, "TxnID", obj.qb_id)
-        else:
-            E.child(
-                rq,
-                "RefNumberCaseSensitive",
-                values.text(self.ref_number(obj), "id", PAYMENT_REF_NUMBER_MAX),
-            )
-        return rq
-
-    def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
-        if not rets:
-            return LookupResult(found=False)
-        chosen = choose_ret(obj, rets)
-        if chosen is None:
-            return LookupResult(
-                found=False,
-                conflict=f"RefNumber {self.ref_number(obj)} collides with QuickBooks payment "
-                f"{text_of(rets[0], 'TxnID')}",
-            )
-        return written_ret([chosen])
-
-    def read_write(self, rets: list[Element]) -> LookupResult:
-        return written_ret(rets)

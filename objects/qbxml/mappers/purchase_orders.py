@@ -8,7 +8,7 @@ has no InventorySiteRef (the site is a header field).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
@@ -17,20 +17,10 @@ from objects.qbxml.mappers.base import (
     REQUIRE,
     Dependency,
     Element,
-    LookupResult,
     ObjectView,
     add_param_ref,
 )
 from objects.qbxml.mappers.orders import REF_NUMBER_MAX, OrderMapper, address_or_placeholder
-from objects.qbxml.mappers.transactions import (
-    adjustment_line,
-    lookup_request,
-    name_adjustment_items,
-    read_txn_lookup,
-    read_txn_write,
-    transaction_reference,
-    use_product_objects,
-)
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 CANCELLED = ("cancelled", "canceled", "closed")
@@ -57,10 +47,9 @@ class PurchaseOrderMapper(OrderMapper):
     echo_key = "purchase_orders"
     notice_name = "Purchaseorder"
     qb_type = "PurchaseOrder"
-    line_tags: ClassVar[tuple[str, ...]] = ("PurchaseOrderLineRet", "PurchaseOrderLineGroupRet")
-
-    def reference(self, obj: ObjectView) -> str:
-        return transaction_reference(obj)
+    qb_label = "purchase order"
+    adjustment_refs = True
+    line_tags = ("PurchaseOrderLineRet", "PurchaseOrderLineGroupRet")
 
     # -- dependencies -------------------------------------------------------------
     def dependencies(
@@ -70,13 +59,7 @@ class PurchaseOrderMapper(OrderMapper):
         deps: list[Dependency] = []
         if not isinstance(ref, Mapping):
             deps.append(self._vendor_dependency(payload, params, str(ref)))
-        # OrderMapper knows the item rules (auto-create, adjustment items); a placeholder
-        # ListID customer keeps it from adding a customer a purchase order does not have.
-        item_params = {k: v for k, v in params.items() if k != "quickbooks_customer_email"}
-        order_like = {**payload, "customer": {"list_id": "-"}}
-        deps.extend(super().dependencies(order_like, item_params))
-        deps = use_product_objects(deps, payload, params)
-        return name_adjustment_items(deps, payload, params)
+        return deps + self.item_dependencies(payload, params)
 
     def _vendor_dependency(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], name: str
@@ -139,20 +122,8 @@ class PurchaseOrderMapper(OrderMapper):
         E.add_ref(node, "CustomerRef", line.get("customer_name"), f"{where}.customer_name")
         E.add_ref(node, "SalesTaxCodeRef", line.get("tax_code_id"), f"{where}.tax_code_id", 3)
 
-    def _adjustment_line(
-        self,
-        parent: Element,
-        tag: str,
-        obj: ObjectView,
-        adjustment: Mapping[str, Any],
-        item: str,
-        value: Any,
-        txn_line_id: str | None,
-    ) -> None:
-        adjustment_line(parent, tag, obj, adjustment, item, value, txn_line_id)
-
     # -- header -------------------------------------------------------------------
-    def _po_header(self, body: Element, obj: ObjectView, is_add: bool) -> None:
+    def _header(self, body: Element, obj: ObjectView, is_add: bool) -> None:
         payload = obj.payload
         field, ref = vendor_ref(payload)
         E.add_ref(body, "VendorRef", ref, field)
@@ -200,29 +171,3 @@ class PurchaseOrderMapper(OrderMapper):
             guid = values.guid(obj.external_guid or payload.get("external_guid"))
             if guid:
                 E.child(body, "ExternalGUID", guid)
-
-    def add(self, obj: ObjectView) -> Element:
-        rq = E.element("PurchaseOrderAddRq")
-        body = E.child(rq, "PurchaseOrderAdd")
-        self._po_header(body, obj, is_add=True)
-        self._lines(body, obj, "PurchaseOrderLineAdd", None)
-        return rq
-
-    def mod(self, obj: ObjectView) -> Element:
-        rq = E.element("PurchaseOrderModRq")
-        body = E.child(rq, "PurchaseOrderMod")
-        E.child(body, "TxnID", obj.qb_id)
-        E.child(body, "EditSequence", obj.edit_sequence)
-        self._po_header(body, obj, is_add=False)
-        self._lines(body, obj, "PurchaseOrderLineMod", list(obj.qb_state.get("lines", [])))
-        return rq
-
-    # -- lookup -------------------------------------------------------------------
-    def lookup(self, obj: ObjectView) -> Element:
-        return lookup_request(self.qb_type, obj, self.ref_number(obj), REF_NUMBER_MAX)
-
-    def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
-        return read_txn_lookup(obj, rets, "purchase order", self.ref_number(obj), self.line_tags)
-
-    def read_write(self, rets: list[Element]) -> LookupResult:
-        return read_txn_write(rets)

@@ -8,17 +8,14 @@ re-exports the names other modules have always imported from it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from objects.qbxml.mappers.base import (
     ENSURE,
     REQUIRE,
     Dependency,
-    Element,
-    LookupResult,
-    ObjectView,
 )
-from objects.qbxml.parse import text_of
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 REF_NUMBER_MAX = 11
@@ -36,8 +33,9 @@ PLACEHOLDER_ADDRESS: dict[str, str] = {
     "phone": "555-555-1212",
 }
 
-# flowlink §6.2: adjustment name → (object field, parameter, sign). Checked in this order
-# because "shipping_discount" also contains "discount" and "shipping".
+# flowlink §6.2: adjustment kind (also the needle in its name) → (object field, parameter,
+# sign). Checked in this order because "shipping_discount" also contains "discount" and
+# "shipping".
 ADJUSTMENT_ITEMS: tuple[tuple[str, str, str, int], ...] = (
     ("shipping_discount", "shipping_discount_item", "quickbooks_shipping_discount_item", 1),
     ("discount", "discount_item", "quickbooks_discount_item", -1),
@@ -46,23 +44,27 @@ ADJUSTMENT_ITEMS: tuple[tuple[str, str, str, int], ...] = (
 )
 
 
-def adjustment_parameter(adjustment: Mapping[str, Any]) -> str:
-    """The parameter naming the item of an adjustment or tax line (for failure messages)."""
-    name = str(adjustment.get("name") or "").lower()
-    for needle, _, parameter, _ in ADJUSTMENT_ITEMS:
-        if needle in name:
-            return parameter
-    return "quickbooks_tax_item"  # tax_line_items entries
+@dataclass(frozen=True)
+class AdjustmentLine:
+    """An adjustment or tax line of a transaction and the item it is booked on."""
 
+    entry: Mapping[str, Any]  # the adjustments[] or tax_line_items[] entry
+    item: str
+    value: Any  # signed Decimal
+    kind: str  # the ADJUSTMENT_ITEMS kind that chose the item
+    chosen_by: str  # the object field or parameter that named the item
+    where: str  # "adjustments[i]" or "tax_line_items[i]", for refusals
 
-def adjustment_account_parameter(adjustment: Mapping[str, Any]) -> str:
-    """The account parameter of an adjustment item created as an other-charge item."""
-    parameter = adjustment_parameter(adjustment)
-    kind = {
-        "quickbooks_shipping_item": "shipping",
-        "quickbooks_tax_item": "tax",
-    }.get(parameter, "discount")  # discount and shipping discount share the discount account
-    return f"quickbooks_other_charge_{kind}_account"
+    @property
+    def account_parameter(self) -> str:
+        """The account that lets a missing item be created as an other-charge item (§7.2)."""
+        # Discount and shipping discount items share the discount account.
+        kind = "discount" if self.kind.endswith("discount") else self.kind
+        return f"quickbooks_other_charge_{kind}_account"
+
+    def not_found_hint(self) -> str:
+        """How to fix a missing item (flowlink §7.2: name the parameter, offer auto-create)."""
+        return f"set {self.chosen_by} or enable auto-create with {self.account_parameter}"
 
 
 def derive_ref_number(identity: str, max_length: int = REF_NUMBER_MAX) -> str:
@@ -165,35 +167,3 @@ CANCELLED_STATUSES = ("cancelled", "canceled", "closed")
 
 def is_cancelled(payload: Mapping[str, Any]) -> bool:
     return str(payload.get("status") or "").strip().lower() in CANCELLED_STATUSES
-
-
-def written_ret(rets: list[Element]) -> LookupResult:
-    """The record an Add/Mod answered with: it is ours whatever its RefNumber shares."""
-    if not rets:
-        return LookupResult(found=False)
-    return LookupResult(
-        found=True,
-        qb_id=text_of(rets[0], "TxnID"),
-        edit_sequence=text_of(rets[0], "EditSequence"),
-    )
-
-
-def choose_ret(obj: ObjectView, rets: list[Element]) -> Element | None:
-    """Our record among transactions found by RefNumber, or None when it would be a guess.
-
-    By TxnID, else by ExternalGUID; a single record without an ExternalGUID was most
-    likely created before qbsync (upstream sent no valid GUID) and is adopted, and so is
-    a single record when the object is only a reference (REQUIRE: we never wrote it).
-    """
-    ours = obj.external_guid.upper()
-    for ret in rets:
-        if obj.qb_id and text_of(ret, "TxnID") == obj.qb_id:
-            return ret
-        if ours and text_of(ret, "ExternalGUID").upper() == ours:
-            return ret
-    if obj.mode == REQUIRE and len(rets) == 1:
-        return rets[0]
-    untagged = [r for r in rets if not text_of(r, "ExternalGUID")]
-    if len(untagged) == 1:
-        return untagged[0]
-    return None

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
     Dependency,
     Element,
-    LookupResult,
     ObjectView,
     add_param_ref,
     param_source,
@@ -26,15 +25,6 @@ from objects.qbxml.mappers.orders import (
     OrderMapper,
     address_or_placeholder,
     customer_name,
-)
-from objects.qbxml.mappers.transactions import (
-    adjustment_line,
-    lookup_request,
-    name_adjustment_items,
-    read_txn_lookup,
-    read_txn_write,
-    transaction_reference,
-    use_product_objects,
 )
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
@@ -58,10 +48,9 @@ class SalesReceiptMapper(OrderMapper):
     echo_key = "sales_receipts"
     notice_name = "Salesreceipt"
     qb_type = "SalesReceipt"
-    line_tags: ClassVar[tuple[str, ...]] = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
-
-    def reference(self, obj: ObjectView) -> str:
-        return transaction_reference(obj)
+    qb_label = "sales receipt"
+    adjustment_refs = True
+    line_tags = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
 
     # -- payload shape ------------------------------------------------------------
     def normalise(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,9 +67,7 @@ class SalesReceiptMapper(OrderMapper):
         self, payload: Mapping[str, Any], params: Mapping[str, Any]
     ) -> list[Dependency]:
         normalised = self.normalise(payload, params)
-        deps = super().dependencies(normalised, params)
-        deps = use_product_objects(deps, normalised, params)
-        return name_adjustment_items(deps, normalised, params)
+        return super().dependencies(normalised, params)
 
     # -- lines --------------------------------------------------------------------
     def _line(
@@ -133,20 +120,8 @@ class SalesReceiptMapper(OrderMapper):
                 SIMPLE_REF,
             )
 
-    def _adjustment_line(
-        self,
-        parent: Element,
-        tag: str,
-        obj: ObjectView,
-        adjustment: Mapping[str, Any],
-        item: str,
-        value: Any,
-        txn_line_id: str | None,
-    ) -> None:
-        adjustment_line(parent, tag, obj, adjustment, item, value, txn_line_id)
-
     # -- header -------------------------------------------------------------------
-    def _receipt_header(self, body: Element, obj: ObjectView, is_add: bool) -> None:
+    def _header(self, body: Element, obj: ObjectView, is_add: bool) -> None:
         payload = obj.payload
         field, ref = customer_name(payload, obj.params)
         E.add_ref(body, "CustomerRef", ref, field)
@@ -231,32 +206,10 @@ class SalesReceiptMapper(OrderMapper):
         return param_source(obj, "deposit_to_account_name")
 
     def add(self, obj: ObjectView) -> Element:
-        obj = self._normalised(obj)
-        rq = E.element(f"{self.qb_type}AddRq")
-        body = E.child(rq, f"{self.qb_type}Add")
-        self._receipt_header(body, obj, is_add=True)
-        self._lines(body, obj, f"{self.qb_type}LineAdd", None)
-        return rq
+        return super().add(self._normalised(obj))
 
     def mod(self, obj: ObjectView) -> Element:
-        obj = self._normalised(obj)
-        rq = E.element(f"{self.qb_type}ModRq")
-        body = E.child(rq, f"{self.qb_type}Mod")
-        E.child(body, "TxnID", obj.qb_id)
-        E.child(body, "EditSequence", obj.edit_sequence)
-        self._receipt_header(body, obj, is_add=False)
-        self._lines(body, obj, f"{self.qb_type}LineMod", list(obj.qb_state.get("lines", [])))
-        return rq
-
-    # -- lookup -------------------------------------------------------------------
-    def lookup(self, obj: ObjectView) -> Element:
-        return lookup_request(self.qb_type, obj, self.ref_number(obj), REF_NUMBER_MAX)
-
-    def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
-        return read_txn_lookup(obj, rets, "sales receipt", self.ref_number(obj), self.line_tags)
-
-    def read_write(self, rets: list[Element]) -> LookupResult:
-        return read_txn_write(rets)
+        return super().mod(self._normalised(obj))
 
 
 class ReturnMapper(SalesReceiptMapper):

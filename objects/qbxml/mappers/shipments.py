@@ -115,9 +115,7 @@ class ShipmentMapper(InvoiceMapper):
     def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
         if is_blank(payload.get("order_id")):
             raise PayloadError("order_id", "is required (the order this shipment invoices)")
-        obj = ObjectView(self.object_type, self.identity(payload), dict(payload), dict(params))
-        self.add(obj)
-        self.mod(ObjectView(**{**obj.__dict__, "qb_id": "0-0", "edit_sequence": "0"}))
+        super().validate(payload, params)
 
     def dependencies(
         self, payload: Mapping[str, Any], params: Mapping[str, Any]

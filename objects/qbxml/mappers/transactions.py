@@ -7,209 +7,112 @@ transactions; ours is the one with our TxnID or ExternalGUID (flowlink §5.5, §
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
-    ENSURE,
     REQUIRE,
-    REQUIRED_AS,
-    Dependency,
     Element,
     LookupResult,
+    Mapper,
     ObjectView,
+    require,
 )
-from objects.qbxml.mappers.orders import ADJUSTMENT_ITEMS
+from objects.qbxml.mappers.sales import REF_NUMBER_MAX, derive_ref_number
 from objects.qbxml.parse import text_of
-from objects.qbxml.values import PayloadError, is_blank, is_on
 
 
-def transaction_reference(obj: ObjectView) -> str:
-    """flowlink §10.1: the `list_id` FlowLink sent with the object, else its full id."""
-    list_id = obj.payload.get("list_id")
-    return str(list_id) if not is_blank(list_id) else obj.identity
+def choose_ours(obj: ObjectView, rets: list[Element]) -> Element | None:
+    """Our record among transactions found by RefNumber, or None when it would be a guess.
 
-
-def lookup_request(qb_type: str, obj: ObjectView, ref_number: str, max_length: int) -> Element:
-    """`<qb_type>QueryRq` by TxnID when known, else by the case-sensitive RefNumber."""
-    rq = E.element(f"{qb_type}QueryRq")
-    if obj.qb_id:
-        E.child(rq, "TxnID", obj.qb_id)
-    else:
-        E.child(rq, "RefNumberCaseSensitive", values.text(ref_number, "id", max_length))
-    E.child(rq, "IncludeLineItems", "true")
-    return rq
-
-
-def choose_ours(obj: ObjectView, rets: list[Element]) -> tuple[Element | None, Element | None]:
-    """(our transaction, a foreign one blocking the RefNumber); both None when none came back.
-
-    A single transaction without ExternalGUID is adopted: it was most likely written before
-    qbsync (upstream sent no valid GUID). Anything else is someone else's document.
+    By TxnID, else by ExternalGUID; a single record without an ExternalGUID was most likely
+    written before qbsync (upstream sent no valid GUID) and is adopted, and so is a single
+    record when the object is only a reference (REQUIRE: we never wrote it).
     """
-    if not rets:
-        return None, None
     ours = (values.guid(obj.external_guid) or "").upper()
     for ret in rets:
         if obj.qb_id and text_of(ret, "TxnID") == obj.qb_id:
-            return ret, None
+            return ret
         if ours and text_of(ret, "ExternalGUID").upper() == ours:
-            return ret, None
+            return ret
+    if obj.mode == REQUIRE and len(rets) == 1:
+        return rets[0]
     untagged = [r for r in rets if not text_of(r, "ExternalGUID")]
     if len(untagged) == 1:
-        return untagged[0], None
-    return None, rets[0]
+        return untagged[0]
+    return None
 
 
-def read_txn_lookup(
-    obj: ObjectView, rets: list[Element], noun: str, ref_number: str, line_tags: tuple[str, ...]
-) -> LookupResult:
-    """Lookup result with the existing lines (TxnLineID, item, tag) for a later Mod."""
-    chosen, foreign = choose_ours(obj, rets)
-    if foreign is not None:
-        return LookupResult(
-            found=False,
-            conflict=f"RefNumber {ref_number} collides with QuickBooks {noun} "
-            f"{text_of(foreign, 'TxnID')}",
-        )
-    if chosen is None:
-        return LookupResult(found=False)
-    lines = [
-        {
-            "txn_line_id": text_of(line, "TxnLineID"),
-            "item": text_of(line, "ItemRef/FullName") or text_of(line, "ItemGroupRef/FullName"),
-            "tag": str(line.tag),
-        }
-        for line in chosen
-        if line.tag in line_tags
-    ]
-    return LookupResult(
-        found=True,
-        qb_id=text_of(chosen, "TxnID"),
-        edit_sequence=text_of(chosen, "EditSequence"),
-        details={"lines": lines},
-    )
+class TransactionMapper(Mapper):
+    """Base of every transaction type found by TxnID, else by RefNumber (flowlink §5.5)."""
 
+    is_transaction = True
+    qb_label: ClassVar[str]  # "sales order": the QuickBooks noun in collision messages
+    ref_number_max: ClassVar[int] = REF_NUMBER_MAX
+    # The …Ret children that are lines (TxnLineID + item); empty means `<qb_type>LineRet`.
+    line_tags: ClassVar[tuple[str, ...]] = ()
+    include_line_items: ClassVar[bool] = True
 
-def read_txn_write(rets: list[Element]) -> LookupResult:
-    """Identity of the transaction an Add/Mod returned (it is ours whatever its GUID)."""
-    if not rets:
-        return LookupResult(found=False)
-    return LookupResult(
-        found=True,
-        qb_id=text_of(rets[0], "TxnID"),
-        edit_sequence=text_of(rets[0], "EditSequence"),
-    )
+    def identity(self, payload: Mapping[str, Any]) -> str:
+        value = require(payload, "id")
+        return str(value.strip() if isinstance(value, str) else value)
 
+    def ref_number(self, obj: ObjectView) -> str:
+        return derive_ref_number(obj.identity, self.ref_number_max)
 
-def _source_of(obj: ObjectView, adjustment: Mapping[str, Any]) -> str:
-    """`adjustments[i]` or `tax_line_items[i]`: where an adjustment line came from."""
-    for key in ("adjustments", "tax_line_items"):
-        for index, entry in enumerate(obj.payload.get(key) or []):
-            if entry is adjustment:
-                return f"{key}[{index}]"
-    return "adjustments"
+    def _mod_request(self, obj: ObjectView) -> tuple[Element, Element]:
+        """`<qb_type>ModRq` and its `<qb_type>Mod` body, opened with TxnID and EditSequence."""
+        rq = E.element(f"{self.qb_type}ModRq")
+        body = E.child(rq, f"{self.qb_type}Mod")
+        E.child(body, "TxnID", obj.qb_id)
+        E.child(body, "EditSequence", obj.edit_sequence)
+        return rq, body
 
-
-def adjustment_line(
-    parent: Element,
-    tag: str,
-    obj: ObjectView,
-    adjustment: Mapping[str, Any],
-    item: str,
-    value: Any,
-    txn_line_id: str | None,
-) -> None:
-    """One adjustment or tax line (flowlink §6.2): Quantity 0 + Rate, or Amount with
-    `amount` / use_amount_for_tax; class and tax code when the adjustment names them.
-
-    Children follow the common line order (ItemRef Desc Quantity Rate ClassRef Amount …
-    SalesTaxCodeRef) of sales receipt and purchase order lines.
-    """
-    where = _source_of(obj, adjustment)
-    node = E.child(parent, tag)
-    if txn_line_id is not None:
-        E.child(node, "TxnLineID", txn_line_id)
-    E.add_ref(node, "ItemRef", item, f"{where}.item", 159)
-    E.add_text(
-        node,
-        "Desc",
-        adjustment.get("description") or adjustment.get("name"),
-        f"{where}.name",
-        4095,
-    )
-    use_amount = not is_blank(adjustment.get("amount")) or is_on(
-        obj.params.get("use_amount_for_tax")
-    )
-    if not use_amount:
-        E.child(node, "Quantity", "0")
-        E.add_price(node, "Rate", value, f"{where}.value")
-    E.add_ref(node, "ClassRef", adjustment.get("class_name"), f"{where}.class_name")
-    if use_amount:
-        E.add_amount(node, "Amount", value, f"{where}.value")
-    E.add_ref(node, "SalesTaxCodeRef", adjustment.get("tax_code_id"), f"{where}.tax_code_id", 3)
-
-
-def name_adjustment_items(
-    deps: list[Dependency], payload: Mapping[str, Any], params: Mapping[str, Any]
-) -> list[Dependency]:
-    """Mark the required items chosen by an adjustment setting with that setting's name."""
-    chosen: dict[str, str] = {}
-    for adjustment in payload.get("adjustments") or []:
-        if not isinstance(adjustment, Mapping):
-            continue
-        name = str(adjustment.get("name") or "").lower()
-        for needle, field, parameter, _ in ADJUSTMENT_ITEMS:
-            if needle in name:
-                source = field if not is_blank(payload.get(field)) else parameter
-                item = payload.get(field) or params.get(parameter)
-                if not is_blank(item):
-                    chosen.setdefault(str(item).upper(), source)
-                break
-    if payload.get("tax_line_items") and is_on(params.get("quickbooks_use_tax_line_items")):
-        source = "tax_item" if not is_blank(payload.get("tax_item")) else "quickbooks_tax_item"
-        item = payload.get("tax_item") or params.get("quickbooks_tax_item")
-        if not is_blank(item):
-            chosen.setdefault(str(item).upper(), source)
-    out: list[Dependency] = []
-    for dep in deps:
-        key = str(dep.payload.get("product_id", "")).upper()
-        if dep.object_type == "products" and dep.mode == REQUIRE and key in chosen:
-            dep = Dependency(dep.object_type, {**dep.payload, REQUIRED_AS: chosen[key]}, dep.mode)
-        out.append(dep)
-    return out
-
-
-def use_product_objects(
-    deps: list[Dependency], payload: Mapping[str, Any], params: Mapping[str, Any]
-) -> list[Dependency]:
-    """flowlink §5.6: with quickbooks_use_product_objects the object's `products[]` are the
-    items to create (as they are), in place of the items built from the lines."""
-    if not is_on(params.get("quickbooks_use_product_objects")):
-        return deps
-    products = payload.get("products")
-    if is_blank(products):
-        return deps
-    if not isinstance(products, list):
-        raise PayloadError("products", "must be a list of objects")
-    given: dict[str, Dependency] = {}
-    for index, product in enumerate(products):
-        if not isinstance(product, Mapping):
-            raise PayloadError(f"products[{index}]", "must be an object")
-        # The item identity rule (flowlink §5.5): product_id, else sku, else id.
-        name = next(
-            (str(product[k]) for k in ("product_id", "sku", "id") if not is_blank(product.get(k))),
-            None,
-        )
-        if name is None:
-            raise PayloadError(f"products[{index}].product_id", "is required")
-        given.setdefault(name.upper(), Dependency("products", dict(product), ENSURE))
-    out: list[Dependency] = []
-    for dep in deps:
-        key = str(dep.payload.get("product_id", "")).upper()
-        if dep.object_type == "products" and key in given:
-            out.append(given.pop(key))
+    def lookup(self, obj: ObjectView) -> Element:
+        rq = E.element(f"{self.qb_type}QueryRq")
+        if obj.qb_id:
+            E.child(rq, "TxnID", obj.qb_id)
         else:
-            out.append(dep)
-    return out + list(given.values())
+            ref_number = values.text(self.ref_number(obj), "id", self.ref_number_max)
+            E.child(rq, "RefNumberCaseSensitive", ref_number)
+        if self.include_line_items:
+            E.child(rq, "IncludeLineItems", "true")
+        return rq
+
+    def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:
+        """Pick our transaction among those sharing the RefNumber (RefNumbers are not unique)."""
+        if not rets:
+            return LookupResult(found=False)
+        chosen = choose_ours(obj, rets)
+        if chosen is None:
+            return LookupResult(
+                found=False,
+                conflict=f"RefNumber {self.ref_number(obj)} collides with QuickBooks "
+                f"{self.qb_label} {text_of(rets[0], 'TxnID')}",
+            )
+        return self._found(chosen)
+
+    def read_write(self, rets: list[Element]) -> LookupResult:
+        # The base re-reads the answer like a lookup, which finds "no GUID match" for a
+        # record we tagged ourselves and would leave the TxnID unstored (flowlink §5.5).
+        return self._found(rets[0]) if rets else LookupResult(found=False)
+
+    def _found(self, chosen: Element) -> LookupResult:
+        """Our record, with its lines (TxnLineID, item, tag) for a later Mod."""
+        line_tags = self.line_tags or (f"{self.qb_type}LineRet",)
+        lines = [
+            {
+                "txn_line_id": text_of(line, "TxnLineID"),
+                "item": text_of(line, "ItemRef/FullName") or text_of(line, "ItemGroupRef/FullName"),
+                "tag": str(line.tag),
+            }
+            for line in chosen
+            if line.tag in line_tags
+        ]
+        return LookupResult(
+            found=True,
+            qb_id=text_of(chosen, "TxnID"),
+            edit_sequence=text_of(chosen, "EditSequence"),
+            details={"lines": lines},
+        )
