@@ -98,12 +98,14 @@ def run(quick: bool = False) -> str:
         [
             Config("1 sender, 1 order per request", 1, 200, 1),
             Config(f"{SENDERS} senders, 1 order per request", SENDERS, 400, 1),
+            Config(f"{SENDERS} senders, 10 orders per request", SENDERS, 400, 10),
             Config(f"{SENDERS} senders, 50 orders per request", SENDERS, 400, 50),
         ]
         if quick
         else [
             Config("1 sender, 1 order per request", 1, 2_000, 1),
             Config(f"{SENDERS} senders, 1 order per request", SENDERS, 10_000, 1),
+            Config(f"{SENDERS} senders, 10 orders per request", SENDERS, 10_000, 10),
             Config(f"{SENDERS} senders, 50 orders per request", SENDERS, 10_000, 50),
         ]
     )

@@ -43,10 +43,7 @@ class PlannedRequest:
 
 def promote_waiting(connection: Connection) -> int:
     """Move two-phase objects whose dependencies are all in QuickBooks to pending."""
-    moved = 0
-    for obj in QueuedObject.objects.filter(connection=connection).promotable():
-        moved += obj.promote()
-    return moved
+    return QueuedObject.objects.filter(connection=connection).promote_all()
 
 
 def due_objects(

@@ -180,6 +180,38 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
                 setattr(o, name, column[index])
         return [o for o, _ in moved]
 
+    def promote_all(self) -> int:
+        """Move every promotable object here to pending: the set-level twin of promote().
+
+        One conditional UPDATE and one history row per object moved, in one
+        transaction; an object that failed meanwhile is simply not moved.
+        """
+        now = timezone.now()
+        with transaction.atomic(savepoint=False):
+            ids = list(self.promotable().values_list("pk", flat=True))
+            if not ids:
+                return 0
+            QueuedObject.objects.filter(pk__in=ids, phase=Phase.TWO_PHASE_PENDING).update(
+                phase=Phase.PENDING, updated_at=now
+            )
+            # updated_at is this update's own timestamp: the rows carrying it moved now.
+            won = list(
+                QueuedObject.objects.filter(
+                    pk__in=ids, phase=Phase.PENDING, updated_at=now
+                ).values_list("pk", flat=True)
+            )
+            QueuedObjectEvent.objects.bulk_create(
+                QueuedObjectEvent(
+                    queued_object_id=pk,
+                    from_phase=Phase.TWO_PHASE_PENDING,
+                    to_phase=Phase.PENDING,
+                    reason="dependencies processed",
+                    at=now,
+                )
+                for pk in won
+            )
+        return len(won)
+
     def promotable(self) -> QueuedObjectQuerySet:
         """Two-phase objects none of whose dependencies is still unprocessed."""
         return self.filter(phase=Phase.TWO_PHASE_PENDING).exclude(

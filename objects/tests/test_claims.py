@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from objects import dispatch
 from objects.models import Phase, QueuedObject
 from qbsync.test import BaseTestCase
 
@@ -86,3 +87,35 @@ class MoveClaimedTestCase(BaseTestCase):
         obj.refresh_from_db()
         self.assertEqual((obj.phase, obj.claimed_by), (Phase.IN_PROGRESS, "session:1"))
         self.assertEqual(obj.events.count(), 1)
+
+
+class PromoteTestCase(BaseTestCase):
+    def test_it_promotes_only_objects_whose_dependencies_are_processed(self) -> None:
+        done, waiting = (
+            QueuedObject.objects.create(
+                connection=self.connection, object_type="customers", identity=name, phase=phase
+            )
+            for name, phase in (("Done", Phase.PROCESSED), ("Waiting", Phase.PENDING))
+        )
+        ready, blocked = (
+            QueuedObject.objects.create(
+                connection=self.connection,
+                object_type="orders",
+                identity=name,
+                phase=Phase.TWO_PHASE_PENDING,
+            )
+            for name in ("R-ready", "R-blocked")
+        )
+        ready.dependencies.set([done])
+        blocked.dependencies.set([done, waiting])
+
+        moved = dispatch.promote_waiting(self.connection)
+
+        self.assertEqual(moved, 1)
+        ready.refresh_from_db()
+        blocked.refresh_from_db()
+        self.assertEqual((ready.phase, blocked.phase), (Phase.PENDING, Phase.TWO_PHASE_PENDING))
+        self.assertEqual(
+            list(ready.events.values_list("from_phase", "to_phase", "reason")),
+            [(Phase.TWO_PHASE_PENDING, Phase.PENDING, "dependencies processed")],
+        )
