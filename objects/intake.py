@@ -311,23 +311,15 @@ def _queue_dependency(
         return existing
     if existing is not None:
         # An object FlowLink sent, or one already in QuickBooks, satisfies the dependency.
-        # A failed one is tried again with what this transaction says about it.
-        if existing.phase == Phase.FAILED:
-            existing.replace_payload(
-                dep.payload,
-                config.parameters,
-                request_id,
-                config.version,
-                dep.mode if existing.mode != Mode.UPSERT else Mode.UPSERT,
-                False,
-            )
-        elif (
+        # A failed one is tried again with what this transaction says about it; and when
+        # the flow asked for its transactions' data to win (flowlink §5.6), the record
+        # written for an earlier transaction is looked up and modified once more.
+        refresh = (
             dep.mode == Mode.ENSURE
             and existing.phase == Phase.PROCESSED
             and is_on(config.parameters.get("quickbooks_update_dependencies"))
-        ):
-            # flowlink §5.6: the flow asked for its transactions' data to win, so the record
-            # written for an earlier transaction is looked up and modified once more.
+        )
+        if existing.phase == Phase.FAILED or refresh:
             existing.replace_payload(
                 dep.payload,
                 config.parameters,
