@@ -355,7 +355,9 @@ class QueuedObject(models.Model):
         """ListID/TxnID and qb_state of each dependency, keyed "<object_type>:<identity>"."""
         ids: dict[str, str] = {}
         states: dict[str, dict[str, Any]] = {}
-        if self.pk is not None:
+        # One query per call: only for the types that read them (the loop builds views
+        # of hundreds of objects per message).
+        if self.pk is not None and self.mapper.reads_dependencies:
             for object_type, identity, qb_id, qb_state in self.dependencies.values_list(
                 "object_type", "identity", "qb_id", "qb_state"
             ):

@@ -142,6 +142,9 @@ class Mapper:
     # Every webhook call is a new QuickBooks record (inventory adjustments): intake gives
     # each call a fresh ExternalGUID so a retry finds that call's record and no other.
     adds_on_every_call: ClassVar[bool] = False
+    # The mapper reads ObjectView.dependency_ids/_states (a payment its invoice's TxnID):
+    # only then does QueuedObject.view() query the dependencies.
+    reads_dependencies: ClassVar[bool] = False
     # The webhook answer carries pending notifications like get_notifications (§5.3).
     answers_with_notifications: ClassVar[bool] = False
 

@@ -36,6 +36,7 @@ def invoice_key(invoice_id: Any) -> str:
 
 class PaymentMapper(TransactionMapper):
     object_type = "payments"
+    reads_dependencies = True  # the invoice's TxnID
     payload_types = ("payment",)
     echo_key = "payments"
     notice_name = "Payment"

@@ -45,6 +45,7 @@ def _adjustments(totals: Any) -> list[dict[str, Any]]:
 
 class ShipmentMapper(InvoiceMapper):
     object_type = "shipments"
+    reads_dependencies = True  # the sales order's TxnID and line ids
     payload_types = ("shipment",)
     echo_key = "shipments"
     notice_name = "Shipment"
