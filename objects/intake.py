@@ -184,7 +184,7 @@ def _check(
         mapper.validate(payload, params)
         dependencies = mapper.dependencies(payload, params)
         for dep in dependencies:
-            _validate_dependency(dep, params)
+            validate_dependency(dep, params)
         followers = mapper.followers(payload, params)
     except PayloadError as exc:
         raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
@@ -257,7 +257,7 @@ def _accept_follower(
         mapper.validate(follower.payload, params)
         dependencies = mapper.dependencies(follower.payload, params)
         for dep in dependencies:
-            _validate_dependency(dep, params)
+            validate_dependency(dep, params)
     except PayloadError as exc:
         raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
     deps = [
@@ -280,7 +280,7 @@ def _accept_follower(
     _check_ref_number(obj, mapper, batch)
 
 
-def _validate_dependency(dep: Dependency, params: Mapping[str, Any]) -> None:
+def validate_dependency(dep: Dependency, params: Mapping[str, Any]) -> None:
     mapper = MAPPERS[dep.object_type]
     try:
         identity = mapper.identity(dep.payload)
@@ -288,7 +288,10 @@ def _validate_dependency(dep: Dependency, params: Mapping[str, Any]) -> None:
         # is blank once control characters are removed).
         mapper.lookup(ObjectView(dep.object_type, identity, dict(dep.payload), dict(params)))
         if dep.mode == Mode.ENSURE:
-            mapper.validate(dep.payload, params)
+            # Without quickbooks_update_dependencies an existing record is left alone, so
+            # only its Add can ever be sent (objects.dispatch).
+            updates = is_on(params.get("quickbooks_update_dependencies"))
+            mapper.validate(dep.payload, params, adds_only=not updates)
     except PayloadError as exc:
         raise PayloadError(
             f"{mapper.notice_name.lower()} dependency {exc.field}", exc.reason

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisDjangoTestCase
 from lxml import etree
 
+from objects.intake import validate_dependency
 from objects.models import QueuedObject
 from objects.qbxml.mappers import MAPPERS, mapper_for
 from objects.qbxml.mappers.base import ENSURE, Dependency, Mapper, ObjectView
@@ -439,16 +440,7 @@ class GeneratedRequestsTestCase(SimpleTestCase):
 
     def accept_dependency(self, dep: Dependency, params: dict[str, Any]) -> None:
         """What intake does with a dependency, including how it names a refused field."""
-        dep_mapper = mapper_for(dep.object_type)
-        try:
-            identity = dep_mapper.identity(dep.payload)
-            dep_mapper.lookup(ObjectView(dep.object_type, identity, dep.payload, params))
-            if dep.mode == ENSURE:
-                dep_mapper.validate(dep.payload, params)
-        except PayloadError as err:
-            raise PayloadError(
-                f"{dep_mapper.notice_name.lower()} dependency {err.field}", err.reason
-            ) from err
+        validate_dependency(dep, params)
 
     def assert_valid(self, request: etree._Element) -> None:
         for version in VERSIONS:

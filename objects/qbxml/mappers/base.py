@@ -153,11 +153,19 @@ class Mapper:
         """The full, unmodified identity value (flowlink §5.5)."""
         return str(require(payload, "name"))
 
-    def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
-        """Raise PayloadError when no valid request can be built from the payload."""
+    def validate(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
+    ) -> None:
+        """Raise PayloadError when no valid request can be built from the payload.
+
+        `adds_only`: the record is only ever added, never modified (an ENSURE dependency
+        without quickbooks_update_dependencies), so its Mod is not built: at intake that
+        Mod was a third of the work of a busy request (docs/benchmarks.md).
+        """
         obj = ObjectView(self.object_type, self.identity(payload), dict(payload), dict(params))
         self.add(obj)
-        self.mod(ObjectView(**{**obj.__dict__, "qb_id": "0-0", "edit_sequence": "0"}))
+        if not adds_only:
+            self.mod(ObjectView(**{**obj.__dict__, "qb_id": "0-0", "edit_sequence": "0"}))
 
     def dependencies(
         self, payload: Mapping[str, Any], params: Mapping[str, Any]

@@ -113,7 +113,9 @@ class InventoryMapper(Mapper):
     def mod(self, obj: ObjectView) -> Element:
         raise PayloadError("id", "inventory adjustments are never modified, only added")
 
-    def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    def validate(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
+    ) -> None:
         obj = ObjectView(self.object_type, self.identity(payload), dict(payload), dict(params))
         self.add(obj)
 

@@ -294,9 +294,11 @@ class ItemMapper(Mapper):
             value = int(value)
         return str(value)
 
-    def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    def validate(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
+    ) -> None:
         try:
-            super().validate(payload, params)
+            super().validate(payload, params, adds_only=adds_only)
         except MissingAccountError:
             # Only an Add needs the accounts, and whether this item needs one is known
             # only after the lookup; add() raises again then. The Mod must still build.

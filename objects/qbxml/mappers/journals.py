@@ -61,12 +61,14 @@ class JournalMapper(TransactionMapper):
             raise PayloadError("action", f"{raw!r} is not one of ADD, UPDATE, DELETE")
         return action
 
-    def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    def validate(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
+    ) -> None:
         if self.action(payload) == "DELETE":
             # A delete needs only the id to find the journal; its lines are never sent.
             self.identity(payload)
             return
-        super().validate(payload, params)
+        super().validate(payload, params, adds_only=adds_only)
 
     def write_kind(self, obj: ObjectView) -> str | None:
         action = self.action(obj.payload)

@@ -80,12 +80,14 @@ class OrderMapper(TransactionMapper):
             and not payload.get("line_items")
         )
 
-    def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    def validate(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
+    ) -> None:
         if self.is_bare_cancel(payload):
             view = ObjectView(self.object_type, self.identity(payload), dict(payload), dict(params))
             self.mod(ObjectView(**{**view.__dict__, "qb_id": "0-0", "edit_sequence": "0"}))
             return
-        super().validate(payload, params)
+        super().validate(payload, params, adds_only=adds_only)
 
     # -- dependencies -------------------------------------------------------
     def dependencies(

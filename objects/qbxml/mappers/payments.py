@@ -46,13 +46,16 @@ class PaymentMapper(TransactionMapper):
     # The payment's lines are its invoice applications, which a Mod restates in full.
     include_line_items = False
 
-    def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    def validate(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
+    ) -> None:
         view = ObjectView(self.object_type, self.identity(payload), dict(payload), dict(params))
         if not is_blank(payload.get("invoice_id")):
             # The invoice's TxnID is only known once it is in QuickBooks; check the shape.
             view.dependency_ids = {invoice_key(payload["invoice_id"]): "0-0"}
         self.add(view)
-        self.mod(ObjectView(**{**view.__dict__, "qb_id": "0-0", "edit_sequence": "0"}))
+        if not adds_only:
+            self.mod(ObjectView(**{**view.__dict__, "qb_id": "0-0", "edit_sequence": "0"}))
 
     def dependencies(
         self, payload: Mapping[str, Any], params: Mapping[str, Any]

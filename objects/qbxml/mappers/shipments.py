@@ -113,10 +113,12 @@ class ShipmentMapper(InvoiceMapper):
         }
 
     # -- Mapper contract ----------------------------------------------------------
-    def validate(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+    def validate(
+        self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
+    ) -> None:
         if is_blank(payload.get("order_id")):
             raise PayloadError("order_id", "is required (the order this shipment invoices)")
-        super().validate(payload, params)
+        super().validate(payload, params, adds_only=adds_only)
 
     def dependencies(
         self, payload: Mapping[str, Any], params: Mapping[str, Any]
