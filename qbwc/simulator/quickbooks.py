@@ -289,26 +289,27 @@ class FakeQuickBooks:
         return Outcome(rets=[ret])
 
     def _list_del(self, rq: Element) -> Outcome:
-        kind = (rq.findtext("ListDelType") or "").strip()
-        entry = write.delete_list(self._store, kind, (rq.findtext("ListID") or "").strip())
-        return Outcome(
-            rets=_fields(
-                ("ListDelType", kind),
-                ("ListID", entry["id"]),
-                ("TimeDeleted", self._store.stamp(int(str(entry["deleted"])))),
-                ("FullName", entry["name"]),
-            )
-        )
+        return self._delete(rq, "List", write.delete_list, "FullName")
 
     def _txn_del(self, rq: Element) -> Outcome:
-        kind = (rq.findtext("TxnDelType") or "").strip()
-        entry = write.delete_txn(self._store, kind, (rq.findtext("TxnID") or "").strip())
+        return self._delete(rq, "Txn", write.delete_txn, "RefNumber")
+
+    def _delete(
+        self,
+        rq: Element,
+        family: str,
+        delete: Callable[[Store, str, str], dict[str, object]],
+        name_tag: str,
+    ) -> Outcome:
+        """ListDelRq / TxnDelRq: the ListDelRet / TxnDelRet names what went."""
+        kind = (rq.findtext(f"{family}DelType") or "").strip()
+        entry = delete(self._store, kind, (rq.findtext(f"{family}ID") or "").strip())
         return Outcome(
             rets=_fields(
-                ("TxnDelType", kind),
-                ("TxnID", entry["id"]),
+                (f"{family}DelType", kind),
+                (f"{family}ID", entry["id"]),
                 ("TimeDeleted", self._store.stamp(int(str(entry["deleted"])))),
-                ("RefNumber", entry["name"]),
+                (name_tag, entry["name"]),
             )
         )
 
