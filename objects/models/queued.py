@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connections.models import Connection
+from objects.fields import JSONField
 from objects.models.notifications import Notification
 from objects.qbxml.mappers import mapper_for
 from objects.qbxml.mappers.base import Mapper, ObjectView
@@ -262,9 +263,9 @@ class QueuedObject(models.Model):
     object_type = models.CharField(max_length=40)
     # The full FlowLink identity (flowlink §5.5): never truncated or sanitised.
     identity = models.CharField(max_length=1000)
-    payload = models.JSONField(default=dict)
+    payload = JSONField(default=dict)
     # Snapshot of the flow parameters this object was queued with (flowlink §7.1).
-    params = models.JSONField(default=dict)
+    params = JSONField(default=dict)
     flow = models.CharField(max_length=60, blank=True)
     config_version = models.PositiveIntegerField(default=1)
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.UPSERT)
@@ -276,11 +277,11 @@ class QueuedObject(models.Model):
     # The phase a claim came from: pending means a lookup is in flight, ready a write.
     claimed_from = models.CharField(max_length=20, choices=Phase.choices, blank=True)
     # A newer payload that arrived while a request was in flight; applied when it returns.
-    pending_payload = models.JSONField(null=True, blank=True)
+    pending_payload = JSONField(null=True, blank=True)
 
     qb_id = models.CharField("ListID / TxnID", max_length=36, blank=True)
     edit_sequence = models.CharField(max_length=16, blank=True)
-    qb_state = models.JSONField(default=dict, blank=True)
+    qb_state = JSONField(default=dict, blank=True)
     external_guid = models.CharField(max_length=100, blank=True)
     ref_number = models.CharField(max_length=20, blank=True)
     last_status_code = models.IntegerField(null=True, blank=True)

@@ -113,6 +113,8 @@ def qb_datetime(value: datetime) -> str:
 
 def latin1(text: str) -> str:
     """Keep what QuickBooks can store (ISO-8859-1); transliterate the rest."""
+    if text.isascii():
+        return text  # nearly every value: skip the per-character walk
     out = []
     for char in text:
         if ord(char) < 256:

@@ -170,6 +170,39 @@ class AddWebhookTestCase(BaseTestCase):
         obj.refresh_from_db()
         self.assertEqual((obj.phase, obj.qb_id), (Phase.PENDING, "80000001-1"))
 
+    def test_it_stores_json_with_quotes_backslashes_and_unicode_intact(self) -> None:
+        tricky = {
+            "name": 'Jo "the" \\ {tee}, [shop]',
+            "note": "Zoë → ☃ \n\t 'quoted' \\\"",
+            "tags": [{"a": [1, "b,c", None]}, "}{", ""],
+        }
+        body = {
+            "request_id": "r",
+            "parameters": {"payload_type": "customer", "quickbooks_note": 'say "hi"'},
+            "customer": [tricky, {"name": "Plain"}],
+        }
+
+        self.webhook("add_customers", body)
+
+        stored = QueuedObject.objects.get(identity=tricky["name"])
+        self.assertEqual(stored.payload, tricky)
+        self.assertEqual(stored.params["quickbooks_note"], 'say "hi"')
+
+    def test_it_validates_a_dependency_again_when_its_data_changes(self) -> None:
+        def body(cost: object) -> dict:
+            line = {"product_id": "TEE", "quantity": 1, "price": 5, "cost": cost}
+            return {
+                "request_id": "r",
+                "parameters": {"payload_type": "order", "quickbooks_auto_create_products": "1"},
+                "order": {"id": "R1", "customer": {"name": "Jo"}, "line_items": [line]},
+            }
+
+        self.assertEqual(self.webhook("add_orders", body(2)).status_code, 200)
+        response = self.webhook("add_orders", body("two"))
+
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("product dependency", response.json()["summary"])
+
     def test_it_queues_an_order_behind_its_customer_and_items(self) -> None:
         order = {
             "id": "R1",
