@@ -46,6 +46,25 @@ def promote_waiting(connection: Connection) -> int:
     return QueuedObject.objects.filter(connection=connection).promote_all()
 
 
+def promote_dependents(connection: Connection, answered: list[int]) -> int:
+    """promote_waiting() limited to the objects that depend on those just answered.
+
+    After each answer only their dependents can have become promotable; looking at
+    those alone keeps a long run from checking every waiting order's dependencies on
+    every round trip (docs/benchmarks.md). Anything this misses (a dependency that
+    finished while its dependent's webhook was still being stored) is promoted by
+    promote_waiting() once nothing else is due.
+    """
+    if not answered:
+        return 0
+    links = QueuedObject.dependencies.through.objects.filter(to_queuedobject_id__in=answered)
+    return (
+        QueuedObject.objects.filter(connection=connection)
+        .filter(pk__in=links.values("from_queuedobject_id"))
+        .promote_all()
+    )
+
+
 def due_objects(
     connection: Connection, limit: int, now: datetime | None = None
 ) -> list[QueuedObject]:
@@ -95,11 +114,10 @@ def apply_responses(claimer: str, answers: list[tuple[QueuedObject, str, Respons
     """Apply a message's answers: the common outcomes set-level, every other one alone.
 
     Look-ups that lead to an Add or a Mod (`mark_found`) and successful Adds and Mods
-    that learnt nothing beyond ids (`process`) make up nearly every answer of a busy
-    session; each of the two is one conditional update for all its objects
+    (`process`, with the line ids a sales form learnt) make up nearly every answer of a
+    busy session; each of the two is one conditional update for all its objects
     (QueuedObjectQuerySet.move_claimed), with the same rules as apply_response().
-    Anything else (deletes, "nothing to write", lines learnt) goes through
-    apply_response().
+    Anything else (deletes, errors, "nothing to write") goes through apply_response().
     """
     found_rows: list[tuple[QueuedObject, LookupResult]] = []
     written_rows: list[tuple[QueuedObject, str, Response, LookupResult]] = []
@@ -111,10 +129,8 @@ def apply_responses(claimer: str, answers: list[tuple[QueuedObject, str, Respons
                     found_rows.append((obj, found))
                     continue
             elif not rs.is_error and kind != DELETE:
-                written = obj.mapper.read_write(rs.rets)
-                if not written.details:
-                    written_rows.append((obj, kind, rs, written))
-                    continue
+                written_rows.append((obj, kind, rs, obj.mapper.read_write(rs.rets)))
+                continue
             apply_response(obj, kind, rs)
         _mark_found_many(claimer, found_rows)
         _process_many(claimer, written_rows)
@@ -172,6 +188,8 @@ def _process_many(
         per_object={
             "qb_id": [written.qb_id or obj.qb_id for obj, _, _, written in rows],
             "edit_sequence": [written.edit_sequence for *_, written in rows],
+            # What the write learnt (a sales order's TxnLineIDs), else what was known.
+            "qb_state": [written.details or obj.qb_state for obj, _, _, written in rows],
         },
         last_status_code=0,
         last_status_message="",

@@ -68,6 +68,7 @@ class WebhookView(APIView):
         try:
             body, connection = self.envelope(request)
             request_id = body.get("request_id")
+            intake.check_storable(body)
             return self.handle(request_id, body, connection)
         except intake.IntakeError as exc:
             if exc.status in (401, 406):

@@ -193,8 +193,11 @@ def build_next_message(session: Session) -> str:
     connection = session.connection
     planned: list[dispatch.PlannedRequest] = []
     for _attempt in range(5):
-        dispatch.promote_waiting(connection)
         candidates = _next_candidates(session)
+        # Answers promote their own dependents (receive_response); the full sweep is
+        # only needed when nothing else is due.
+        if not candidates and dispatch.promote_waiting(connection):
+            candidates = _next_candidates(session)
         if not candidates:
             break
         # Objects another request took first are simply not among those claimed.
@@ -376,6 +379,7 @@ def receive_response(
                 obj.release("QuickBooks' answer had no response for this request; verifying")
         session.requests_answered += answered
         Session.objects.filter(pk=session.pk).update(requests_answered=session.requests_answered)
+        dispatch.promote_dependents(session.connection, [obj.pk for obj, _, _ in mine])
     return progress(session)
 
 
@@ -444,7 +448,6 @@ def _whole_message_rejected(
 def progress(session: Session) -> int:
     """Percent done; 100 when nothing eligible is left or the session hit its cap."""
     connection = session.connection
-    dispatch.promote_waiting(connection)
     # pulls hook: an unfinished poll iteration restarts in the next run, so polls get a
     # budget of their own on top of the writes' (objects.pulls).
     polls = pulls.pending_count(connection, session.claimer, timezone.now())

@@ -129,14 +129,15 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
         to: str,
         objects: list[QueuedObject],
         reasons: list[str],
-        per_object: dict[str, list[str]] | None = None,
+        per_object: dict[str, list[Any]] | None = None,
         **fields: Any,
     ) -> list[QueuedObject]:
         """Move many objects `claimer` holds in progress to `to`; return the ones moved.
 
         The set-level twin of QueuedObject._move() for one outcome shared by many answers
-        of a message: one conditional UPDATE (values that differ per object go through
-        CASE), then one history row per object moved, in one transaction.
+        of a message: one conditional UPDATE (values that differ per object, `per_object`,
+        in one more joined to a VALUES list), then one history row per object moved, in
+        one transaction.
         """
         if not objects:
             return []
@@ -155,12 +156,20 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
                 )
             )
             if columns:
-                # The rows just moved are ours (locked until commit): their own values next.
+                # The rows just moved are ours (locked until commit): their own values next,
+                # each bound and cast as its field's database type (varchar, jsonb).
+                fields_of = [QueuedObject._meta.get_field(name) for name in columns]
                 update_from_values(
                     QueuedObject,
-                    [(name, "varchar") for name in columns],
+                    [(f.column, f.db_type(connection).split("(")[0]) for f in fields_of],
                     [
-                        (o.pk, *(column[index] for column in columns.values()))
+                        (
+                            o.pk,
+                            *(
+                                f.get_db_prep_save(column[index], connection)
+                                for f, column in zip(fields_of, columns.values(), strict=True)
+                            ),
+                        )
                         for index, o in enumerate(objects)
                         if o.pk in won
                     ],

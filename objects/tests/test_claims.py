@@ -78,6 +78,22 @@ class MoveClaimedTestCase(BaseTestCase):
         self.assertEqual(first.events.last().reason, "added A")
         self.assertEqual((first.phase, second.qb_id), (Phase.PROCESSED, "80000002-1"))
 
+    def test_it_stores_json_values_per_object(self) -> None:
+        first, second = self.claimed("A", "B")
+        lines = {"lines": [{"txn_line_id": "1-1", "item": 'Tee "large"'}]}
+
+        QueuedObject.objects.move_claimed(
+            "session:1",
+            Phase.PROCESSED,
+            [first, second],
+            ["added A", "added B"],
+            per_object={"qb_id": ["1-1", "2-1"], "qb_state": [lines, {}]},
+        )
+
+        states = QueuedObject.objects.order_by("identity").values_list("qb_state", flat=True)
+        self.assertEqual(list(states), [lines, {}])
+        self.assertEqual(first.qb_state, lines)
+
     def test_it_leaves_an_object_another_session_holds(self) -> None:
         (obj,) = self.claimed("A")
 
@@ -119,3 +135,34 @@ class PromoteTestCase(BaseTestCase):
             list(ready.events.values_list("from_phase", "to_phase", "reason")),
             [(Phase.TWO_PHASE_PENDING, Phase.PENDING, "dependencies processed")],
         )
+
+    def test_it_promotes_only_dependents_of_the_answered_objects(self) -> None:
+        answered, earlier = (
+            QueuedObject.objects.create(
+                connection=self.connection,
+                object_type="customers",
+                identity=name,
+                phase=Phase.PROCESSED,
+            )
+            for name in ("Answered", "Earlier")
+        )
+        mine, other = (
+            QueuedObject.objects.create(
+                connection=self.connection,
+                object_type="orders",
+                identity=name,
+                phase=Phase.TWO_PHASE_PENDING,
+            )
+            for name in ("R-mine", "R-other")
+        )
+        mine.dependencies.set([answered, earlier])
+        other.dependencies.set([earlier])
+
+        moved = dispatch.promote_dependents(self.connection, [answered.pk])
+
+        self.assertEqual(moved, 1)
+        mine.refresh_from_db()
+        other.refresh_from_db()
+        self.assertEqual((mine.phase, other.phase), (Phase.PENDING, Phase.TWO_PHASE_PENDING))
+        # Nothing else is due: the full sweep finds the one left behind.
+        self.assertEqual(dispatch.promote_waiting(self.connection), 1)

@@ -188,6 +188,26 @@ class AddWebhookTestCase(BaseTestCase):
         self.assertEqual(stored.payload, tricky)
         self.assertEqual(stored.params["quickbooks_note"], 'say "hi"')
 
+    def test_it_refuses_a_nul_character_naming_the_field_and_stores_nothing(self) -> None:
+        body = {
+            "request_id": "r",
+            "parameters": {"payload_type": "customer"},
+            "customer": [{"name": "A"}, {"name": "B", "addresses": [{"city": "Nul\x00City"}]}],
+        }
+
+        response = self.webhook("add_customers", body)
+
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(
+            response.json(),
+            {
+                "request_id": "r",
+                "summary": "customer[1].addresses[0].city: contains a NUL character, "
+                "which cannot be stored",
+            },
+        )
+        self.assertFalse(QueuedObject.objects.exists())
+
     def test_it_validates_a_dependency_again_when_its_data_changes(self) -> None:
         def body(cost: object) -> dict:
             line = {"product_id": "TEE", "quantity": 1, "price": 5, "cost": cost}
