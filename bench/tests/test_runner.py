@@ -36,3 +36,15 @@ class RunnerTestCase(SimpleTestCase):
 
     def test_it_shows_the_median_and_the_spread(self) -> None:
         self.assertEqual(harness.Figure([3.0, 1.0, 2.0]).cell(1), "2.0 (1.0–3.0)")
+
+
+class ProfileTestCase(SimpleTestCase):
+    def test_it_groups_statements_that_differ_only_in_literals(self) -> None:
+        from bench.profile import shape_of
+
+        first = shape_of("""SAVEPOINT "s1401_x12" """)
+        second = shape_of("""SAVEPOINT "s1402_x13" """)
+        update = shape_of("UPDATE t SET a = 'x' WHERE id = 12")
+
+        self.assertEqual(first, second)
+        self.assertEqual(update, "UPDATE t SET a = '…' WHERE id = N")
