@@ -106,24 +106,21 @@ class MoveClaimedTestCase(BaseTestCase):
 
 
 class PromoteTestCase(BaseTestCase):
+    def make(self, object_type: str, identity: str, phase: str) -> QueuedObject:
+        return QueuedObject.objects.create(
+            connection=self.connection, object_type=object_type, identity=identity, phase=phase
+        )
+
+    def waiting_order(self, identity: str, *dependencies: QueuedObject) -> QueuedObject:
+        order = self.make("orders", identity, Phase.TWO_PHASE_PENDING)
+        order.dependencies.set(dependencies)
+        return order
+
     def test_it_promotes_only_objects_whose_dependencies_are_processed(self) -> None:
-        done, waiting = (
-            QueuedObject.objects.create(
-                connection=self.connection, object_type="customers", identity=name, phase=phase
-            )
-            for name, phase in (("Done", Phase.PROCESSED), ("Waiting", Phase.PENDING))
-        )
-        ready, blocked = (
-            QueuedObject.objects.create(
-                connection=self.connection,
-                object_type="orders",
-                identity=name,
-                phase=Phase.TWO_PHASE_PENDING,
-            )
-            for name in ("R-ready", "R-blocked")
-        )
-        ready.dependencies.set([done])
-        blocked.dependencies.set([done, waiting])
+        done = self.make("customers", "Done", Phase.PROCESSED)
+        waiting = self.make("customers", "Waiting", Phase.PENDING)
+        ready = self.waiting_order("R-ready", done)
+        blocked = self.waiting_order("R-blocked", done, waiting)
 
         moved = dispatch.promote_waiting(self.connection)
 
@@ -137,26 +134,10 @@ class PromoteTestCase(BaseTestCase):
         )
 
     def test_it_promotes_only_dependents_of_the_answered_objects(self) -> None:
-        answered, earlier = (
-            QueuedObject.objects.create(
-                connection=self.connection,
-                object_type="customers",
-                identity=name,
-                phase=Phase.PROCESSED,
-            )
-            for name in ("Answered", "Earlier")
-        )
-        mine, other = (
-            QueuedObject.objects.create(
-                connection=self.connection,
-                object_type="orders",
-                identity=name,
-                phase=Phase.TWO_PHASE_PENDING,
-            )
-            for name in ("R-mine", "R-other")
-        )
-        mine.dependencies.set([answered, earlier])
-        other.dependencies.set([earlier])
+        answered = self.make("customers", "Answered", Phase.PROCESSED)
+        earlier = self.make("customers", "Earlier", Phase.PROCESSED)
+        mine = self.waiting_order("R-mine", answered, earlier)
+        other = self.waiting_order("R-other", earlier)
 
         moved = dispatch.promote_dependents(self.connection, [answered.pk])
 
