@@ -82,7 +82,13 @@ class Session(models.Model):
                 fields=["connection", "last_call_at"],
                 name="session_active_idx",
                 condition=Q(status="active"),
-            )
+            ),
+            # SessionQuerySet.purge_ended() (hourly retention): ended sessions by age.
+            models.Index(
+                fields=["last_call_at"],
+                name="session_retention_idx",
+                condition=~Q(status="active"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -73,6 +73,12 @@ class Notification(models.Model):
             models.Index(
                 fields=["connection", "delivered_request_id"], name="notification_replay_idx"
             ),
+            # NotificationQuerySet.purge_delivered() (hourly retention).
+            models.Index(
+                fields=["delivered_at"],
+                name="notification_retention_idx",
+                condition=Q(delivered_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
