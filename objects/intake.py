@@ -7,6 +7,7 @@ of that request is stored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Mapping
@@ -316,17 +317,20 @@ def _accept_follower(
     _check_ref_number(obj, mapper, batch)
 
 
-# Keys of dependencies that validated. The same customer and products recur across
+# Digests of dependencies that validated. The same customer and products recur across
 # many orders, and whether they validate depends only on their payload, mode and the
 # flow parameters, so each is built once per worker rather than once per order
 # (docs/benchmarks.md). Bounded by clearing: a miss only costs one validation.
-_VALID_DEPENDENCIES: set[str] = set()
-VALID_DEPENDENCIES_MAX = 4096
+_VALID_DEPENDENCIES: set[bytes] = set()
+VALID_DEPENDENCIES_MAX = 16384
 
 
 def validate_dependency(dep: Dependency, params: Mapping[str, Any]) -> None:
     # repr for non-JSON values keeps Decimal("1") and "1" apart.
-    key = json.dumps([dep.object_type, dep.mode, dep.payload, params], sort_keys=True, default=repr)
+    text = json.dumps(
+        [dep.object_type, dep.mode, dep.payload, params], sort_keys=True, default=repr
+    )
+    key = hashlib.blake2b(text.encode(), digest_size=16).digest()
     if key in _VALID_DEPENDENCIES:
         return
     _validate_dependency(dep, params)
