@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench import harness
+
+if TYPE_CHECKING:
+    from qbwc.simulator.webconnector import RunResult
 
 TITLE = "Web Connector round trip"
 
@@ -24,7 +27,7 @@ class Pair:
         return self.send_ms + self.receive_ms
 
 
-def pairs(result: Any) -> list[Pair]:
+def pairs(result: RunResult) -> list[Pair]:
     """The (sendRequestXML, receiveResponseXML) pairs of a run, with their request counts."""
     found: list[Pair] = []
     sends = [c for c in result.calls if c.op in EXCHANGE]
@@ -37,7 +40,7 @@ def pairs(result: Any) -> list[Pair]:
     return found
 
 
-def server_ms(result: Any) -> float:
+def server_ms(result: RunResult) -> float:
     return sum(c.elapsed_ms for c in result.calls if c.op in EXCHANGE)
 
 

@@ -167,7 +167,7 @@ class Server:
 @contextmanager
 def server(**env: str) -> Iterator[Server]:
     (ROOT / "var").mkdir(exist_ok=True)
-    instance = Server(**env).start()
+    instance = Server(PORT, **env).start()
     try:
         yield instance
     finally:
@@ -252,7 +252,7 @@ ITEM_PARAMS = {
 
 def order(number: int, customer: str, items: Sequence[str]) -> dict[str, Any]:
     """A FlowLink order shaped like shared/flowlink-payloads/legacy/orders.json."""
-    lines = [
+    lines: list[dict[str, Any]] = [
         {"product_id": sku, "name": f"Product {sku}", "quantity": 1 + n % 3, "price": 10 + n}
         for n, sku in enumerate(items)
     ]

@@ -96,7 +96,7 @@ def measuring(result: Measured, profiler: Any) -> Iterator[None]:
 def client(store: str | None = None) -> Any:
     from django.test import Client
 
-    headers = {"HTTP_HOST": "127.0.0.1"}
+    headers: dict[str, Any] = {"HTTP_HOST": "127.0.0.1"}
     if store:
         headers |= {"HTTP_X_HUB_STORE": store, "HTTP_X_HUB_TOKEN": harness.WEBHOOK_TOKEN}
     return Client(**headers)

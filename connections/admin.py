@@ -202,7 +202,8 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         open_incidents = Prefetch(
             "incidents", queryset=Incident.objects.open(), to_attr="open_incidents"
         )
-        return super().get_queryset(request).annotate(**counts).prefetch_related(open_incidents)
+        queryset: QuerySet[Connection] = super().get_queryset(request).annotate(**counts)
+        return queryset.prefetch_related(open_incidents)
 
     @admin.display(description="Health")
     def health(self, obj: Connection) -> SafeString:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 
 from connections import alerts
 
@@ -14,7 +15,8 @@ def check_health() -> int:
     return len(created)
 
 
-@shared_task(name="connections.tasks.deliver_alert")
+# DjangoTask, the class Celery gives tasks under Django anyway, spelled out for delay_on_commit.
+@shared_task(name="connections.tasks.deliver_alert", base=DjangoTask)
 def deliver_alert(delivery_id: int) -> bool:
     return alerts.deliver(delivery_id)
 

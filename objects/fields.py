@@ -7,7 +7,7 @@ from typing import Any
 from django.db import models
 
 
-class JSONField(models.JSONField):  # type: ignore[type-arg]
+class JSONField(models.JSONField):
     """A JSONField whose bulk inserts bind each value as a parameter of its own.
 
     On PostgreSQL, Django 5.2 bulk-inserts literal values through UNNEST of one array

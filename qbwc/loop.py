@@ -24,7 +24,7 @@ from connections.models import Connection
 from objects import dispatch, pulls
 from objects.models import Phase, QueuedObject
 from objects.qbxml.envelope import MIN_VERSION, build_message, version_tuple
-from objects.qbxml.parse import QbxmlParseError, parse_document, read_responses, text_of
+from objects.qbxml.parse import QbxmlParseError, parse_document, read_responses, tag_of, text_of
 from objects.qbxml.validate import errors_in_message, errors_in_request
 from qbwc.models import Message, Request, Session, hash_ticket, new_ticket
 
@@ -237,7 +237,7 @@ def build_next_message(session: Session) -> str:
                     queued_object=item.obj,
                     request_id=request_id,
                     kind=item.kind,
-                    request_tag=item.element.tag,
+                    request_tag=tag_of(item.element),
                 )
             )
         Request.objects.bulk_create(rows)
@@ -255,7 +255,7 @@ def _send_polls(session: Session, number: int, polls: list[etree._Element]) -> s
                 message=message,
                 request_id=rq.get("requestID", ""),
                 kind=pulls.POLL,
-                request_tag=rq.tag,
+                request_tag=tag_of(rq),
             )
             for rq in polls
         )
@@ -283,7 +283,7 @@ def _valid_requests(
         if errors:
             # Our own request is wrong: quarantine this object, never the message.
             item.obj.fail(
-                f"Validation error: the {item.element.tag} request is not valid qbXML "
+                f"Validation error: the {tag_of(item.element)} request is not valid qbXML "
                 f"{version}: {errors[0]}"
             )
             continue
@@ -341,9 +341,9 @@ def receive_response(
             hresult="",
             hresult_message=f"unreadable: {exc}",
         )
-        for request in requests.values():
-            if request.queued_object is not None:
-                request.queued_object.release(
+        for unread in requests.values():
+            if unread.queued_object is not None:
+                unread.queued_object.release(
                     f"QuickBooks' answer was unreadable ({exc}); verifying"
                 )
         return progress(session)

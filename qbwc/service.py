@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from spyne import Application, Array, Integer, ServiceBase, Unicode, rpc
 from spyne.protocol.soap import Soap11
 
 from qbwc import loop
+from qbwc.models import new_ticket
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "http://developer.intuit.com/"
 
 
-def guarded(fallback: Any, func: Callable[..., Any], *args: Any) -> Any:
+_T = TypeVar("_T")
+
+
+def guarded(fallback: _T | Callable[[], _T], func: Callable[..., _T], *args: Any) -> _T:
     """Call into qbwc.loop; an unexpected error becomes the protocol's safe answer."""
     try:
         return func(*args)
@@ -35,7 +39,7 @@ _LAST_ERROR_FALLBACK = "qbsync could not read its own error; see the server log"
 
 
 def _busy() -> list[str]:
-    return [loop.new_ticket(), "busy", loop.BUSY_POSTPONE_SECONDS]
+    return [new_ticket(), "busy", loop.BUSY_POSTPONE_SECONDS]
 
 
 class QBWebConnectorSvc(ServiceBase):  # type: ignore[misc]

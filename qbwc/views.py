@@ -58,7 +58,7 @@ def endpoint(request: HttpRequest, connection_id: str | None = None, **_: Any) -
         # request.body consumed the stream; spyne reads the WSGI input itself.
         request.META["wsgi.input"] = io.BytesIO(body)
         request.META["CONTENT_LENGTH"] = str(len(body))
-    response = _spyne(request)
+    response: HttpResponse = _spyne(request)
     if response.status_code == 500 and b"Client" in response.content[:2000]:
         # spyne reports envelopes that fail its schema as Client faults with HTTP 500;
         # they are the caller's error, not a server failure.

@@ -9,6 +9,7 @@ from lxml import etree
 
 from connections.models import Connection
 from connections.qwc import render_qwc
+from objects.qbxml.parse import text_of
 from qbsync.test import BaseTestCase, shared_file
 
 QWC_XSD_ELEMENTS = {
@@ -51,7 +52,7 @@ class QwcTestCase(BaseTestCase):
 
         self.assertNotEqual(doc.findtext("FileID"), self.connection.file_id)
         self.assertEqual(doc.findtext("UserName"), "b&c-qbd")
-        self.assertRegex(doc.findtext("OwnerID"), r"^\{[0-9A-F-]{36}\}$")
+        self.assertRegex(text_of(doc, "OwnerID"), r"^\{[0-9A-F-]{36}\}$")
 
     def test_it_prints_the_qwc_from_the_command(self) -> None:
         out = StringIO()

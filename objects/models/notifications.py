@@ -21,7 +21,7 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
         request_id; FlowLink retries a lost response with the same request_id and gets
         the same set back. A different request_id means the earlier one arrived.
         """
-        mine = self.filter(connection=connection)
+        mine: models.QuerySet[Notification] = self.filter(connection=connection)
         if request_id:
             replay = list(mine.filter(delivered_request_id=request_id).order_by("created_at", "id"))
             if replay:

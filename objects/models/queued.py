@@ -8,7 +8,7 @@ the same transaction, so two Web Connector requests or workers never both win.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -158,10 +158,18 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
             if columns:
                 # The rows just moved are ours (locked until commit): their own values next,
                 # each bound and cast as its field's database type (varchar, jsonb).
-                fields_of = [QueuedObject._meta.get_field(name) for name in columns]
+                # per_object names concrete fields only: never a relation's reverse side,
+                # so each is a Field with a column and a database type.
+                fields_of = [
+                    cast("models.Field[Any, Any]", QueuedObject._meta.get_field(name))
+                    for name in columns
+                ]
                 update_from_values(
                     QueuedObject,
-                    [(f.column, f.db_type(connection).split("(")[0]) for f in fields_of],
+                    [
+                        (cast(str, f.column), cast(str, f.db_type(connection)).split("(")[0])
+                        for f in fields_of
+                    ],
                     [
                         (
                             o.pk,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
 from lxml import etree
 
@@ -28,10 +29,11 @@ def safe_parser() -> etree.XMLParser:
 def parse_document(text: str | bytes) -> etree._Element:
     """Parse qbXML text; a DOCTYPE (entity declarations) is refused outright."""
     if isinstance(text, bytes):
+        raw = text
         try:
-            text = text.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            text = text.decode("latin-1")
+            text = raw.decode("latin-1")
     # The declaration may name an encoding that no longer applies to a str.
     body = _DECLARATION.sub("", text.lstrip("\ufeff"), count=1)
     if "<!DOCTYPE" in body.upper() or "<!ENTITY" in body.upper():
@@ -70,7 +72,7 @@ def read_responses(text: str | bytes) -> list[Response]:
     """Return every `…Rs` of a QBXMLMsgsRs document, in document order."""
     root = parse_document(text)
     if root.tag != "QBXML":
-        raise QbxmlParseError(f"root element is <{root.tag}>, expected <QBXML>")
+        raise QbxmlParseError(f"root element is <{tag_of(root)}>, expected <QBXML>")
     msgs = root.find("QBXMLMsgsRs")
     if msgs is None:
         raise QbxmlParseError("no <QBXMLMsgsRs> in the response")
@@ -104,3 +106,12 @@ def text_of(node: etree._Element | None, path: str) -> str:
         return ""
     found = node.find(path)
     return (found.text or "") if found is not None else ""
+
+
+def tag_of(node: etree._Element) -> str:
+    """Return the tag of an element we parsed or built, typed as the str it is.
+
+    The lxml stubs type `.tag` as str | bytes | bytearray | QName because a tag assigned by
+    hand is stored as given; ours are all parsed or built from str, so this only narrows.
+    """
+    return cast(str, node.tag)

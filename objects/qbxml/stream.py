@@ -16,7 +16,7 @@ from typing import IO, TypeAlias
 
 from lxml import etree
 
-from objects.qbxml.parse import QbxmlParseError
+from objects.qbxml.parse import QbxmlParseError, tag_of
 
 Element: TypeAlias = etree._Element
 _PROLOG_LIMIT = 1 << 20
@@ -53,7 +53,7 @@ def _status(rs: Element) -> StreamedRs:
         code = 1000
     remaining = rs.get("iteratorRemainingCount")
     return StreamedRs(
-        tag=rs.tag,
+        tag=tag_of(rs),
         request_id=rs.get("requestID", ""),
         status_code=code,
         severity=rs.get("statusSeverity", ""),

@@ -30,8 +30,9 @@ def fixture(*parts: str) -> Any:
     return json.loads(shared_file("flowlink-payloads", *parts).read_text())
 
 
-def line_items(record: etree._Element, tag: str) -> list[tuple[str | None, str | None]]:
+def line_items(record: etree._Element | None, tag: str) -> list[tuple[str | None, str | None]]:
     """(item FullName, Quantity) of each line of a transaction Ret."""
+    assert record is not None
     return [
         (line.findtext("ItemRef/FullName"), line.findtext("Quantity"))
         for line in record.findall(tag)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from datetime import timedelta
+from typing import Any
 
 import time_machine
 from django.utils import timezone
@@ -102,7 +103,7 @@ class TransactionSafetyTestCase(LiveTestCase):
         for name, kind in (("Checking", "Bank"), ("Sales", "Income")):
             if self.quickbooks.find("Account", name) is None:
                 self.quickbooks.add_record("Account", Name=name, AccountType=kind)
-        journal = {
+        journal: dict[str, Any] = {
             "id": "J-1",
             "line_items": [
                 {"account_name": "Checking", "debit": 10, "credit": 0},

@@ -28,7 +28,8 @@ BARE_UUID = "35cb4e30-54e1-49f9-b5ce-4134799eb2c0"
 
 def load_payload(*parts: str) -> dict[str, Any]:
     with shared_file("flowlink-payloads", *parts).open(encoding="utf-8") as handle:
-        return json.load(handle)
+        payload: dict[str, Any] = json.load(handle)
+        return payload
 
 
 def within_limits(payload: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +123,9 @@ class CustomerAddTestCase(SimpleTestCase):
 
     def add(self, **fields: Any) -> Element:
         payload = {"name": "Ada Lovelace", **fields}
-        return self.mapper.add(view(self.mapper, payload)).find("CustomerAdd")
+        add = self.mapper.add(view(self.mapper, payload)).find("CustomerAdd")
+        assert add is not None
+        return add
 
     def assert_refused(self, field: str, **fields: Any) -> None:
         with self.assertRaises(PayloadError) as caught:
@@ -254,7 +257,9 @@ class CustomerModTestCase(SimpleTestCase):
         self.mapper = CustomerMapper()
 
     def mod(self, **fields: Any) -> Element:
-        return modded(self.mapper, {"name": "Ada", **fields}).find("CustomerMod")
+        mod = modded(self.mapper, {"name": "Ada", **fields}).find("CustomerMod")
+        assert mod is not None
+        return mod
 
     def test_it_starts_with_list_id_and_edit_sequence(self) -> None:
         tags = [child.tag for child in self.mod()]

@@ -11,6 +11,7 @@ from objects.qbxml.mappers.base import ADD, DELETE, ENSURE, MOD, REQUIRE, Mapper
 from objects.qbxml.mappers.inventories import InventoryMapper
 from objects.qbxml.mappers.journals import JournalMapper
 from objects.qbxml.mappers.purchase_orders import PurchaseOrderMapper
+from objects.qbxml.parse import tag_of
 from objects.qbxml.validate import errors_in_request
 from objects.qbxml.values import PayloadError
 from objects.tests.flows import fixture
@@ -57,7 +58,7 @@ class JournalMapperTestCase(SimpleTestCase):
         assert_valid(self, rq)
         body = rq.find("JournalEntryAdd")
         self.assertEqual(
-            [line.tag for line in body if line.tag.startswith("Journal")],
+            [tag_of(line) for line in body if tag_of(line).startswith("Journal")],
             ["JournalDebitLine", "JournalCreditLine", "JournalCreditLine"],
         )
         credit = body.find("JournalCreditLine")

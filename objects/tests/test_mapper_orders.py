@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.test import SimpleTestCase
 from lxml import etree
@@ -20,7 +21,7 @@ PARAMS = {
 }
 
 
-def order(**fields: object) -> dict:
+def order(**fields: object) -> dict[str, Any]:
     base = {
         "id": "R154085346708777",
         "customer": {"name": "Jo Smith"},
@@ -41,7 +42,9 @@ def order(**fields: object) -> dict:
 class OrderMapperTestCase(SimpleTestCase):
     mapper = OrderMapper()
 
-    def view(self, payload: dict, params: dict | None = None, **fields: object) -> ObjectView:
+    def view(
+        self, payload: dict[str, Any], params: dict[str, Any] | None = None, **fields: Any
+    ) -> ObjectView:
         return ObjectView(
             "orders",
             self.mapper.identity(payload),

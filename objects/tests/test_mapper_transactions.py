@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.test import SimpleTestCase
 from lxml import etree
 
@@ -31,7 +33,7 @@ def ret(mapper: TransactionMapper, txn_id: str, guid: str) -> etree._Element:
     )
 
 
-def view(mapper: TransactionMapper, **fields: str) -> ObjectView:
+def view(mapper: TransactionMapper, **fields: Any) -> ObjectView:
     return ObjectView(mapper.object_type, "R1001", {"id": "R1001"}, **fields)
 
 

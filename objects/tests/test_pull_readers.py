@@ -9,7 +9,7 @@ from typing import Any
 from django.test import SimpleTestCase
 from lxml import etree
 
-from objects.qbxml.parse import QbxmlParseError, read_responses
+from objects.qbxml.parse import QbxmlParseError, read_responses, tag_of
 from objects.qbxml.queries import POLL_KINDS
 from objects.qbxml.readers import entities, items, stock, txns
 from objects.qbxml.readers.common import Record
@@ -152,7 +152,7 @@ class SampleReadersTestCase(SimpleTestCase):
         tree = read_responses(data)
         rs_tags = {rs.tag for rs in tree}
         out = [
-            READERS[ret.tag](ret, STAMP)
+            READERS[tag_of(ret)](ret, STAMP)
             for item in iter_rets(data, READERS, rs_tags)
             if not isinstance(item, RsEnd)
             for ret in [item[1]]

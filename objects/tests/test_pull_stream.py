@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import tracemalloc
+from typing import IO, cast
 
 from django.conf import settings
 from django.test import SimpleTestCase
@@ -33,8 +34,9 @@ class PullStreamTestCase(SimpleTestCase):
         tracemalloc.start()
         try:
             seen = 0
-            for item in iter_rets(LargeQueryResponse(records), {"CustomerRet"},
-                                  {"CustomerQueryRs"}):  # fmt: skip
+            # A raw stream: read() is all iter_rets asks of its source.
+            source = cast(IO[bytes], LargeQueryResponse(records))
+            for item in iter_rets(source, {"CustomerRet"}, {"CustomerQueryRs"}):
                 if not isinstance(item, RsEnd):
                     read_customer(item[1])
                     seen += 1
@@ -90,7 +92,7 @@ class PullStreamTestCase(SimpleTestCase):
             "</CustomerRet><CustomerRet><ListID>2</ListID></CustomerRet></CustomerQueryRs>"
             "</QBXMLMsgsRs></QBXML>"
         )
-        seen = []
+        seen: list[tuple[str | None, int | None, str]] = []
         for item in iter_rets(doc, {"CustomerRet"}, {"CustomerQueryRs"}):
             if isinstance(item, RsEnd):
                 seen.append(("end", item.rs.iterator_remaining, item.rs.iterator_id))

@@ -8,6 +8,7 @@ every change handed out, each record once per change, the newest version, nothin
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ from objects.models import PollConfig
 from objects.qbxml.queries import POLL_KINDS
 from qbsync.test import LiveTestCase
 from qbwc.models import Message
+from qbwc.simulator import FakeQuickBooks
 
 LIST_SEEDS: dict[str, tuple[str, int]] = {
     # get_* route: (simulator kind, how many to add)
@@ -105,7 +107,7 @@ def record_id(route: str, ret: etree._Element) -> str:
 class DuringPull:
     """The company, with a change made after the n-th poll message was answered."""
 
-    def __init__(self, quickbooks: Any, after: int, change: Callable[[], None]) -> None:
+    def __init__(self, quickbooks: FakeQuickBooks, after: int, change: Callable[[], None]) -> None:
         self.quickbooks = quickbooks
         self.after = after
         self.change = change
@@ -152,9 +154,9 @@ class PullsEndToEndTestCase(LiveTestCase):
             QuantityOnHand="100000",
         )  # fmt: skip
         for kind, count in LIST_SEEDS.values():
-            qb.add_records(kind, count, lambda n, kind=kind: list_fields(kind, n))
+            qb.add_records(kind, count, functools.partial(list_fields, kind))
         for kind, count in TXN_SEEDS.values():
-            qb.add_records(kind, count, lambda n, kind=kind: txn_fields(kind, n))
+            qb.add_records(kind, count, functools.partial(txn_fields, kind))
 
     def expected(self, route: str) -> set[str]:
         return {record_id(route, ret) for ret in self.quickbooks.records(ROUTE_KIND[route])}

@@ -9,7 +9,7 @@ from django.test import SimpleTestCase
 
 from objects.qbxml.mappers import MAPPERS
 from objects.qbxml.mappers.base import ObjectView
-from objects.qbxml.parse import read_responses
+from objects.qbxml.parse import read_responses, tag_of
 from qbsync.test import shared_file
 
 CORE_TYPES = (
@@ -58,7 +58,7 @@ class RealResponsesTestCase(SimpleTestCase):
         for path in self.samples():
             for rs in read_responses(path.read_bytes()):
                 for ret in rs.rets:
-                    object_type = TAG_TO_TYPE.get(ret.tag)
+                    object_type = TAG_TO_TYPE.get(tag_of(ret))
                     if object_type is None or rs.is_error:
                         continue
                     mapper = MAPPERS[object_type]

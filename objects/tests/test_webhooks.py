@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -13,7 +14,7 @@ from objects.models import Mode, Notification, Phase, QueuedObject
 from qbsync.test import WEBHOOK_TOKEN, BaseTestCase, make_connection, shared_file
 
 
-def customer_body(name: str = "Jo", request_id: str = "req-1", **fields: object) -> dict:
+def customer_body(name: str = "Jo", request_id: str = "req-1", **fields: object) -> dict[str, Any]:
     return {
         "request_id": request_id,
         "parameters": {"payload_type": "customer"},
@@ -209,7 +210,7 @@ class AddWebhookTestCase(BaseTestCase):
         self.assertFalse(QueuedObject.objects.exists())
 
     def test_it_validates_a_dependency_again_when_its_data_changes(self) -> None:
-        def body(cost: object) -> dict:
+        def body(cost: object) -> dict[str, Any]:
             line = {"product_id": "TEE", "quantity": 1, "price": 5, "cost": cost}
             return {
                 "request_id": "r",
@@ -376,7 +377,7 @@ class NotificationsTestCase(BaseTestCase):
 
 
 class HealthCheckTestCase(BaseTestCase):
-    def check(self, **parameters: object) -> object:
+    def check(self, **parameters: object) -> Any:
         return self.webhook("get_health_check", {"request_id": "h", "parameters": parameters})
 
     def test_it_passes_when_the_web_connector_never_called(self) -> None:

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from objects.qbxml.parse import tag_of
 from qbwc.simulator import qb_kinds as kinds
 from qbwc.simulator import qb_txn as txn
 from qbwc.simulator.qb_store import Element, QbError, Store, set_text, sub
@@ -108,7 +109,7 @@ def _order_line(store: Store, link: Element, line: Element) -> tuple[str, str, D
 def _link(store: Store, on: Element, other: Element, link_type: str, amount: Decimal) -> None:
     node = etree.Element("LinkedTxn")
     sub(node, "TxnID", other.findtext("TxnID"))
-    sub(node, "TxnType", other.tag[: -len("Ret")])
+    sub(node, "TxnType", tag_of(other)[: -len("Ret")])
     sub(node, "TxnDate", other.findtext("TxnDate"))
     if other.findtext("RefNumber"):
         sub(node, "RefNumber", other.findtext("RefNumber"))

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from objects.qbxml.parse import tag_of
+
 _XS = "{http://www.w3.org/2001/XMLSchema}"
 
 
@@ -91,7 +93,7 @@ def sort_children(element: etree._Element, order: dict[str, int], drop_unknown: 
                 element.remove(child)
         children = [c for c in children if c.tag in order]
     end = len(order)
-    ranked = sorted(children, key=lambda c: order.get(c.tag, end))
+    ranked = sorted(children, key=lambda c: order.get(tag_of(c), end))
     if ranked != children:
         for child in children:
             element.remove(child)

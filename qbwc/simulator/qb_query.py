@@ -172,7 +172,7 @@ class QueryRunner:
             if active != "All":
                 wanted = active == "ActiveOnly"
                 tests.append(lambda rid, rec: (rec.findtext("IsActive") != "false") == wanted)
-            dates = rq
+            dates: Element | None = rq
         else:
             dates = rq.find("ModifiedDateRangeFilter")
         if dates is not None:

@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 
 from lxml import etree
 
+from objects.qbxml.parse import tag_of
 from qbwc.simulator import qb_kinds as kinds
 from qbwc.simulator.qb_order import sort_children
 
@@ -274,7 +275,7 @@ class Store:
             for record in items.values():
                 for node in record.iter("ListID"):
                     ref = node.getparent()
-                    if node.text != record_id or ref is None or not ref.tag.endswith("Ref"):
+                    if node.text != record_id or ref is None or not tag_of(ref).endswith("Ref"):
                         continue
                     full = ref.find("FullName")
                     if full is None:
@@ -283,7 +284,7 @@ class Store:
 
     def arrange(self, record: Element) -> None:
         """Put a Ret (and its lines) in schema order when the XSDs are known."""
-        order = self.orders.get(record.tag)
+        order = self.orders.get(tag_of(record))
         if order is None:
             return
         sort_children(record, order, drop_unknown=True)

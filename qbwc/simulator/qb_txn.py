@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from objects.qbxml.parse import tag_of
 from qbwc.simulator import qb_kinds as kinds
 from qbwc.simulator.qb_store import Element, QbError, Store, set_text, sub
 
@@ -76,7 +77,7 @@ def put_header(ret: Element, tag: str, text: str) -> None:
 
 def put_header_node(ret: Element, node: Element) -> None:
     """Insert `node` (replacing one with the same tag) before the first line of `ret`."""
-    old = ret.find(node.tag)
+    old = ret.find(tag_of(node))
     if old is not None:
         ret.replace(old, node)
         return
@@ -115,7 +116,7 @@ def _item_price(store: Store, item_id: str, kind: str) -> str | None:
 
 def fill_line(store: Store, kind: str, line: Element) -> None:
     """Complete a line like QuickBooks: price from the item, Amount = Quantity × Rate, tax code."""
-    rate_tag = "Cost" if line.tag.startswith("ItemLine") else "Rate"
+    rate_tag = "Cost" if tag_of(line).startswith("ItemLine") else "Rate"
     item_id = line.findtext("ItemRef/ListID") or ""
     has_price = line.find(rate_tag) is not None or line.find("RatePercent") is not None
     if item_id and not has_price and line.find("Amount") is None:
@@ -275,9 +276,8 @@ def _sales_totals(
     tax_line = ret.find("SalesTaxLineRet")
     if tax_line is not None and tax_line.find("Amount") is not None:
         tax = amount_of(tax_line)
-    extras = (
-        amount_of(ret.find("ShippingLineRet")) if ret.find("ShippingLineRet") is not None else ZERO
-    )
+    shipping = ret.find("ShippingLineRet")
+    extras = amount_of(shipping) if shipping is not None else ZERO
     discount = ret.find("DiscountLineRet")
     if discount is not None:
         extras -= abs(amount_of(discount))

@@ -10,6 +10,7 @@ import copy
 
 from lxml import etree
 
+from objects.qbxml.parse import tag_of
 from qbwc.simulator import qb_kinds as kinds
 from qbwc.simulator import qb_links as links
 from qbwc.simulator import qb_txn as txn
@@ -43,7 +44,7 @@ def clone(node: Element) -> Element:
 def _in_line(ref: Element, top: Element) -> bool:
     node = ref.getparent()
     while node is not None and node is not top:
-        if "Line" in node.tag:
+        if "Line" in tag_of(node):
             return True
         node = node.getparent()
     return False
@@ -131,7 +132,7 @@ def _list_body(
         if not isinstance(child.tag, str) or child.tag in kinds.ADD_ONLY_FIELDS:
             continue
         node = clone(child)
-        node.tag = kinds.RENAMED_ON_RET.get(node.tag, node.tag)
+        node.tag = kinds.RENAMED_ON_RET.get(tag_of(node), node.tag)
         ret.append(node)
         if child.tag == name_field and kind in kinds.HIERARCHICAL_KINDS:
             sub(ret, "FullName", full)
@@ -213,7 +214,9 @@ def _build_txn(store: Store, kind: str, body: Element, created: int, txn_id: str
         # QuickBooks numbers sales forms and purchase orders itself when none is sent.
         node = etree.Element("RefNumber")
         node.text = store.next_ref_number(kind)
-        ret.find("TxnDate").addnext(node)
+        txn_date = ret.find("TxnDate")
+        assert txn_date is not None  # every transaction Ret has its TxnDate by now
+        txn_date.addnext(node)
     for tag, account in _DEFAULT_ACCOUNTS.get(kind, ()):
         account_id = store.by_name("Account", account)
         if ret.find(tag) is None and account_id is not None:
@@ -300,7 +303,7 @@ def _apply_fields(record: Element, fields: list[Element]) -> None:
     """Replace each sent field; `…Mod` aggregates merge; an empty element clears the field."""
     by_tag: dict[str, list[Element]] = {}
     for field in fields:
-        by_tag.setdefault(field.tag, []).append(field)
+        by_tag.setdefault(tag_of(field), []).append(field)
     for tag, nodes in by_tag.items():
         target = tag[:-3] if tag.endswith("Mod") and len(tag) > 3 else tag
         target = kinds.RENAMED_ON_RET.get(target, target)
@@ -319,7 +322,7 @@ def _apply_fields(record: Element, fields: list[Element]) -> None:
         for fresh in replacements:
             if existing:
                 existing[0].addprevious(fresh)
-            elif record.tag.endswith("Ret"):
+            elif tag_of(record).endswith("Ret"):
                 txn.put_header_node(record, fresh)
             else:
                 record.append(fresh)
@@ -369,7 +372,7 @@ def _apply_line_mods(store: Store, kind: str, new: Element, line_mods: list[Elem
     """Lines not named by a line-Mod of the same family are deleted (qbxml.md §6.3)."""
     family: set[str] = set()
     for line_mod in line_mods:
-        family.update(kinds.mod_line_family(line_mod.tag))
+        family.update(kinds.mod_line_family(tag_of(line_mod)))
     old_lines = [c for c in new if c.tag in family]
     if kind == "ReceivePayment":
         # Applications are keyed by the invoice; each AppliedToTxnMod restates one in full.
@@ -390,8 +393,8 @@ def _apply_line_mods(store: Store, kind: str, new: Element, line_mods: list[Elem
 def _mod_line(
     store: Store, kind: str, line_mod: Element, by_id: dict[str | None, Element]
 ) -> Element:
-    tags = kinds.mod_line_family(line_mod.tag)
-    tag = tags[-1] if line_mod.tag.endswith("GroupMod") else tags[0]
+    tags = kinds.mod_line_family(tag_of(line_mod))
+    tag = tags[-1] if tag_of(line_mod).endswith("GroupMod") else tags[0]
     if line_mod.tag == "JournalLineMod" and line_mod.findtext("JournalLineType") == "Credit":
         tag = "JournalCreditLine"
     line_id = (line_mod.findtext("TxnLineID") or "").strip()

@@ -39,7 +39,7 @@ from typing import Any
 
 from lxml import etree
 
-from objects.qbxml.parse import QbxmlParseError, parse_document
+from objects.qbxml.parse import QbxmlParseError, parse_document, tag_of
 from objects.qbxml.validate import errors_in_message
 from qbwc.simulator import qb_company as company
 from qbwc.simulator import qb_kinds as kinds
@@ -179,7 +179,8 @@ class FakeQuickBooks:
         return _document(root)
 
     def _rs(self, rq: Element, outcome: Outcome, include_data: bool) -> Element:
-        tag = rq.tag[:-2] + "Rs" if rq.tag.endswith("Rq") else rq.tag + "Rs"
+        rq_tag = tag_of(rq)
+        tag = rq_tag[:-2] + "Rs" if rq_tag.endswith("Rq") else rq_tag + "Rs"
         rs = etree.Element(tag)
         if rq.get("requestID") is not None:
             rs.set("requestID", rq.get("requestID", ""))
@@ -194,7 +195,7 @@ class FakeQuickBooks:
         return rs
 
     def _run(self, rq: Element) -> Outcome:
-        queued = self._injected.get(rq.tag)
+        queued = self._injected.get(tag_of(rq))
         injected = queued.pop(0) if queued else None
         if injected is not None and injected[0] >= 1000:
             return Outcome(injected[0], injected[1])
@@ -235,7 +236,7 @@ class FakeQuickBooks:
         }
         if rq.tag in special:
             return special[rq.tag](rq)
-        split = kinds.split_request_tag(rq.tag)
+        split = kinds.split_request_tag(tag_of(rq))
         if split is not None:
             kind, verb = split
             if verb == "Query" and kind in kinds.MULTI_KIND_QUERIES:
@@ -246,7 +247,7 @@ class FakeQuickBooks:
                 return self._write(kind, verb, rq)
         return Outcome(
             kinds.UNSUPPORTED_CODE,
-            f"{kinds.UNSUPPORTED_TEXT} (The qbsync simulator does not implement {rq.tag}.)",
+            f"{kinds.UNSUPPORTED_TEXT} (The qbsync simulator does not implement {tag_of(rq)}.)",
         )
 
     def _write(self, kind: str, verb: str, rq: Element) -> Outcome:

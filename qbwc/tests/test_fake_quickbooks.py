@@ -9,7 +9,7 @@ from pathlib import Path
 from django.test import SimpleTestCase
 from lxml import etree
 
-from objects.qbxml.parse import Response, parse_document, read_responses
+from objects.qbxml.parse import Response, parse_document, read_responses, text_of
 from qbsync.test import require_xsd_dir
 from qbwc.simulator import FakeQuickBooks
 
@@ -88,7 +88,9 @@ class EnvelopeTestCase(FakeQuickBooksTestCase):
             message('<HostQueryRq requestID="h-1"/>', "<HostQueryRq/>")
         )
 
-        first, second = parse_document(response).find("QBXMLMsgsRs")
+        msgs = parse_document(response).find("QBXMLMsgsRs")
+        assert msgs is not None
+        first, second = msgs
         self.assertEqual(first.get("requestID"), "h-1")
         self.assertNotIn("requestID", second.attrib)
         self.assertEqual(
@@ -185,7 +187,7 @@ class ListTestCase(FakeQuickBooksTestCase):
 
         (ret,) = answer.rets
         self.assertEqual(answer.status_code, 0)
-        self.assertRegex(ret.findtext("ListID"), LIST_ID)
+        self.assertRegex(text_of(ret, "ListID"), LIST_ID)
         self.assertTrue(ret.findtext("ListID").endswith("-1700000000"))
         self.assertEqual(ret.findtext("EditSequence"), "1700000000")
         self.assertEqual(ret.findtext("TimeCreated"), "2023-11-14T14:13:20-08:00")
@@ -254,7 +256,7 @@ class ListTestCase(FakeQuickBooksTestCase):
         self.assertEqual(answer.status_code, 0)
         self.assertNotEqual(ret.findtext("EditSequence"), before)
         self.assertEqual(ret.findtext("Phone"), "555")
-        self.assertGreater(ret.findtext("TimeModified"), ret.findtext("TimeCreated"))
+        self.assertGreater(text_of(ret, "TimeModified"), text_of(ret, "TimeCreated"))
 
     def test_it_refuses_a_stale_edit_sequence_and_returns_the_current_record(self) -> None:
         record = self.quickbooks.add_record("Customer", Name="Jo")
@@ -425,7 +427,7 @@ class TransactionTestCase(FakeQuickBooksTestCase):
             (customer_id, "Jo"),
         )
         item_ref = ret.find("SalesOrderLineRet/ItemRef")
-        self.assertRegex(item_ref.findtext("ListID"), LIST_ID)
+        self.assertRegex(text_of(item_ref, "ListID"), LIST_ID)
         self.assertEqual(item_ref.findtext("FullName"), "Widget")
 
     def test_it_accepts_references_into_lists_the_company_does_not_use(self) -> None:
@@ -442,8 +444,8 @@ class TransactionTestCase(FakeQuickBooksTestCase):
     def test_it_numbers_lines_and_totals_the_order(self) -> None:
         ret = self.answer(sales_order_add("Jo", "Widget")).rets[0]
 
-        self.assertRegex(ret.findtext("TxnID"), TXN_ID)
-        self.assertRegex(ret.findtext("SalesOrderLineRet/TxnLineID"), TXN_ID)
+        self.assertRegex(text_of(ret, "TxnID"), TXN_ID)
+        self.assertRegex(text_of(ret, "SalesOrderLineRet/TxnLineID"), TXN_ID)
         self.assertEqual(ret.findtext("SalesOrderLineRet/Amount"), "20.00")
         self.assertEqual(
             (ret.findtext("Subtotal"), ret.findtext("TotalAmount")), ("20.00", "20.00")
@@ -514,7 +516,7 @@ class TransactionTestCase(FakeQuickBooksTestCase):
 
         answer = self.answer(request)
 
-        voided = self.quickbooks.find("Invoice", invoice.findtext("TxnID"))
+        voided = self.quickbooks.find("Invoice", text_of(invoice, "TxnID"))
         self.assertEqual(answer.status_code, 0)
         self.assertEqual(voided.findtext("BalanceRemaining"), "0.00")
         self.assertEqual(voided.findtext("InvoiceLineRet/Amount"), "0.00")
@@ -647,6 +649,7 @@ class PersistenceTestCase(FakeQuickBooksTestCase):
         saved = self.quickbooks.add_record("Customer", Name="Ann", Phone="555")
 
         loaded = self.reload().find("Customer", "Ann")
+        assert loaded is not None
 
         self.assertEqual(etree.tostring(loaded), etree.tostring(saved))
 
@@ -666,8 +669,8 @@ class PersistenceTestCase(FakeQuickBooksTestCase):
 
         new = self.reload().add_record("Customer", Name="Cy")
 
-        self.assertGreater(new.findtext("TimeCreated"), saved.findtext("TimeCreated"))
-        self.assertGreater(new.findtext("ListID"), saved.findtext("ListID"))
+        self.assertGreater(text_of(new, "TimeCreated"), text_of(saved, "TimeCreated"))
+        self.assertGreater(text_of(new, "ListID"), text_of(saved, "ListID"))
 
 
 class WithoutSchemaTestCase(SimpleTestCase):

@@ -107,7 +107,9 @@ class ScriptedServer:
 
     def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
         root = etree.fromstring(body)
-        wrapper = root.find(f"{{{SOAP11_NS}}}Body")[0]
+        body_node = root.find(f"{{{SOAP11_NS}}}Body")
+        assert body_node is not None
+        wrapper = body_node[0]
         op = etree.QName(wrapper).localname
         self.received.append(
             Received(
@@ -197,14 +199,18 @@ class EnvelopeTestCase(SimpleTestCase):
         for received in server.received:
             with self.subTest(op=received.op):
                 self.assertEqual(received.root.tag, f"{{{SOAP11_NS}}}Envelope")
-                wrapper = received.root.find(f"{{{SOAP11_NS}}}Body")[0]
+                body = received.root.find(f"{{{SOAP11_NS}}}Body")
+                assert body is not None
+                wrapper = body[0]
                 self.assertEqual(wrapper.tag, f"{{{QBWC_NS}}}{received.op}")
                 self.assertTrue(all(etree.QName(c).namespace == QBWC_NS for c in wrapper))
 
     def test_it_sends_an_empty_server_version_element(self) -> None:
         server = ScriptedServer()
         make_connector(server).run()
-        wrapper = server.received[0].root.find(f"{{{SOAP11_NS}}}Body")[0]
+        body = server.received[0].root.find(f"{{{SOAP11_NS}}}Body")
+        assert body is not None
+        wrapper = body[0]
         self.assertEqual(wrapper.tag, f"{{{QBWC_NS}}}serverVersion")
         self.assertEqual(len(wrapper), 0)
         self.assertIsNone(wrapper.text)

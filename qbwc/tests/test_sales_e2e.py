@@ -167,7 +167,7 @@ class SalesFlowTestCase(LiveTestCase):
 
     def test_it_modifies_a_resent_invoice_instead_of_adding_a_second_one(self) -> None:
         self.customer()
-        invoice = {
+        invoice: dict[str, Any] = {
             "id": "INV-3001",
             "customer": {"name": "Jo Smith"},
             "line_items": [

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 from urllib.parse import urlsplit
 
 from django.test import Client
 from django.utils import timezone
 from lxml import etree
 
+from connections.models import Connection
 from objects.models import Phase, QueuedObject
 from qbsync.test import QBWC_PASSWORD, BaseTestCase, make_connection, shared_file
 from qbwc import loop
 from qbwc.models import Session
-from qbwc.simulator.webconnector import FakeWebConnector, build_envelope
+from qbwc.simulator.webconnector import FakeWebConnector, Transport, build_envelope
 
 URL = "https://testserver/qbwc/"
 NS = "http://developer.intuit.com/"
@@ -30,7 +32,7 @@ class NoQuickBooks:
         return None
 
 
-def client_transport(client: Client):  # type: ignore[no-untyped-def]
+def client_transport(client: Client) -> Transport:
     def send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -52,7 +54,9 @@ class SoapTestCase(BaseTestCase):
             url, username, QBWC_PASSWORD, NoQuickBooks(), transport=client_transport(self.client)
         )
 
-    def queue_customer(self, connection: object = None, name: str = "Jo") -> QueuedObject:
+    def queue_customer(
+        self, connection: Connection | None = None, name: str = "Jo"
+    ) -> QueuedObject:
         return QueuedObject.objects.create(
             connection=connection or self.connection,
             object_type="customers",
@@ -61,21 +65,27 @@ class SoapTestCase(BaseTestCase):
         )
 
     def login(self, username: str = "acme-qbd") -> str:
-        auth = self.connector(username).call(
-            "authenticate", strUserName=username, strPassword=QBWC_PASSWORD
+        auth = cast(
+            list[str],
+            self.connector(username).call(
+                "authenticate", strUserName=username, strPassword=QBWC_PASSWORD
+            ),
         )
         self.assertEqual(auth[1], "", auth)
         return auth[0]
 
     def send(self, ticket: str, username: str = "acme-qbd") -> str:
-        return self.connector(username).call(
-            "sendRequestXML",
-            ticket=ticket,
-            strHCPResponse="",
-            strCompanyFileName="C:\\a.QBW",
-            qbXMLCountry="US",
-            qbXMLMajorVers=13,
-            qbXMLMinorVers=0,
+        return cast(
+            str,
+            self.connector(username).call(
+                "sendRequestXML",
+                ticket=ticket,
+                strHCPResponse="",
+                strCompanyFileName="C:\\a.QBW",
+                qbXMLCountry="US",
+                qbXMLMajorVers=13,
+                qbXMLMinorVers=0,
+            ),
         )
 
 
@@ -85,7 +95,7 @@ class WireTestCase(SoapTestCase):
         intuit = etree.parse(str(shared_file("qbwc.wsdl")))
         wsdl = "{http://schemas.xmlsoap.org/wsdl/}"
 
-        def operations(doc: etree._ElementTree) -> set[str]:
+        def operations(doc: etree._ElementTree | etree._Element) -> set[str | None]:
             return {op.get("name") for op in doc.iter(f"{wsdl}operation")}
 
         self.assertLessEqual(operations(intuit), operations(ours))
@@ -98,7 +108,7 @@ class WireTestCase(SoapTestCase):
 
         root = etree.fromstring(response.content)
         strings = root.findall(f".//{{{NS}}}authenticateResult/{{{NS}}}string")
-        self.assertEqual([len(strings[0].text), strings[1].text], [32, "nvu"])
+        self.assertEqual([len(strings[0].text or ""), strings[1].text], [32, "nvu"])
         self.assertEqual(response["Content-Type"], "text/xml; charset=utf-8")
 
     def test_it_never_answers_send_request_xml_with_nil(self) -> None:
@@ -154,8 +164,11 @@ class SessionTestCase(SoapTestCase):
         self.queue_customer()
         self.login()
 
-        auth = self.connector().call(
-            "authenticate", strUserName="acme-qbd", strPassword=QBWC_PASSWORD
+        auth = cast(
+            list[str],
+            self.connector().call(
+                "authenticate", strUserName="acme-qbd", strPassword=QBWC_PASSWORD
+            ),
         )
 
         self.assertEqual(auth[1:], ["busy", "60"])
@@ -177,18 +190,22 @@ class SessionTestCase(SoapTestCase):
         self.queue_customer(other, "Other's customer")
         self.queue_customer()
         connector = self.connector(url="https://testserver/qbwc/other/")
-        ticket = connector.call("authenticate", strUserName="acme-qbd", strPassword=QBWC_PASSWORD)[
-            0
-        ]
+        ticket = cast(
+            list[str],
+            connector.call("authenticate", strUserName="acme-qbd", strPassword=QBWC_PASSWORD),
+        )[0]
 
-        request = connector.call(
-            "sendRequestXML",
-            ticket=ticket,
-            strHCPResponse="",
-            strCompanyFileName="",
-            qbXMLCountry="US",
-            qbXMLMajorVers=13,
-            qbXMLMinorVers=0,
+        request = cast(
+            str,
+            connector.call(
+                "sendRequestXML",
+                ticket=ticket,
+                strHCPResponse="",
+                strCompanyFileName="",
+                qbXMLCountry="US",
+                qbXMLMajorVers=13,
+                qbXMLMinorVers=0,
+            ),
         )
 
         self.assertIn("<FullName>Jo</FullName>", request)
@@ -271,7 +288,7 @@ class SessionTestCase(SoapTestCase):
         )
 
         self.assertEqual(request, "")
-        self.assertIn("US editions", connector.call("getLastError", ticket=ticket))
+        self.assertIn("US editions", cast(str, connector.call("getLastError", ticket=ticket)))
 
     def test_it_releases_objects_when_quickbooks_answer_is_garbage(self) -> None:
         obj = self.queue_customer()

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from lxml import etree
 
 from objects.qbxml import elements as E
+from objects.qbxml import values
 from objects.qbxml.parse import text_of
 from objects.qbxml.values import PayloadError, is_blank
 
@@ -204,7 +205,7 @@ class Mapper:
         if obj.qb_id:
             E.child(rq, "ListID", obj.qb_id)
         else:
-            E.child(rq, "FullName", E.values.text(self.full_name(obj), "name", 209))
+            E.child(rq, "FullName", values.text(self.full_name(obj), "name", 209))
         return rq
 
     def read_lookup(self, obj: ObjectView, rets: list[Element]) -> LookupResult:

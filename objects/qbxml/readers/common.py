@@ -10,6 +10,8 @@ from typing import Any, TypeAlias
 
 from lxml import etree
 
+from objects.qbxml.parse import tag_of
+
 Element: TypeAlias = etree._Element
 Record: TypeAlias = dict[str, Any]
 
@@ -29,7 +31,7 @@ class Node:
         self.text = element.text
         first: dict[str, Element] = {}
         for item in element:
-            first.setdefault(item.tag, item)
+            first.setdefault(tag_of(item), item)
         self._first = first
 
     def find(self, tag: str) -> Element | None:
