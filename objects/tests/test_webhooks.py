@@ -209,6 +209,16 @@ class AddWebhookTestCase(BaseTestCase):
         )
         self.assertFalse(QueuedObject.objects.exists())
 
+    def test_it_refuses_a_connection_id_holding_a_nul_as_unknown(self) -> None:
+        body = {
+            **customer_body(),
+            "parameters": {"payload_type": "customer", "connection_id": "a\x00"},
+        }
+
+        response = self.webhook("add_customers", body)
+
+        self.assertEqual((response.status_code, response.content), (401, b""))
+
     def test_it_validates_a_dependency_again_when_its_data_changes(self) -> None:
         def body(cost: object) -> dict[str, Any]:
             line = {"product_id": "TEE", "quantity": 1, "price": 5, "cost": cost}
