@@ -61,7 +61,9 @@ def machine() -> str:
             f"- Python {platform.python_version()}, PostgreSQL {postgres}, Redis {redis_version}, "
             f"gunicorn with {harness.GUNICORN_WORKERS} sync workers",
             f"- Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} at commit {git}; "
-            f"load average (1/5/15 min) before it: {harness.load_average()}",
+            f"load average (1/5/15 min) before it: {harness.load_average()}; CPU check "
+            f"before it: {harness.cpu_check():.0f} ms to validate {harness.CPU_CHECK_ORDERS} "
+            "orders (each table repeats it at its end; see Method)",
         ]
     )
 
