@@ -21,7 +21,7 @@ from objects.intake_rows import Checked, RequestRows, new_object, ref_number
 from objects.models import Mode, Phase, QueuedObject
 from objects.qbxml.mappers import BY_PAYLOAD_TYPE, MAPPERS
 from objects.qbxml.mappers.base import Dependency, Follower, Mapper, ObjectView
-from objects.qbxml.values import PayloadError, is_blank, is_on
+from objects.qbxml.values import PayloadError, guid, is_blank, is_on
 
 # Write routes of this release and the payload_type each falls back to (flowlink §4.1).
 WRITE_ROUTES: dict[str, str] = {
@@ -230,7 +230,9 @@ def _check(
         followers = mapper.followers(payload, params)
     except PayloadError as exc:
         raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
-    external_guid = str(generated or payload.get("external_guid") or "")
+    # Kept normalised: only a GUID ever reaches QuickBooks (values.guid), and anything
+    # else FlowLink sends there need not fit the column.
+    external_guid = generated or guid(payload.get("external_guid")) or ""
     if mapper.adds_on_every_call:
         # A new record per call: this call's own GUID, never echoed (flowlink §5.3, §6.11).
         external_guid = "{" + str(uuid.uuid4()).upper() + "}"
@@ -305,7 +307,9 @@ def _accept_follower(
     deps = [
         _queue_dependency(connection, dep, config, route, request_id, batch) for dep in dependencies
     ]
-    guid = follower.payload.get("external_guid") or "{" + str(uuid.uuid4()).upper() + "}"
+    external_guid = (
+        guid(follower.payload.get("external_guid")) or "{" + str(uuid.uuid4()).upper() + "}"
+    )
     obj = _queue(
         connection,
         mapper,
@@ -316,7 +320,7 @@ def _accept_follower(
         request_id,
         Mode.UPSERT,
         deps,
-        str(guid),
+        external_guid,
         batch,
     )
     _check_ref_number(obj, mapper, batch)

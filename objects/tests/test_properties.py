@@ -533,7 +533,8 @@ class IntakePropertyTestCase(FixturesMixin, HypothesisDjangoTestCase):
         )
         body = response.json()
         if response.status_code == 400:
-            self.assertRegex(body["summary"], rf"^{key}\.[a-z_]+")
+            # The field at fault: in the object, or a flow parameter it was sent with.
+            self.assertRegex(body["summary"], rf"^({key}|parameters)\.[a-z_]+")
             self.assertEqual(QueuedObject.objects.count(), before)
             event("400")
             return

@@ -219,6 +219,17 @@ class AddWebhookTestCase(BaseTestCase):
 
         self.assertEqual((response.status_code, response.content), (401, b""))
 
+    def test_it_keeps_only_a_usable_external_guid(self) -> None:
+        bare = "71562455-3e41-42ca-9377-9a26597c1bd0"
+        body = customer_body("A", external_guid=bare)
+        body["customer"] = [body["customer"], {"name": "B", "external_guid": "x" * 300}]
+
+        response = self.webhook("add_customers", body)
+
+        self.assertEqual(response.status_code, 200)
+        stored = dict(QueuedObject.objects.values_list("identity", "external_guid"))
+        self.assertEqual(stored, {"A": "{" + bare.upper() + "}", "B": ""})
+
     def test_it_validates_a_dependency_again_when_its_data_changes(self) -> None:
         def body(cost: object) -> dict[str, Any]:
             line = {"product_id": "TEE", "quantity": 1, "price": 5, "cost": cost}
