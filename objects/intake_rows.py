@@ -92,7 +92,11 @@ class RequestRows:
         route: str,
         request_id: str,
     ) -> None:
-        """Insert the request's new dependencies, then its new objects, one INSERT each."""
+        """Insert the request's new dependencies and its new objects with one INSERT.
+
+        Dependencies come first, in key order, so two requests sharing products lock
+        them in the same order; the request's own objects follow in request order.
+        """
         if getattr(mapper, "ref_number", None) is not None:
             self.wanted_refs = {
                 ref_number(mapper, item.identity, item.payload, config.parameters)
@@ -100,15 +104,19 @@ class RequestRows:
             }
         own = {(mapper.object_type, item.identity) for item in checked}
         wanted: dict[tuple[str, str], Dependency] = {}
+        dep_keys: list[list[tuple[str, str]]] = []
         for item in checked:
-            for dep in item.dependencies:
-                key = (dep.object_type, MAPPERS[dep.object_type].identity(dep.payload))
+            keys = [
+                (dep.object_type, MAPPERS[dep.object_type].identity(dep.payload))
+                for dep in item.dependencies
+            ]
+            dep_keys.append(keys)
+            for key, dep in zip(keys, item.dependencies, strict=True):
                 if key not in own:
                     wanted.setdefault(key, dep)
         for _attempt in range(3):
-            missing = sorted(key for key in wanted if key not in self.known)
-            rows = [
-                new_object(
+            new_deps = {
+                key: new_object(
                     self.connection,
                     MAPPERS[key[0]],
                     key[1],
@@ -120,41 +128,37 @@ class RequestRows:
                     False,
                     "{" + str(uuid.uuid4()).upper() + "}",
                 )
-                for key in missing
-            ]
-            if self._insert(rows):
-                break
-            self._reload(missing)
-        else:
-            return  # still racing: the row-by-row path copes
-        rows = []
-        taken: set[tuple[str, str]] = set()
-        for item in checked:
-            key = (mapper.object_type, item.identity)
-            deps = [
-                self.known.get((dep.object_type, MAPPERS[dep.object_type].identity(dep.payload)))
-                for dep in item.dependencies
-            ]
-            if key in self.known or key in taken:
-                continue
-            if any(dep is None for dep in deps):
-                continue  # depends on an object of this very request: row by row
-            taken.add(key)
-            rows.append(
-                new_object(
-                    self.connection,
-                    mapper,
-                    item.identity,
-                    item.payload,
-                    config,
-                    route,
-                    request_id,
-                    Mode.UPSERT,
-                    any(dep is not None and dep.phase != Phase.PROCESSED for dep in deps),
-                    item.external_guid,
+                for key in sorted(key for key in wanted if key not in self.known)
+            }
+            rows = list(new_deps.values())
+            taken: dict[tuple[str, str], None] = {}
+            for item, keys in zip(checked, dep_keys, strict=True):
+                key = (mapper.object_type, item.identity)
+                if key in self.known or key in taken:
+                    continue
+                deps = [self.known.get(k) or new_deps.get(k) for k in keys]
+                if any(dep is None for dep in deps):
+                    continue  # depends on an object of this very request: row by row
+                taken[key] = None
+                rows.append(
+                    new_object(
+                        self.connection,
+                        mapper,
+                        item.identity,
+                        item.payload,
+                        config,
+                        route,
+                        request_id,
+                        Mode.UPSERT,
+                        any(dep is not None and dep.phase != Phase.PROCESSED for dep in deps),
+                        item.external_guid,
+                    )
                 )
-            )
-        self._insert(rows)
+            if self._insert(rows):
+                return
+            # A concurrent request inserted some of them first: read those, insert the rest.
+            self._reload([*new_deps, *taken])
+        # Still racing after three tries: the row-by-row path copes.
 
     def _insert(self, rows: list[QueuedObject]) -> bool:
         if not rows:
