@@ -6,4 +6,4 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN DJANGO_SETTINGS_MODULE=qbsync.settings python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "qbsync.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "-c", "python:qbsync.gunicorn", "qbsync.wsgi:application"]

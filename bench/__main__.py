@@ -63,7 +63,7 @@ def machine() -> str:
             f"- Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} at commit {git}; "
             f"load average (1/5/15 min) before it: {harness.load_average()}; CPU check "
             f"before it: {harness.cpu_check():.0f} ms to validate {harness.CPU_CHECK_ORDERS} "
-            "orders (each table repeats it at its end; see Method)",
+            "orders (each table gives its own; see Method)",
         ]
     )
 
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         module = importlib.import_module(f"bench.bench_{name}")
         print(f"== {name}: {module.TITLE}{' (quick)' if args.quick else ''}", flush=True)
+        harness.cpu_check_before = harness.cpu_check()
         started = time.monotonic()
         try:
             body = module.run(quick=args.quick)
