@@ -8,6 +8,7 @@ directory is configured, validation is skipped and QuickBooks is the judge.
 from __future__ import annotations
 
 import functools
+import threading
 from pathlib import Path
 
 from lxml import etree
@@ -20,8 +21,19 @@ def _schema_version(version: str) -> str:
     return "16.0" if version in ("15.0", "16.0") else "13.0"
 
 
-@functools.lru_cache(maxsize=8)
+# libxml2 cannot parse schemas in several threads at once ("Internal error:
+# xmlSchemaPValAttrNodeValue"): simulated Web Connectors on threads all loading the
+# schema at their first request hit it. One lock: each schema is parsed once.
+_SCHEMA_LOCK = threading.Lock()
+
+
 def load_schema(xsd_dir: str, version: str) -> etree.XMLSchema:
+    with _SCHEMA_LOCK:
+        return _parse_schema(xsd_dir, version)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_schema(xsd_dir: str, version: str) -> etree.XMLSchema:
     nnn = _schema_version(version).replace(".", "")
     root = Path(xsd_dir) / f"v{nnn}" / f"qbxmlops{nnn}.xsd"
     if not root.is_file():
