@@ -113,6 +113,12 @@ def measure_orders(base_url: str, count: int) -> dict[str, float]:
     }
 
 
+def warm(base_url: str) -> None:
+    """Warm every worker (XSD schemas, imports): a cold one adds ~100 ms to a call."""
+    for _ in range(2 * harness.GUNICORN_WORKERS):
+        measure_batch(base_url, 10)
+
+
 def run(quick: bool = False) -> str:
     harness.configure()
     runs = harness.runs(quick)
@@ -121,9 +127,7 @@ def run(quick: bool = False) -> str:
     rows = []
     # One message may carry up to 500 requests here; the production default is 50.
     with harness.server(QBWC_BATCH_SIZE="500") as server:
-        # Warm every worker (XSD schemas, imports): a cold one adds ~100 ms to a call.
-        for _ in range(2 * harness.GUNICORN_WORKERS):
-            measure_batch(server.url, 10)
+        warm(server.url)
         for size in sizes:
             lookups: list[Pair] = []
             adds: list[Pair] = []
@@ -143,6 +147,7 @@ def run(quick: bool = False) -> str:
                 )
     figures: dict[str, list[float]] = {}
     with harness.server() as server:
+        warm(server.url)
         for _ in range(runs):
             for key, value in measure_orders(server.url, order_count).items():
                 figures.setdefault(key, []).append(value)
