@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
-from connections.models import Connection, FlowConfig
-from objects.intake_rows import Checked, RequestRows, new_object, ref_number
+from connections.models import Connection, FlowConfig, new_guid
+from objects.intake_rows import Checked, RequestRows, new_object, ref_number, storable_qb_id
 from objects.models import Mode, Phase, QueuedObject
 from objects.qbxml.mappers import BY_PAYLOAD_TYPE, MAPPERS
 from objects.qbxml.mappers.base import Dependency, Follower, Mapper, ObjectView
@@ -219,7 +218,7 @@ def _check(
     generated = None
     if is_blank(payload.get("external_guid")) and is_blank(payload.get("qbe_id")):
         # flowlink §5.4: FlowLink stores the echoed GUID on its record.
-        generated = "{" + str(uuid.uuid4()).upper() + "}"
+        generated = new_guid()
         entry["external_guid"] = generated
     try:
         identity = mapper.identity(payload)
@@ -235,7 +234,7 @@ def _check(
     external_guid = generated or guid(payload.get("external_guid")) or ""
     if mapper.adds_on_every_call:
         # A new record per call: this call's own GUID, never echoed (flowlink §5.3, §6.11).
-        external_guid = "{" + str(uuid.uuid4()).upper() + "}"
+        external_guid = new_guid()
     return Checked(payload, identity, dependencies, entry, external_guid, where, followers)
 
 
@@ -307,9 +306,7 @@ def _accept_follower(
     deps = [
         _queue_dependency(connection, dep, config, route, request_id, batch) for dep in dependencies
     ]
-    external_guid = (
-        guid(follower.payload.get("external_guid")) or "{" + str(uuid.uuid4()).upper() + "}"
-    )
+    external_guid = guid(follower.payload.get("external_guid")) or new_guid()
     obj = _queue(
         connection,
         mapper,
@@ -415,7 +412,7 @@ def _queue_dependency(
         request_id,
         dep.mode,
         [],
-        "{" + str(uuid.uuid4()).upper() + "}",
+        new_guid(),
         batch,
     )
 
@@ -434,8 +431,6 @@ def _queue(
     batch: RequestRows,
 ) -> QueuedObject:
     waiting = any(d.phase != Phase.PROCESSED for d in dependencies)
-    qb_id = mapper.known_qb_id(payload)
-    qb_id = qb_id if len(qb_id) <= 36 else ""
     obj = batch.get(mapper.object_type, identity)
     created = obj is not None and batch.take_fresh(obj)
     if obj is None:
@@ -468,6 +463,7 @@ def _queue(
     if external_guid and not obj.external_guid:
         QueuedObject.objects.filter(pk=obj.pk).update(external_guid=external_guid)
         obj.external_guid = external_guid
+    qb_id = storable_qb_id(mapper, payload)
     if qb_id and not obj.qb_id:
         QueuedObject.objects.filter(pk=obj.pk).update(qb_id=qb_id)
         obj.qb_id = qb_id

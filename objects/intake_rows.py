@@ -8,14 +8,13 @@ bulk-inserted in the same transaction.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from connections.models import Connection, FlowConfig
+from connections.models import Connection, FlowConfig, new_guid
 from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
 from objects.qbxml.mappers import MAPPERS
 from objects.qbxml.mappers.base import Dependency, Follower, Mapper, ObjectView
@@ -126,7 +125,7 @@ class RequestRows:
                     request_id,
                     wanted[key].mode,
                     False,
-                    "{" + str(uuid.uuid4()).upper() + "}",
+                    new_guid(),
                 )
                 for key in sorted(key for key in wanted if key not in self.known)
             }
@@ -265,8 +264,6 @@ def new_object(
     waiting: bool,
     external_guid: str,
 ) -> QueuedObject:
-    qb_id = mapper.known_qb_id(payload)
-    qb_id = qb_id if len(qb_id) <= 36 else ""
     return QueuedObject(
         connection=connection,
         object_type=mapper.object_type,
@@ -279,9 +276,15 @@ def new_object(
         phase=Phase.TWO_PHASE_PENDING if waiting else Phase.PENDING,
         request_id=request_id,
         external_guid=external_guid,
-        qb_id=qb_id,
+        qb_id=storable_qb_id(mapper, payload),
         ref_number=ref_number(mapper, identity, payload, config.parameters),
     )
+
+
+def storable_qb_id(mapper: Mapper, payload: dict[str, Any]) -> str:
+    """The ListID/TxnID FlowLink sent, when it can be one (IDTYPE: 36 characters at most)."""
+    qb_id = mapper.known_qb_id(payload)
+    return qb_id if len(qb_id) <= 36 else ""
 
 
 def ref_number(
