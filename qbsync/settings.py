@@ -140,6 +140,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # kombu's default is ./control, which left broadcast files in the work tree.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 # Queue the web app, beat and workers use; tests isolate a real worker on its own queue.

@@ -27,7 +27,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-mkdir -p var/broker/queue var/broker/processed
+mkdir -p var/broker/queue var/broker/processed var/broker/control
 .venv/bin/python manage.py migrate --noinput
 
 # A ready-to-try connection and admin user on an empty local database.
