@@ -7,6 +7,7 @@ its first answer carried, and no caller gets a 5xx (flowlink §10.2).
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import threading
@@ -15,14 +16,17 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
+from django.apps import apps
 from django.db import connection as db
 from django.test import LiveServerTestCase
+from django.utils import timezone
 
-from objects.models import Notification
+from objects.models import NOTIFICATIONS_PER_ANSWER, Notification, NotificationDelivery
 from objects.tests.flows import envelope
-from qbsync.test import WEBHOOK_TOKEN, FixturesMixin
+from qbsync.test import WEBHOOK_TOKEN, BaseTestCase, FixturesMixin
 
 CALLERS = 8
 # More than one page (500) in some rounds, one or none in others.
@@ -169,3 +173,76 @@ class NotificationsConcurrencyTestCase(FixturesMixin, LiveServerTestCase):
         sets = {tuple(messages(answer)) for _, answer in answers}
         self.assertEqual(len(sets), 1, "every caller got the same set")
         self.assertEqual(set(sets.pop()), created)
+
+
+class NotificationDeliveryTestCase(BaseTestCase):
+    """One caller at a time (any database): what a replay, a null request_id and a page get."""
+
+    def notify(self, *texts: str) -> None:
+        for text in texts:
+            Notification.objects.create(
+                connection=self.connection, object_type="orders", kind="fail", message=text
+            )
+
+    def drain(self, request_id: str | None, route: str = "get_notifications") -> list[str]:
+        response = self.webhook(route, {"request_id": request_id, "parameters": {}})
+        self.assertEqual(response.status_code, 200, response.content)
+        return messages(response.json())
+
+    def test_it_replays_an_empty_answer_as_empty(self) -> None:
+        self.assertEqual(self.drain("n-1"), [])
+        self.notify("A: failed")
+
+        self.assertEqual(self.drain("n-1"), [])
+        self.assertEqual(self.drain("n-2"), ["A: failed"])
+
+    def test_it_replays_a_set_on_any_route_that_drains(self) -> None:
+        self.notify("A: failed")
+        first = self.drain("n-1", "get_customers")
+        self.notify("B: failed")
+
+        self.assertEqual(self.drain("n-1", "get_customers"), first)
+        self.assertEqual(self.drain("n-1"), ["A: failed"])
+        self.assertEqual(self.drain("n-2"), ["B: failed"])
+
+    def test_calls_without_a_request_id_each_claim_fresh_ones(self) -> None:
+        self.notify("A: failed")
+        first = self.drain(None)
+        self.notify("B: failed")
+
+        self.assertEqual(
+            (first, self.drain(None), self.drain(None)), (["A: failed"], ["B: failed"], [])
+        )
+        self.assertEqual(self.drain(""), [])
+        self.assertEqual(
+            set(NotificationDelivery.objects.values_list("request_id", flat=True)), {""}
+        )
+
+    def test_it_hands_out_a_page_of_500_and_the_rest_next_time(self) -> None:
+        self.notify(*(f"N{n:04}: failed" for n in range(NOTIFICATIONS_PER_ANSWER + 20)))
+
+        first = self.drain("n-1")
+        second = self.drain("n-2")
+
+        self.assertEqual(len(first), NOTIFICATIONS_PER_ANSWER)
+        self.assertEqual(first + second, sorted(first + second), "oldest first")
+        self.assertEqual(len(second), 20)
+        self.assertEqual((self.drain("n-1"), self.drain("n-2")), (first, second))
+
+    def test_the_migration_binds_earlier_answers_to_their_request_id(self) -> None:
+        at = timezone.now() - timedelta(hours=1)
+        for text, request_id in (("A: x", "old-1"), ("B: x", "old-1"), ("C: x", "")):
+            Notification.objects.create(
+                connection=self.connection,
+                object_type="orders",
+                kind="fail",
+                message=text,
+                delivered_request_id=request_id,
+                delivered_at=at,
+            )
+        migration = importlib.import_module("objects.migrations.0006_notification_delivery")
+
+        migration.record_earlier_deliveries(apps, None)
+
+        self.assertEqual(self.drain("old-1"), ["A: x", "B: x"])
+        self.assertEqual(NotificationDelivery.objects.get(request_id="old-1").delivered_at, at)
