@@ -139,11 +139,11 @@ class Notification(models.Model):
     status_code = models.IntegerField(null=True, blank=True)
     request_id = models.CharField("FlowLink request_id", max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # The answer that handed it out; a notification goes only after its delivery's retention
-    # ran out, and a delivery only once empty (PROTECT keeps a purge from skipping a step).
+    # The answer that handed it out. Retention deletes only deliveries that carry nothing,
+    # so the cascade only runs when a whole connection goes.
     delivery = models.ForeignKey(
         NotificationDelivery,
-        models.PROTECT,
+        models.CASCADE,
         null=True,
         blank=True,
         related_name="notifications",

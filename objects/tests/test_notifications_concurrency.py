@@ -246,3 +246,12 @@ class NotificationDeliveryTestCase(BaseTestCase):
 
         self.assertEqual(self.drain("old-1"), ["A: x", "B: x"])
         self.assertEqual(NotificationDelivery.objects.get(request_id="old-1").delivered_at, at)
+
+    def test_a_deleted_connection_takes_its_answers_and_notifications_along(self) -> None:
+        self.notify("A: failed")
+        self.drain("n-1")
+
+        self.connection.delete()
+
+        self.assertFalse(Notification.objects.exists())
+        self.assertFalse(NotificationDelivery.objects.exists())
