@@ -18,10 +18,12 @@ def purge_old_records(now: datetime | None = None) -> dict[str, int]:
     Objects still queued or failed are never purged: they need an operator or a
     retry. Each delete is conditional, so two workers purging at once only share work.
     """
-    before = (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
+    now = now or timezone.now()
+    before = now - timedelta(days=settings.RETENTION_DAYS)
     return {
         "sessions": Session.objects.purge_ended(before),
-        "notifications": Notification.objects.purge_delivered(before),
+        # An answer that handed out nothing only serves replays, final after 24 h (flowlink §10.2).
+        "notifications": Notification.objects.purge_delivered(before, now - timedelta(days=1)),
         "objects": QueuedObject.objects.purge_processed(before),
         "incidents": Incident.objects.purge_resolved(before),
     }

@@ -3,7 +3,13 @@
 Split by noun (STYLE.md §2); everything is importable from `objects.models` as before.
 """
 
-from objects.models.notifications import Notification, NotificationQuerySet
+from objects.models.notifications import (
+    NOTIFICATIONS_PER_ANSWER,
+    Notification,
+    NotificationDelivery,
+    NotificationDeliveryQuerySet,
+    NotificationQuerySet,
+)
 from objects.models.pulls import PollConfig, PollConfigQuerySet, PulledRecord, PulledRecordQuerySet
 from objects.models.queued import (
     ACTIVE_PHASES,
@@ -20,7 +26,10 @@ __all__ = [
     "ACTIVE_PHASES",
     "SENDABLE_PHASES",
     "Mode",
+    "NOTIFICATIONS_PER_ANSWER",
     "Notification",
+    "NotificationDelivery",
+    "NotificationDeliveryQuerySet",
     "NotificationQuerySet",
     "Phase",
     "PollConfig",

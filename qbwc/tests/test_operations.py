@@ -8,7 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from connections.models import Incident
-from objects.models import Notification, Phase, QueuedObject
+from objects.models import Notification, NotificationDelivery, Phase, QueuedObject
 from qbsync.test import QBWC_PASSWORD, BaseTestCase
 from qbwc import loop
 from qbwc.models import Message, Request, Session, hash_ticket
@@ -109,6 +109,23 @@ class RetentionTestCase(BaseTestCase):
         purge_old_records()
 
         self.assertEqual(list(Notification.objects.all()), [kept])
+
+    def test_it_purges_empty_answers_after_a_day_and_others_with_their_notifications(
+        self,
+    ) -> None:
+        Notification.objects.create(connection=self.connection, kind="fail", message="a")
+        Notification.objects.drain(self.connection, "n-full")
+        Notification.objects.drain(self.connection, "n-empty")
+
+        with time_machine.travel(timezone.now() + timedelta(days=2)):
+            purge_old_records()
+        answers = list(NotificationDelivery.objects.values_list("request_id", flat=True))
+        with time_machine.travel(timezone.now() + timedelta(days=31)):
+            purge_old_records()
+
+        self.assertEqual(answers, ["n-full"])
+        self.assertFalse(Notification.objects.exists())
+        self.assertFalse(NotificationDelivery.objects.exists())
 
     def test_it_purges_transcripts_of_old_ended_sessions_only(self) -> None:
         self.make_session(Session.Status.CLOSED, 31, "a")
