@@ -356,4 +356,4 @@ def _apply_error(obj: QueuedObject, rs: Response, back_to: str) -> None:
 
 def reject(obj: QueuedObject, hresult: str, message: str) -> None:
     """QuickBooks refused the whole message and this object alone is in it: its request is bad."""
-    obj.fail(f"QuickBooks rejected the request ({hresult}): {message}")
+    obj.fail(f"QuickBooks rejected the request: {message}", hresult=hresult)

@@ -270,6 +270,14 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
         return deleted
 
 
+def with_code(message: str, code: int | str | None) -> str:
+    """`message` led by QuickBooks' status code or HRESULT, once (0 and None are no code)."""
+    if code is None or code == 0 or code == "":
+        return message
+    prefix = f"{code}: "
+    return message if message.startswith(prefix) else prefix + message
+
+
 class QueuedObject(models.Model):
     """One FlowLink object on its way to QuickBooks: one row per (connection, type, id)."""
 
@@ -510,8 +518,13 @@ class QueuedObject(models.Model):
             self.apply_newer_payload()
         return won
 
-    def fail(self, message: str, status_code: int | None = None) -> bool:
-        """Fail for good (until requeued): one failure notification, dependents fail too."""
+    def fail(self, message: str, status_code: int | None = None, hresult: str = "") -> bool:
+        """Fail for good (until requeued): one failure notification, dependents fail too.
+
+        The message FlowLink reads starts with QuickBooks' code (`3100: …`, or the HRESULT
+        of a refused message, `0x80040400: …`): users search for failures by code.
+        """
+        message = with_code(message, hresult or status_code)
         with transaction.atomic(savepoint=False):
             won = self._move(
                 ACTIVE_PHASES,
