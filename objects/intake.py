@@ -377,6 +377,12 @@ def _queue_dependency(
     if existing is not None and batch.take_fresh(existing):
         batch.record_created(existing, route, request_id, [])
         return existing
+    if existing is not None and existing.object_type != dep.object_type:
+        # The item queued under its own type (intake_rows: one item per name): depend on
+        # it as it is. A failed one is tried again with its own payload.
+        if existing.phase == Phase.FAILED:
+            existing.retry(f"needed again by a transaction received on /{route}")
+        return existing
     if existing is not None:
         # An object FlowLink sent, or one already in QuickBooks, satisfies the dependency.
         # A failed one is tried again with what this transaction says about it; and when

@@ -681,6 +681,8 @@ class QueuedObject(models.Model):
             retry_count=0,
             next_attempt_at=None,
             pending_payload=None,
+            # A new payload starts afresh: no earlier answer counts against it.
+            last_status_code=None,
             **fields,
         )
 
