@@ -246,6 +246,37 @@ class ListTestCase(FakeQuickBooksTestCase):
             ["State Board of Equalization"],
         )
 
+    def test_it_refuses_an_item_named_like_an_item_of_another_type(self) -> None:
+        self.quickbooks.add_record(
+            "ItemNonInventory", Name="Soil", SalesOrPurchase={"AccountRef": "Sales"}
+        )
+
+        answer = self.answer(
+            "<ItemInventoryAddRq><ItemInventoryAdd><Name>SOIL</Name>"
+            "<IncomeAccountRef><FullName>Sales</FullName></IncomeAccountRef>"
+            "<COGSAccountRef><FullName>Cost of Goods Sold</FullName></COGSAccountRef>"
+            "<AssetAccountRef><FullName>Inventory Asset</FullName></AssetAccountRef>"
+            "</ItemInventoryAdd></ItemInventoryAddRq>"
+        )
+
+        self.assertEqual(answer.status_code, 3100)
+        self.assertEqual(answer.message, 'The name "SOIL" of the list element is already in use.')
+
+    def test_it_finds_an_item_of_any_type_by_full_name_only_with_the_item_query(self) -> None:
+        self.quickbooks.add_record(
+            "ItemNonInventory", Name="Soil", SalesOrPurchase={"AccountRef": "Sales"}
+        )
+
+        typed = self.answer(
+            "<ItemInventoryQueryRq><FullName>Soil</FullName></ItemInventoryQueryRq>"
+        )
+        anytype = self.answer("<ItemQueryRq><FullName>soil</FullName></ItemQueryRq>")
+
+        self.assertEqual((typed.status_code, typed.rets), (500, []))
+        self.assertEqual(
+            [(r.tag, r.findtext("Name")) for r in anytype.rets], [("ItemNonInventoryRet", "Soil")]
+        )
+
     def test_it_changes_the_edit_sequence_on_a_mod(self) -> None:
         record = self.quickbooks.add_record("Customer", Name="Jo")
         before = record.findtext("EditSequence")
