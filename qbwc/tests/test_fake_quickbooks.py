@@ -483,6 +483,30 @@ class TransactionTestCase(FakeQuickBooksTestCase):
         )
         self.assertEqual(ret.findtext("TxnNumber"), "1")
 
+    def test_it_books_quantity_times_rate_else_the_amount_as_quickbooks_does(self) -> None:
+        lines = "".join(
+            f"<SalesOrderLineAdd><ItemRef><FullName>Widget</FullName></ItemRef>{values}"
+            "</SalesOrderLineAdd>"
+            for values in (
+                "<Quantity>0</Quantity><Rate>7.25</Rate>",  # upstream's adjustment line
+                "<Rate>7.25</Rate><Amount>7.25</Amount>",
+                "<Amount>-5.00</Amount>",
+                "<Quantity>3</Quantity><Rate>2.50</Rate>",
+            )
+        )
+        request = (
+            "<SalesOrderAddRq><SalesOrderAdd><CustomerRef><FullName>Jo</FullName></CustomerRef>"
+            f"{lines}</SalesOrderAdd></SalesOrderAddRq>"
+        )
+
+        ret = self.answer(request).rets[0]
+
+        self.assertEqual(
+            [line.findtext("Amount") for line in ret.findall("SalesOrderLineRet")],
+            ["0.00", "7.25", "-5.00", "7.50"],
+        )
+        self.assertEqual(ret.findtext("TotalAmount"), "9.75")
+
     def test_it_allows_duplicate_ref_numbers(self) -> None:
         self.answers(sales_order_add("Jo", "Widget"), sales_order_add("Jo", "Widget"))
 
