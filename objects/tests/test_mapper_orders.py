@@ -144,14 +144,16 @@ class OrderMapperTestCase(SimpleTestCase):
 class LineValueTestCase(SimpleTestCase):
     """Adjustments and valued lines carry their value as Amount (issue 16 item 2)."""
 
-    def forms(self) -> list[Any]:
+    def forms(self) -> list[OrderMapper]:
         from objects.qbxml.mappers.invoices import InvoiceMapper
         from objects.qbxml.mappers.purchase_orders import PurchaseOrderMapper
         from objects.qbxml.mappers.sales_receipts import SalesReceiptMapper
 
         return [OrderMapper(), InvoiceMapper(), SalesReceiptMapper(), PurchaseOrderMapper()]
 
-    def lines(self, mapper: Any, params: dict[str, Any], is_mod: bool) -> list[etree._Element]:
+    def lines(
+        self, mapper: OrderMapper, params: dict[str, Any], is_mod: bool
+    ) -> list[etree._Element]:
         payload = order(
             supplier={"name": "Acme Supply"},
             line_items=[
