@@ -137,6 +137,27 @@ class ItemNameFlowTestCase(LiveTestCase):
         self.assert_transactions_landed()
         self.assertIsNone(self.quickbooks.find("ItemInventory", SOIL))
 
+    def test_it_leaves_an_item_of_another_type_alone_even_when_updating_dependencies(
+        self,
+    ) -> None:
+        noninventory = self.quickbooks.add_record(
+            "ItemNonInventory", Name=SOIL, SalesOrPurchase={"AccountRef": "Sales"}
+        )
+        order = {"id": "SO-1", "customer": customer(), "line_items": lines()}
+
+        self.post_ok(
+            "add_orders",
+            envelope("order", order, quickbooks_update_dependencies="1", **AUTO_CREATE),
+        )
+        result = self.run_webconnector()
+
+        self.assertTrue(result.completed)
+        self.assertEqual(self.failures(), [])
+        self.assertIsNotNone(self.quickbooks.find("SalesOrder", "SO-1"))
+        stored = self.quickbooks.find("ItemNonInventory", SOIL)
+        self.assertEqual(stored.findtext("EditSequence"), noninventory.findtext("EditSequence"))
+        self.assertIsNone(self.quickbooks.find("ItemInventory", SOIL))
+
     def test_it_links_the_record_when_a_dependency_add_meets_3100(self) -> None:
         # An order queued first auto-creates its item; FlowLink's non-inventory item of
         # that name is then added by someone else before the dependency's Add runs.
