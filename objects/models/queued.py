@@ -450,6 +450,22 @@ class QueuedObject(models.Model):
         """Dependencies are in QuickBooks: look the object itself up next."""
         return self._move((Phase.TWO_PHASE_PENDING,), Phase.PENDING, "dependencies processed")
 
+    def wait_for(self, other: QueuedObject, reason: str) -> bool:
+        """Wait for `other`, which writes the record this object stands for, then look it up.
+
+        Not while a request of this object is with QuickBooks: its answer decides.
+        """
+        with transaction.atomic(savepoint=False):
+            won = self._move(
+                (Phase.PENDING, Phase.TWO_PHASE_PENDING, Phase.READY),
+                Phase.TWO_PHASE_PENDING,
+                reason,
+                next_attempt_at=None,
+            )
+            if won:
+                self.dependencies.add(other)
+        return won
+
     def mark_found(self, qb_id: str, edit_sequence: str, qb_state: dict[str, Any]) -> bool:
         """A lookup answered: the object exists (qb_id set) or not (qb_id empty)."""
         reason = f"found in QuickBooks as {qb_id}" if qb_id else "not in QuickBooks yet"

@@ -126,6 +126,21 @@ class ItemNameFlowTestCase(LiveTestCase):
         # One queued item for the name, whatever route or dependency named it.
         self.assertEqual(QueuedObject.objects.filter(identity=SOIL).count(), 1)
 
+    def test_it_books_on_the_non_inventory_item_flowlink_sent_after_the_transactions(
+        self,
+    ) -> None:
+        self.post_transactions()
+        self.post_ok("add_noninventoryproducts", envelope("noninventoryproduct", soil()))
+
+        result = self.run_webconnector()
+
+        self.assertTrue(result.completed)
+        self.assert_transactions_landed()
+        self.assertIsNone(self.quickbooks.find("ItemInventory", SOIL))
+        sent = QueuedObject.objects.get(object_type="noninventoryproducts")
+        guessed = QueuedObject.objects.get(object_type="products", identity=SOIL)
+        self.assertEqual((guessed.phase, guessed.qb_id), (Phase.PROCESSED, sent.qb_id))
+
     def test_it_uses_the_item_of_another_type_quickbooks_already_has(self) -> None:
         self.post_ok("add_noninventoryproducts", envelope("noninventoryproduct", soil()))
         self.run_webconnector()
