@@ -63,8 +63,9 @@ class RequestRows:
                 key = (dep.object_type, MAPPERS[dep.object_type].identity(dep.payload))
                 keys.add(key)
                 if dep.object_type in ITEM_TYPES:
-                    # REQUIRE wins: any item of that name satisfies a reference.
-                    item_deps[key] = min(item_deps.get(key, dep.mode), dep.mode, key=_mode_rank)
+                    # ENSURE wins: a line that may create the item accepts only an item
+                    # that will exist; a reference alone accepts any item of that name.
+                    item_deps[key] = max(item_deps.get(key, dep.mode), dep.mode, key=_mode_rank)
         types = {object_type for object_type, _ in keys} | (ITEM_TYPES if item_deps else set())
         found = QueuedObject.objects.filter(
             connection=connection,
