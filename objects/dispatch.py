@@ -32,6 +32,8 @@ NOT_FOUND = {1, 500, 3120}
 TRANSIENT = {1000, 3175, 3176, 3180}
 TRANSIENT_3170_WORDS = ("in use", "locked", "another user", "modified by")
 NOT_PROCESSED_TEXT = "has not been processed"
+# "The name … of the list element is already in use" (qbxml.md §13).
+NAME_IN_USE = 3100
 
 
 @dataclass
@@ -148,7 +150,7 @@ def _plain_lookup(obj: QueuedObject, rs: Response) -> LookupResult | None:
         found = obj.mapper.read_lookup(obj.view(), rs.rets)
     if found.conflict or found.details or obj.mode == Mode.REQUIRE:
         return None
-    if obj.mode == Mode.ENSURE and found.found and not _may_update_dependency(obj):
+    if obj.mode == Mode.ENSURE and found.found and not _may_update_found(obj, found):
         return None
     known = replace(obj.view(), qb_id=found.qb_id, edit_sequence=found.edit_sequence)
     if obj.mapper.write_kind(known) is None:
@@ -246,7 +248,7 @@ def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
         else:
             obj.fail(_missing_reference(obj))
         return
-    if obj.mode == Mode.ENSURE and found.found and not _may_update_dependency(obj):
+    if obj.mode == Mode.ENSURE and found.found and not _may_update_found(obj, found):
         obj.process(
             found.qb_id,
             found.edit_sequence,
@@ -288,8 +290,9 @@ def _missing_reference(obj: QueuedObject) -> str:
     )
 
 
-def _may_update_dependency(obj: QueuedObject) -> bool:
-    return is_on(obj.params.get("quickbooks_update_dependencies"))
+def _may_update_found(obj: QueuedObject, found: LookupResult) -> bool:
+    """Whether a dependency found in QuickBooks is modified (flowlink §5.6) or linked as is."""
+    return found.writable and is_on(obj.params.get("quickbooks_update_dependencies"))
 
 
 def _apply_write(obj: QueuedObject, kind: str, rs: Response) -> None:
@@ -320,6 +323,18 @@ def _apply_write(obj: QueuedObject, kind: str, rs: Response) -> None:
             )
         else:
             obj.retry_now(Phase.PENDING, rs.message, rs.status_code)
+        return
+    if (
+        rs.status_code == NAME_IN_USE
+        and kind == ADD
+        and obj.mode == Mode.ENSURE
+        and obj.last_status_code != NAME_IN_USE
+    ):
+        # A dependency's name is taken: by a record of another type sharing the name
+        # space (a non-inventory item FlowLink sent for an item a transaction needs), or
+        # one added since the lookup. Look it up again (items across every item type) and
+        # link what is found; only a second 3100 in a row fails it, and its dependents.
+        obj.retry_now(Phase.PENDING, rs.message, rs.status_code, qb_id="", edit_sequence="")
         return
     if rs.status_code == 3120 and kind == MOD:
         obj.retry_now(Phase.PENDING, rs.message, rs.status_code, qb_id="", edit_sequence="")
@@ -356,4 +371,4 @@ def _apply_error(obj: QueuedObject, rs: Response, back_to: str) -> None:
 
 def reject(obj: QueuedObject, hresult: str, message: str) -> None:
     """QuickBooks refused the whole message and this object alone is in it: its request is bad."""
-    obj.fail(f"QuickBooks rejected the request ({hresult}): {message}")
+    obj.fail(f"QuickBooks rejected the request: {message}", hresult=hresult)

@@ -18,7 +18,7 @@ from django.db import transaction
 from connections.models import Connection, FlowConfig, new_guid
 from objects.intake_rows import Checked, RequestRows, new_object, ref_number, storable_qb_id
 from objects.models import Mode, Phase, QueuedObject
-from objects.qbxml.mappers import BY_PAYLOAD_TYPE, MAPPERS
+from objects.qbxml.mappers import BY_PAYLOAD_TYPE, ITEM_TYPES, MAPPERS
 from objects.qbxml.mappers.base import Dependency, Follower, Mapper, ObjectView
 from objects.qbxml.values import PayloadError, guid, is_blank, is_on
 
@@ -184,6 +184,7 @@ def accept(connection: Connection, route: str, body: Mapping[str, Any]) -> Accep
             if entry and mapper.echo_key:
                 echo.append(entry)
         batch.flush()
+        _supersede_item_stand_ins(connection, mapper, checked, route, batch)
     return Accepted(
         summary=summary_for(payload_type),
         echo_key=mapper.echo_key,
@@ -377,6 +378,12 @@ def _queue_dependency(
     if existing is not None and batch.take_fresh(existing):
         batch.record_created(existing, route, request_id, [])
         return existing
+    if existing is not None and existing.object_type != dep.object_type:
+        # The item queued under its own type (intake_rows: one item per name): depend on
+        # it as it is. A failed one is tried again with its own payload.
+        if existing.phase == Phase.FAILED:
+            existing.retry(f"needed again by a transaction received on /{route}")
+        return existing
     if existing is not None:
         # An object FlowLink sent, or one already in QuickBooks, satisfies the dependency.
         # A failed one is tried again with what this transaction says about it; and when
@@ -472,6 +479,36 @@ def _queue(
         batch.flush()
         obj.dependencies.set(dependencies)
     return obj
+
+
+def _supersede_item_stand_ins(
+    connection: Connection,
+    mapper: Mapper,
+    checked: list[Checked],
+    route: str,
+    batch: RequestRows,
+) -> None:
+    """One item per name: an item a transaction queued under another type waits for this one.
+
+    A transaction that arrived before FlowLink sent its item (an order auto-creating
+    `SOIL-MIX-10L` as an inventory part, then `/add_noninventoryproducts`) queued the
+    item under the type it guessed. Both Adds would race in one run and QuickBooks would
+    refuse the second with 3100; instead the guess waits for the item FlowLink sent and
+    then finds it by name (look-ups span every item type) and links it unchanged.
+    """
+    if mapper.object_type not in ITEM_TYPES:
+        return
+    stand_ins = QueuedObject.objects.filter(
+        connection=connection,
+        object_type__in=ITEM_TYPES - {mapper.object_type},
+        identity__in={item.identity for item in checked},
+        mode__in=(Mode.ENSURE, Mode.REQUIRE),
+        phase__in=(Phase.PENDING, Phase.TWO_PHASE_PENDING, Phase.READY),
+    )
+    for stand_in in stand_ins:
+        sent = batch.get(mapper.object_type, stand_in.identity)
+        if sent is not None and sent.phase != Phase.FAILED:
+            stand_in.wait_for(sent, f"waits for the {mapper.notice_name.lower()} sent on /{route}")
 
 
 def _check_ref_number(obj: QueuedObject, mapper: Mapper, batch: RequestRows) -> None:

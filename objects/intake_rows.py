@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from connections.models import Connection, FlowConfig, new_guid
 from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
-from objects.qbxml.mappers import MAPPERS
+from objects.qbxml.mappers import ITEM_TYPES, MAPPERS
 from objects.qbxml.mappers.base import Dependency, Follower, Mapper, ObjectView
 
 
@@ -57,16 +57,29 @@ class RequestRows:
     @classmethod
     def load(cls, connection: Connection, mapper: Mapper, checked: list[Checked]) -> RequestRows:
         keys = {(mapper.object_type, item.identity) for item in checked}
+        item_deps: dict[tuple[str, str], str] = {}
         for item in checked:
             for dep in item.dependencies:
-                keys.add((dep.object_type, MAPPERS[dep.object_type].identity(dep.payload)))
+                key = (dep.object_type, MAPPERS[dep.object_type].identity(dep.payload))
+                keys.add(key)
+                if dep.object_type in ITEM_TYPES:
+                    # ENSURE wins: a line that may create the item accepts only an item
+                    # that will exist; a reference alone accepts any item of that name.
+                    item_deps[key] = max(item_deps.get(key, dep.mode), dep.mode, key=_mode_rank)
+        types = {object_type for object_type, _ in keys} | (ITEM_TYPES if item_deps else set())
         found = QueuedObject.objects.filter(
             connection=connection,
-            object_type__in={object_type for object_type, _ in keys},
+            object_type__in=types,
             identity__in={identity for _, identity in keys},
         )
-        known = {(o.object_type, o.identity): o for o in found}
-        return cls(connection, {key: obj for key, obj in known.items() if key in keys})
+        every = {(o.object_type, o.identity): o for o in found}
+        known = {key: obj for key, obj in every.items() if key in keys}
+        for key, mode in item_deps.items():
+            if key not in known:
+                other = _item_of_another_type(key, mode, every)
+                if other is not None:
+                    known[key] = other
+        return cls(connection, known)
 
     def get(self, object_type: str, identity: str) -> QueuedObject | None:
         return self.known.get((object_type, identity))
@@ -250,6 +263,35 @@ class RequestRows:
         if self.links:
             QueuedObject.dependencies.through.objects.bulk_create(self.links, ignore_conflicts=True)
             self.links = []
+
+
+def _mode_rank(mode: str) -> int:
+    return 0 if mode == Mode.REQUIRE else 1
+
+
+def _item_of_another_type(
+    key: tuple[str, str], mode: str, every: dict[tuple[str, str], QueuedObject]
+) -> QueuedObject | None:
+    """The queued item of another type a transaction's item dependency is, if any.
+
+    Item names are one name space in QuickBooks, so one item per name per connection:
+    a non-inventory item FlowLink sent (or one a transaction created) is the item a
+    later transaction names, not a second one auto-created as an inventory part, whose
+    Add QuickBooks would refuse with 3100. One that will not create the item (a
+    reference still unresolved) stands in only for another reference.
+    """
+    object_type, identity = key
+    candidates = [
+        obj
+        for (other_type, other_identity), obj in every.items()
+        if other_identity == identity
+        and other_type != object_type
+        and other_type in ITEM_TYPES
+        and (obj.phase == Phase.PROCESSED or obj.mode != Mode.REQUIRE or mode == Mode.REQUIRE)
+    ]
+    # What FlowLink sent wins over what a transaction asked for, then the oldest.
+    candidates.sort(key=lambda obj: (obj.mode != Mode.UPSERT, obj.created_at, obj.pk))
+    return candidates[0] if candidates else None
 
 
 def new_object(

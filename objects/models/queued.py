@@ -270,6 +270,14 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
         return deleted
 
 
+def with_code(message: str, code: int | str | None) -> str:
+    """`message` led by QuickBooks' status code or HRESULT, once (0 and None are no code)."""
+    if code is None or code == 0 or code == "":
+        return message
+    prefix = f"{code}: "
+    return message if message.startswith(prefix) else prefix + message
+
+
 class QueuedObject(models.Model):
     """One FlowLink object on its way to QuickBooks: one row per (connection, type, id)."""
 
@@ -442,6 +450,22 @@ class QueuedObject(models.Model):
         """Dependencies are in QuickBooks: look the object itself up next."""
         return self._move((Phase.TWO_PHASE_PENDING,), Phase.PENDING, "dependencies processed")
 
+    def wait_for(self, other: QueuedObject, reason: str) -> bool:
+        """Wait for `other`, which writes the record this object stands for, then look it up.
+
+        Not while a request of this object is with QuickBooks: its answer decides.
+        """
+        with transaction.atomic(savepoint=False):
+            won = self._move(
+                (Phase.PENDING, Phase.TWO_PHASE_PENDING, Phase.READY),
+                Phase.TWO_PHASE_PENDING,
+                reason,
+                next_attempt_at=None,
+            )
+            if won:
+                self.dependencies.add(other)
+        return won
+
     def mark_found(self, qb_id: str, edit_sequence: str, qb_state: dict[str, Any]) -> bool:
         """A lookup answered: the object exists (qb_id set) or not (qb_id empty)."""
         reason = f"found in QuickBooks as {qb_id}" if qb_id else "not in QuickBooks yet"
@@ -510,8 +534,13 @@ class QueuedObject(models.Model):
             self.apply_newer_payload()
         return won
 
-    def fail(self, message: str, status_code: int | None = None) -> bool:
-        """Fail for good (until requeued): one failure notification, dependents fail too."""
+    def fail(self, message: str, status_code: int | None = None, hresult: str = "") -> bool:
+        """Fail for good (until requeued): one failure notification, dependents fail too.
+
+        The message FlowLink reads starts with QuickBooks' code (`3100: …`, or the HRESULT
+        of a refused message, `0x80040400: …`): users search for failures by code.
+        """
+        message = with_code(message, hresult or status_code)
         with transaction.atomic(savepoint=False):
             won = self._move(
                 ACTIVE_PHASES,
@@ -668,6 +697,8 @@ class QueuedObject(models.Model):
             retry_count=0,
             next_attempt_at=None,
             pending_payload=None,
+            # A new payload starts afresh: no earlier answer counts against it.
+            last_status_code=None,
             **fields,
         )
 

@@ -70,10 +70,12 @@ class PurchaseOrderFlowTestCase(LiveTestCase):
         self.assertEqual(record.findtext("VendorAddress/Addr1"), "1 Depot Rd")
         self.assertEqual(
             line_items(record, "PurchaseOrderLineRet"),
-            [("TEE", "24"), ("CAP", "10"), ("Freight", "0")],
+            [("TEE", "24"), ("CAP", "10"), ("Freight", None)],
         )
-        # Adjustment lines are Quantity 0 + Rate, as upstream sent them (flowlink §6.2).
-        self.assertEqual(record.findtext("TotalAmount"), "132.00")
+        # The shipping adjustment is booked at its value: upstream's Quantity 0 + Rate
+        # made it 0.00 (issue 16 item 2).
+        self.assertEqual(record.findall("PurchaseOrderLineRet")[2].findtext("Amount"), "12.50")
+        self.assertEqual(record.findtext("TotalAmount"), "144.50")
         vendor = self.quickbooks.find("Vendor", "Acme Supply")
         self.assertEqual(vendor.findtext("VendorAddress/Addr1"), "1 Depot Rd")
         tee = self.quickbooks.find("ItemInventory", "TEE")

@@ -569,10 +569,12 @@ class DiscountTestCase(SimpleTestCase):
 
 
 class LookupTestCase(SimpleTestCase):
-    def test_it_looks_up_an_upsert_by_full_name_with_the_typed_query(self) -> None:
+    def test_it_looks_up_an_upsert_by_full_name_across_all_item_types(self) -> None:
+        # Item names are unique across item types: an upsert must see a same-named item
+        # of another type rather than try an Add QuickBooks refuses with 3100.
         mapper = ServiceItemMapper()
         rq = mapper.lookup(make_obj(mapper, {"product_id": "Fix", "parent_name": "Labor"}))
-        self.assertEqual(rq.tag, "ItemServiceQueryRq")
+        self.assertEqual(rq.tag, "ItemQueryRq")
         self.assertEqual(rq.findtext("FullName"), "Labor:Fix")
 
     def test_it_looks_up_an_upsert_by_list_id_once_known(self) -> None:
@@ -608,6 +610,8 @@ class LookupTestCase(SimpleTestCase):
         )
         result = mapper.read_lookup(make_obj(mapper, {"product_id": "Tee"}, mode=ENSURE), [ret])
         self.assertEqual((result.found, result.qb_id, result.conflict), (True, "80000007-1", ""))
+        # Linked as it is: an ItemInventoryMod of a service item's ListID would be refused.
+        self.assertFalse(result.writable)
 
     def test_it_reports_a_conflict_when_an_upsert_finds_another_item_type(self) -> None:
         mapper = InventoryItemMapper()

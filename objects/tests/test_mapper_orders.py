@@ -139,3 +139,62 @@ class OrderMapperTestCase(SimpleTestCase):
     def test_it_keeps_the_last_eleven_characters_as_refnumber(self) -> None:
         self.assertEqual(derive_ref_number("R154085346708777"), "85346708777")
         self.assertEqual(derive_ref_number("R1"), "R1")
+
+
+class LineValueTestCase(SimpleTestCase):
+    """Adjustments and valued lines carry their value as Amount (issue 16 item 2)."""
+
+    def forms(self) -> list[OrderMapper]:
+        from objects.qbxml.mappers.invoices import InvoiceMapper
+        from objects.qbxml.mappers.purchase_orders import PurchaseOrderMapper
+        from objects.qbxml.mappers.sales_receipts import SalesReceiptMapper
+
+        return [OrderMapper(), InvoiceMapper(), SalesReceiptMapper(), PurchaseOrderMapper()]
+
+    def lines(
+        self, mapper: OrderMapper, params: dict[str, Any], is_mod: bool
+    ) -> list[etree._Element]:
+        payload = order(
+            supplier={"name": "Acme Supply"},
+            line_items=[
+                {"product_id": "TEE", "quantity": 2, "price": 10.5},
+                {"product_id": "WRAP", "amount": "4.50"},
+                {"product_id": "WRAP", "quantity": 0, "price": 4.5, "amount": 9},
+            ],
+        )
+        view = ObjectView(mapper.object_type, mapper.identity(payload), payload, params)
+        if is_mod:
+            view.qb_id, view.edit_sequence = "1A-1700000000", "1700000000"
+        rq = mapper.mod(view) if is_mod else mapper.add(view)
+        xsd = require_xsd_dir()
+        for version in ("13.0", "16.0"):
+            self.assertEqual(errors_in_request(rq, version, xsd), [], version)
+        verb = "Mod" if is_mod else "Add"
+        return rq.findall(f"{mapper.qb_type}{verb}/{mapper.qb_type}Line{verb}")
+
+    def test_it_sends_each_value_as_amount_without_a_zero_quantity(self) -> None:
+        for mapper in self.forms():
+            for params in (PARAMS, {**PARAMS, "use_amount_for_tax": "1"}):
+                for is_mod in (False, True):
+                    with self.subTest(mapper=mapper.qb_type, params=params, mod=is_mod):
+                        lines = self.lines(mapper, params, is_mod)
+                        values = [
+                            (line.findtext("Quantity"), line.findtext("Amount")) for line in lines
+                        ]
+                        self.assertEqual(
+                            values,
+                            [
+                                ("2", None),
+                                (None, "4.50"),
+                                (None, "9.00"),
+                                (None, "5.00"),
+                                (None, "-2.00"),
+                                (None, "1.23"),
+                            ],
+                        )
+
+    def test_it_keeps_the_rate_of_an_adjustment_unless_amounts_are_asked_for(self) -> None:
+        shipping = self.lines(OrderMapper(), PARAMS, False)[3]
+        self.assertEqual((shipping.findtext("Rate"), shipping.findtext("Amount")), ("5", "5.00"))
+        amounts_only = self.lines(OrderMapper(), {**PARAMS, "use_amount_for_tax": "1"}, False)[3]
+        self.assertIsNone(amounts_only.find("Rate"))

@@ -246,6 +246,37 @@ class ListTestCase(FakeQuickBooksTestCase):
             ["State Board of Equalization"],
         )
 
+    def test_it_refuses_an_item_named_like_an_item_of_another_type(self) -> None:
+        self.quickbooks.add_record(
+            "ItemNonInventory", Name="Soil", SalesOrPurchase={"AccountRef": "Sales"}
+        )
+
+        answer = self.answer(
+            "<ItemInventoryAddRq><ItemInventoryAdd><Name>SOIL</Name>"
+            "<IncomeAccountRef><FullName>Sales</FullName></IncomeAccountRef>"
+            "<COGSAccountRef><FullName>Cost of Goods Sold</FullName></COGSAccountRef>"
+            "<AssetAccountRef><FullName>Inventory Asset</FullName></AssetAccountRef>"
+            "</ItemInventoryAdd></ItemInventoryAddRq>"
+        )
+
+        self.assertEqual(answer.status_code, 3100)
+        self.assertEqual(answer.message, 'The name "SOIL" of the list element is already in use.')
+
+    def test_it_finds_an_item_of_any_type_by_full_name_only_with_the_item_query(self) -> None:
+        self.quickbooks.add_record(
+            "ItemNonInventory", Name="Soil", SalesOrPurchase={"AccountRef": "Sales"}
+        )
+
+        typed = self.answer(
+            "<ItemInventoryQueryRq><FullName>Soil</FullName></ItemInventoryQueryRq>"
+        )
+        anytype = self.answer("<ItemQueryRq><FullName>soil</FullName></ItemQueryRq>")
+
+        self.assertEqual((typed.status_code, typed.rets), (500, []))
+        self.assertEqual(
+            [(r.tag, r.findtext("Name")) for r in anytype.rets], [("ItemNonInventoryRet", "Soil")]
+        )
+
     def test_it_changes_the_edit_sequence_on_a_mod(self) -> None:
         record = self.quickbooks.add_record("Customer", Name="Jo")
         before = record.findtext("EditSequence")
@@ -451,6 +482,30 @@ class TransactionTestCase(FakeQuickBooksTestCase):
             (ret.findtext("Subtotal"), ret.findtext("TotalAmount")), ("20.00", "20.00")
         )
         self.assertEqual(ret.findtext("TxnNumber"), "1")
+
+    def test_it_books_quantity_times_rate_else_the_amount_as_quickbooks_does(self) -> None:
+        lines = "".join(
+            f"<SalesOrderLineAdd><ItemRef><FullName>Widget</FullName></ItemRef>{values}"
+            "</SalesOrderLineAdd>"
+            for values in (
+                "<Quantity>0</Quantity><Rate>7.25</Rate>",  # upstream's adjustment line
+                "<Rate>7.25</Rate><Amount>7.25</Amount>",
+                "<Amount>-5.00</Amount>",
+                "<Quantity>3</Quantity><Rate>2.50</Rate>",
+            )
+        )
+        request = (
+            "<SalesOrderAddRq><SalesOrderAdd><CustomerRef><FullName>Jo</FullName></CustomerRef>"
+            f"{lines}</SalesOrderAdd></SalesOrderAddRq>"
+        )
+
+        ret = self.answer(request).rets[0]
+
+        self.assertEqual(
+            [line.findtext("Amount") for line in ret.findall("SalesOrderLineRet")],
+            ["0.00", "7.25", "-5.00", "7.50"],
+        )
+        self.assertEqual(ret.findtext("TotalAmount"), "9.75")
 
     def test_it_allows_duplicate_ref_numbers(self) -> None:
         self.answers(sales_order_add("Jo", "Widget"), sales_order_add("Jo", "Widget"))

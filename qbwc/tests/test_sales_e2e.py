@@ -74,7 +74,7 @@ class SalesFlowTestCase(LiveTestCase):
             ("B7CA8-1595449464", third.findtext("TxnID")),
         ):
             text = text.replace(old, new)
-        # use_amount_for_tax: adjustments without "amount" go out as Amount, not Quantity 0 + Rate.
+        # use_amount_for_tax: adjustments without "amount" go out as Amount alone, no Rate.
         status, data = self.post(
             "add_invoices",
             envelope("invoice", json.loads(text), use_amount_for_tax="1", **ADJUSTMENT_ITEMS),

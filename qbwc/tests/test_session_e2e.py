@@ -232,7 +232,7 @@ class CoreFlowTestCase(LiveTestCase):
         self.assertEqual(status, 200)
         self.assertTrue(
             any(
-                m["message"].startswith("BAD-1: There is an invalid reference")
+                m["message"].startswith("BAD-1: 3140: There is an invalid reference")
                 for m in data["fail"]
             )
         )

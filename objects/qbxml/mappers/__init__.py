@@ -7,7 +7,7 @@ from objects.qbxml.mappers.credit_memos import CreditMemoMapper
 from objects.qbxml.mappers.customers import CustomerMapper, VendorMapper
 from objects.qbxml.mappers.inventories import InventoryMapper
 from objects.qbxml.mappers.invoices import InvoiceMapper
-from objects.qbxml.mappers.items import ITEM_MAPPERS
+from objects.qbxml.mappers.items import ITEM_MAPPERS, ITEM_TYPES
 from objects.qbxml.mappers.journals import JournalMapper
 from objects.qbxml.mappers.orders import OrderMapper
 from objects.qbxml.mappers.payments import PaymentMapper
@@ -29,6 +29,9 @@ _ALL += [
 
 MAPPERS: dict[str, Mapper] = {m.object_type: m for m in _ALL}
 BY_PAYLOAD_TYPE: dict[str, Mapper] = {spelling: m for m in _ALL for spelling in m.payload_types}
+
+
+__all__ = ["BY_PAYLOAD_TYPE", "ITEM_TYPES", "MAPPERS", "Mapper", "mapper_for"]
 
 
 def mapper_for(object_type: str) -> Mapper:

@@ -66,6 +66,9 @@ class LookupResult:
     conflict: str = ""
     # Kept on the object as qb_state and handed back to mod() (e.g. line ids).
     details: dict[str, Any] = field(default_factory=dict)
+    # False when the record found is not this mapper's to modify (an item of another
+    # type found for a transaction's item): a dependency then links it unchanged.
+    writable: bool = True
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,6 @@ from typing import Any, ClassVar
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
-    ENSURE,
-    REQUIRE,
     UPSERT,
     Element,
     LookupResult,
@@ -325,12 +323,10 @@ class ItemMapper(Mapper):
         return f"{values.text(parent, 'parent_name')}:{name}"
 
     def lookup(self, obj: ObjectView) -> Element:
-        if obj.mode not in (ENSURE, REQUIRE):
-            # An upsert only ever modifies an item of its own type; the typed query
-            # cannot see a same-named item of another type, whose Add QuickBooks then
-            # refuses with 3100, which fails the object with QuickBooks' own message.
-            return super().lookup(obj)
-        # A transaction's item may exist as any item type (flowlink §5.6).
+        # Item names are unique across every item type (QuickBooks answers an Add of a
+        # taken name with 3100), so an item is looked up across all of them: a
+        # transaction's item may exist as any type (flowlink §5.6), and an upsert that
+        # finds another type fails naming it (read_lookup) instead of trying the Add.
         rq = E.element("ItemQueryRq")
         if obj.qb_id:
             E.child(rq, "ListID", values.text(obj.qb_id, "list_id", 36))
@@ -350,7 +346,12 @@ class ItemMapper(Mapper):
                     f"as {_article(label)} {label} item"
                 ),
             )
-        return super().read_lookup(obj, rets)
+        found = super().read_lookup(obj, rets)
+        if rets and rets[0].tag != f"{self.qb_type}Ret":
+            # A transaction's item found as another type is used as it is: its Mod would
+            # be this type's request for another type's ListID.
+            found.writable = False
+        return found
 
     def add(self, obj: ObjectView) -> Element:
         rq = E.element(f"{self.qb_type}AddRq")
@@ -540,3 +541,5 @@ ITEM_MAPPERS: list[Mapper] = [
     SalesTaxItemMapper(),
     OtherChargeItemMapper(),
 ]
+# The object types of items: one QuickBooks name space, whatever route created the item.
+ITEM_TYPES: frozenset[str] = frozenset(m.object_type for m in ITEM_MAPPERS)

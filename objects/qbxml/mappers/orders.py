@@ -28,6 +28,7 @@ from objects.qbxml.mappers.sales import (  # noqa: F401 (re-exported for other m
     customer_name,
     derive_ref_number,
     is_cancelled,
+    line_value,
 )
 from objects.qbxml.mappers.transactions import TransactionMapper
 from objects.qbxml.values import PayloadError, is_blank, is_on
@@ -301,7 +302,10 @@ class OrderMapper(TransactionMapper):
             f"line_items[{index}].description",
             4095,
         )
-        E.add_price(node, "Quantity", line.get("quantity"), f"line_items[{index}].quantity")
+        rate = line.get("line_item_price", line.get("price"))
+        sends = line_value(line, rate, f"line_items[{index}]")
+        if sends.quantity:
+            E.add_price(node, "Quantity", line.get("quantity"), f"line_items[{index}].quantity")
         E.add_text(
             node,
             "UnitOfMeasure",
@@ -309,11 +313,10 @@ class OrderMapper(TransactionMapper):
             f"line_items[{index}].unit_of_measure",
             31,
         )
-        rate = line.get("line_item_price", line.get("price"))
-        if is_blank(line.get("amount")) or not is_blank(rate):
+        if sends.rate:
             E.add_price(node, "Rate", rate, f"line_items[{index}].price")
         E.add_ref(node, "ClassRef", line.get("class_name"), f"line_items[{index}].class_name")
-        if not is_blank(line.get("amount")) and is_blank(rate):
+        if sends.amount:
             E.add_amount(node, "Amount", line.get("amount"), f"line_items[{index}].amount")
         E.add_ref(
             node,
@@ -340,8 +343,13 @@ class OrderMapper(TransactionMapper):
         adjustment: AdjustmentLine,
         txn_line_id: str | None,
     ) -> None:
-        """One adjustment or tax line (flowlink §6.2): Quantity 0 + Rate, or Amount with
-        `amount` / use_amount_for_tax; the class and tax code where `adjustment_refs`."""
+        """One adjustment or tax line (flowlink §6.2): always its value as Amount, and no
+        Quantity; the class and tax code where `adjustment_refs`.
+
+        Upstream sent Quantity 0 + Rate, which QuickBooks books as 0 × rate = 0.00. The
+        Rate (the value, for one) still goes along unless the adjustment has its own
+        `amount` or the flow sets use_amount_for_tax, as upstream's Amount-only lines.
+        """
         entry, where, value = adjustment.entry, adjustment.where, adjustment.value
         node = E.child(parent, tag)
         if txn_line_id is not None:
@@ -354,12 +362,10 @@ class OrderMapper(TransactionMapper):
             obj.params.get("use_amount_for_tax")
         )
         if not use_amount:
-            E.child(node, "Quantity", "0")
             E.add_price(node, "Rate", value, f"{where}.value")
         if self.adjustment_refs:
             E.add_ref(node, "ClassRef", entry.get("class_name"), f"{where}.class_name")
-        if use_amount:
-            E.add_amount(node, "Amount", value, f"{where}.value")
+        E.add_amount(node, "Amount", value, f"{where}.value")
         if self.adjustment_refs:
             E.add_ref(node, "SalesTaxCodeRef", entry.get("tax_code_id"), f"{where}.tax_code_id", 3)
 

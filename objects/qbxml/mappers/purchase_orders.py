@@ -21,6 +21,7 @@ from objects.qbxml.mappers.base import (
     add_param_ref,
 )
 from objects.qbxml.mappers.orders import REF_NUMBER_MAX, OrderMapper, address_or_placeholder
+from objects.qbxml.mappers.sales import line_value
 from objects.qbxml.values import PayloadError, is_blank, is_on
 
 CANCELLED = ("cancelled", "canceled", "closed")
@@ -109,15 +110,17 @@ class PurchaseOrderMapper(OrderMapper):
         E.add_text(
             node, "Desc", line.get("description") or line.get("name"), f"{where}.description", 4095
         )
-        E.add_price(node, "Quantity", line.get("quantity"), f"{where}.quantity")
+        rate = line.get("line_item_price", line.get("cost", line.get("price")))
+        sends = line_value(line, rate, where)
+        if sends.quantity:
+            E.add_price(node, "Quantity", line.get("quantity"), f"{where}.quantity")
         E.add_text(
             node, "UnitOfMeasure", line.get("unit_of_measure"), f"{where}.unit_of_measure", 31
         )
-        rate = line.get("line_item_price", line.get("cost", line.get("price")))
-        if is_blank(line.get("amount")) or not is_blank(rate):
+        if sends.rate:
             E.add_price(node, "Rate", rate, f"{where}.price")
         E.add_ref(node, "ClassRef", line.get("class_name"), f"{where}.class_name")
-        if not is_blank(line.get("amount")) and is_blank(rate):
+        if sends.amount:
             E.add_amount(node, "Amount", line.get("amount"), f"{where}.amount")
         E.add_ref(node, "CustomerRef", line.get("customer_name"), f"{where}.customer_name")
         E.add_ref(node, "SalesTaxCodeRef", line.get("tax_code_id"), f"{where}.tax_code_id", 3)

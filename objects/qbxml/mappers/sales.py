@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from objects.qbxml import values
 from objects.qbxml.mappers.base import (
     ENSURE,
     REQUIRE,
@@ -65,6 +66,32 @@ class AdjustmentLine:
     def not_found_hint(self) -> str:
         """How to fix a missing item (flowlink §7.2: name the parameter, offer auto-create)."""
         return f"set {self.chosen_by} or enable auto-create with {self.account_parameter}"
+
+
+@dataclass(frozen=True)
+class LineValue:
+    """Which of Quantity, Rate and Amount an item line sends (flowlink §6.2).
+
+    QuickBooks books Quantity × Rate when a line carries both, whatever else it says,
+    so a line FlowLink gives a value (`amount`) but no quantity (blank or 0) sends that
+    Amount and no Quantity: upstream's Quantity 0 was booked at 0.00.
+    """
+
+    quantity: bool
+    rate: bool
+    amount: bool
+
+
+def line_value(line: Mapping[str, Any], rate: Any, where: str) -> LineValue:
+    has_amount = not is_blank(line.get("amount"))
+    quantity = line.get("quantity")
+    no_quantity = is_blank(quantity) or values.to_decimal(quantity, f"{where}.quantity") == 0
+    by_amount = has_amount and no_quantity
+    return LineValue(
+        quantity=not by_amount,
+        rate=not has_amount or not is_blank(rate),
+        amount=has_amount and (is_blank(rate) or by_amount),
+    )
 
 
 def derive_ref_number(identity: str, max_length: int = REF_NUMBER_MAX) -> str:
