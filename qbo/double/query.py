@@ -91,6 +91,13 @@ class Parser:
         self.at += 1
         return token
 
+    def next(self, what: str) -> Token:
+        token = self.peek()
+        if token is None:
+            raise faults.query_parser_error(f"Unexpected end of query, expected {what}")
+        self.at += 1
+        return token
+
     def accept(self, word: str) -> bool:
         token = self.peek()
         if token is not None and word in (token.word, token.text):
@@ -109,7 +116,7 @@ class Parser:
         elif not self.accept("*"):
             raise faults.query_parser_error("Only SELECT * or SELECT COUNT(*) is supported")
         self.take("FROM")
-        name = self.take()
+        name = self.next("an entity")
         spec = BY_LOWER_NAME.get(name.text.lower()) if name.kind == "word" else None
         if spec is None:
             raise faults.query_validation_error(f"Entity {name.text} not found")
@@ -126,7 +133,7 @@ class Parser:
                 self.accept("ASC")
         while (token := self.peek()) is not None and token.word in ("STARTPOSITION", "MAXRESULTS"):
             self.take()
-            value = self.take()
+            value = self.next("a number")
             if value.kind != "number" or not value.text.isdigit() or int(value.text) < 1:
                 raise faults.query_validation_error(f"{token.word} must be a positive integer")
             if token.word == "STARTPOSITION":
@@ -144,7 +151,7 @@ class Parser:
         return query
 
     def property(self, spec: EntitySpec) -> str:
-        token = self.take("a property")
+        token = self.next("a property")
         if token.kind != "word":
             raise faults.query_parser_error(f'Encountered "{token.text}", expected a property')
         canonical = spec.filterable.get(token.text.lower())
@@ -155,7 +162,7 @@ class Parser:
         return canonical
 
     def value(self) -> Value:
-        token = self.take("a value")
+        token = self.next("a value")
         if token.kind == "string":
             return re.sub(r"\\(.)", r"\1", token.text[1:-1])
         if token.kind == "number":
@@ -166,7 +173,7 @@ class Parser:
 
     def condition(self, spec: EntitySpec) -> Condition:
         path = self.property(spec)
-        token = self.take("an operator")
+        token = self.next("an operator")
         if token.kind == "op" and token.text in ("=", "<", ">", "<=", ">="):
             return Condition(path, token.text, [self.value()])
         if token.word == "LIKE":
