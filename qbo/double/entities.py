@@ -223,6 +223,11 @@ READ_ONLY = frozenset(
 )
 
 
+def read_only(entity: str) -> frozenset[str]:
+    # A payment's TotalAmt is what the customer paid, so the caller sets it.
+    return READ_ONLY - {"TotalAmt"} if entity == "Payment" else READ_ONLY
+
+
 def lookup_path(record: dict[str, Any], path: str) -> Any:
     """Follow a dotted path case-insensitively; references yield their `value`."""
     value: Any = record

@@ -18,7 +18,7 @@ from typing import Any
 
 from qbo.double import faults, rules
 from qbo.double.clock import Clock, format_meta_time, parse_offset
-from qbo.double.entities import READ_ONLY, SPECS, EntitySpec
+from qbo.double.entities import SPECS, EntitySpec, read_only
 from qbo.double.faults import QboFault
 from qbo.double.lines import ZERO, number
 
@@ -50,8 +50,9 @@ def spec_of(entity: str) -> EntitySpec:
     return SPECS[entity]
 
 
-def writable(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if k not in READ_ONLY and not k.startswith("_")}
+def writable(entity: str, body: dict[str, Any]) -> dict[str, Any]:
+    fixed = read_only(entity)
+    return {k: v for k, v in body.items() if k not in fixed and not k.startswith("_")}
 
 
 class Company:
@@ -199,7 +200,7 @@ class Company:
         with self.lock:
             if not spec.creatable and not seeding:
                 raise faults.unsupported(f"Operation Create is not supported for {entity}.")
-            record = copy.deepcopy(writable(body))
+            record = copy.deepcopy(writable(entity, body))
             rules.prepare(self, spec, record)
             record.update({"Id": self._next_id(spec), "SyncToken": "0", "domain": "QBO"})
             record["sparse"] = False
@@ -221,13 +222,14 @@ class Company:
         spec = spec_of(entity)
         with self.lock:
             existing = self._current(entity, body)
-            kept = {k: v for k, v in existing.items() if k in READ_ONLY or k.startswith("_")}
+            fixed = read_only(entity)
+            kept = {k: v for k, v in existing.items() if k in fixed or k.startswith("_")}
             if body.get("sparse") is True:
                 record = copy.deepcopy(existing)
-                record.update(copy.deepcopy(writable(body)))
+                record.update(copy.deepcopy(writable(entity, body)))
             else:
                 # A full update clears every writable field the caller left out.
-                record = {**copy.deepcopy(kept), **copy.deepcopy(writable(body))}
+                record = {**copy.deepcopy(kept), **copy.deepcopy(writable(entity, body))}
             if entity == "Item" and "QtyOnHand" not in body and "_QtyBase" in existing:
                 record["QtyOnHand"] = self.present(entity, existing)["QtyOnHand"]
             rules.prepare(self, spec, record)
