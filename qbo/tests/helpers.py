@@ -113,6 +113,11 @@ class DoubleTestCase(SimpleTestCase):
         response: dict[str, Any] = answer.body["QueryResponse"]
         return response
 
+    def stored(self, entity: str, ident: str) -> dict[str, Any]:
+        record = self.qbo.entity(self.realm, entity, ident)
+        assert record is not None, f"no {entity} {ident} in the double"
+        return record
+
     def accounts(self) -> dict[str, str]:
         return {a["Name"]: a["Id"] for a in self.qbo.entities(self.realm, "Account")}
 

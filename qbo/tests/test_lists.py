@@ -63,7 +63,7 @@ class ListEntityTestCase(DoubleTestCase):
         answer = self.call("POST", "customer", {**first, "Notes": "two"})
         self.assertEqual((answer.status, answer.codes()), (400, ["5010"]))
         self.assertEqual(answer.body["Fault"]["type"], "ValidationFault")
-        self.assertEqual(self.qbo.entity(self.realm, "Customer", customer["Id"])["Notes"], "one")
+        self.assertEqual(self.stored("Customer", customer["Id"])["Notes"], "one")
 
     def test_it_requires_the_sync_token_on_update(self) -> None:
         customer = self.create("Customer", {"DisplayName": "Amy"})

@@ -117,8 +117,7 @@ class TransactionTestCase(DoubleTestCase):
             },
         )
         self.assertEqual(self.call("GET", f"item/{self.rock['Id']}").body["Item"]["QtyOnHand"], 7)
-        current = self.qbo.entity(self.realm, "Item", self.rock["Id"])
-        assert current is not None
+        current = self.stored("Item", self.rock["Id"])
         updated = self.call(
             "POST",
             "item",
