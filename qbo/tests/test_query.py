@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from qbo.double.store import Company
 from qbo.tests.helpers import DoubleTestCase
 
@@ -14,7 +16,7 @@ class QueryTestCase(DoubleTestCase):
             ("Bill's Windsurf", "bill@example.com"),
             ("Cool Cars", None),
         ):
-            body = {"DisplayName": name}
+            body: dict[str, Any] = {"DisplayName": name}
             if email:
                 body["PrimaryEmailAddr"] = {"Address": email}
             self.create("Customer", body)
