@@ -9,12 +9,13 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from qbo.double import faults, query
+from qbo.double import faults, pdf, query
 from qbo.double.clock import parse_time
 from qbo.double.entities import BY_LOWER_NAME, BY_PATH, SPECS, EntitySpec
 from qbo.double.faults import QboFault
 from qbo.double.store import Company
 
+SENDABLE = ("Invoice", "Estimate", "SalesReceipt", "CreditMemo", "RefundReceipt", "PurchaseOrder")
 BATCH_LIMIT = 30
 CDC_DAYS = 30
 CDC_LIMIT = 1000
@@ -68,7 +69,7 @@ class Api:
     def __init__(self, settings: ApiSettings) -> None:
         self.settings = settings
 
-    def handle(self, company: Company, request: ApiRequest) -> dict[str, Any]:
+    def handle(self, company: Company, request: ApiRequest) -> dict[str, Any] | bytes:
         if is_read(request):
             reads = self.settings.reads
             reads[company.realm_id] = reads.get(company.realm_id, 0) + 1
@@ -82,6 +83,17 @@ class Api:
                 return self.batch(company, decode_json(request.body))
             if len(parts) == 2 and parts[0] == "companyinfo" and method == "GET":
                 return {"CompanyInfo": company.read("CompanyInfo", "1")}
+            if len(parts) == 3 and parts[2] in ("pdf", "send"):
+                spec = entity_spec(parts[0])
+                if spec.name not in SENDABLE:
+                    raise faults.unsupported(
+                        f"Operation {parts[2]} is not supported for {spec.name}."
+                    )
+                if parts[2] == "pdf" and method == "GET":
+                    return pdf.render(spec.name, company.read(spec.name, parts[1]))
+                if parts[2] == "send" and method == "POST":
+                    address = request.params.get("sendTo", "")
+                    return {spec.name: company.email(spec.name, parts[1], address)}
             if len(parts) == 2 and method == "GET":
                 spec = entity_spec(parts[0])
                 return {spec.name: company.read(spec.name, parts[1])}

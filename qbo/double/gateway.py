@@ -100,6 +100,7 @@ class Gateway:
         self.released.set()
         self.request_ids: dict[tuple[str, str], Response] = {}
         self.log: list[RequestRecord] = []
+        self.errors: list[Exception] = []  # unexpected exceptions, answered as Fault 10000
 
     # helpers
 
@@ -245,10 +246,18 @@ class Gateway:
                 response = Response(first.status, first.body, dict(first.headers))
             else:
                 try:
-                    body, status, extra = self.api.handle(company, request), 200, {}
+                    answer = self.api.handle(company, request)
                 except QboFault as fault:
-                    body, status, extra = fault.body(), fault.status, fault.headers
-                response = self._render(body, status, company, True, extra)
+                    response = self._render(
+                        fault.body(), fault.status, company, True, fault.headers
+                    )
+                except Exception as error:  # a bug in the double answers as QBO would
+                    self.errors.append(error)
+                    return self._fault(faults.system_fault(500), company, as_json)
+                else:
+                    if isinstance(answer, bytes):
+                        return Response(200, answer, {"Content-Type": "application/pdf"})
+                    response = self._render(answer, 200, company, True)
                 if request_id:
                     self.request_ids[key] = response
         with self.lock:

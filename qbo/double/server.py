@@ -27,6 +27,7 @@ from qbo.double.gateway import (
     new_tid,
 )
 from qbo.double.oauth import OAuthError, OAuthServer
+from qbo.double.sample import seed_sample
 from qbo.double.store import Company
 from qbo.double.webhooks import WebhookEmitter
 
@@ -65,8 +66,12 @@ class FakeQbo:
 
     # set-up
 
-    def add_company(self, realm_id: str, name: str, offset: str = "-08:00") -> Company:
+    def add_company(
+        self, realm_id: str, name: str, offset: str = "-08:00", sample: bool = False
+    ) -> Company:
         company = Company(realm_id, name, self.clock, offset)
+        if sample:
+            seed_sample(company)
         company.listeners.append(self.webhooks.record)
         self.companies[realm_id] = company
         return company

@@ -274,6 +274,24 @@ class Company:
             self._commit(entity, record, "Void", created=False)
             return self.present(entity, record)
 
+    def email(self, entity: str, ident: str, address: str) -> dict[str, Any]:
+        """Mark a document as e-mailed (`POST /<entity>/<id>/send`); nothing is sent."""
+        with self.lock:
+            existing = self.find(entity, ident)
+            if existing is None:
+                raise QboFault([faults.not_found(entity, ident)])
+            record = copy.deepcopy(existing)
+            address = address or str((record.get("BillEmail") or {}).get("Address") or "")
+            if not address:
+                raise QboFault([faults.required("BillEmail")])
+            record["BillEmail"] = {"Address": address}
+            record["EmailStatus"] = "EmailSent"
+            when = format_meta_time(self.clock.now(), self.offset)
+            record["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": when}
+            record["SyncToken"] = str(int(existing["SyncToken"]) + 1)
+            self._commit(entity, record, "Emailed", created=False)
+            return self.present(entity, record)
+
     def changed_since(self, entity: str, since: datetime) -> list[dict[str, Any]]:
         """Latest state of everything changed at or after `since`, deletion markers included."""
         found: list[tuple[datetime, dict[str, Any]]] = []

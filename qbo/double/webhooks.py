@@ -76,6 +76,7 @@ class WebhookEmitter:
         self.deliveries: list[Delivery] = []
         self.attempts: list[Attempt] = []
         self.corrupt_next_signature = False
+        self.reverse_next_delivery = False  # send the next delivery's events newest first
 
     def configure(
         self, url: str, verifier_token: str, format: str = "cloudevents", content_type: str = ""
@@ -132,6 +133,9 @@ class WebhookEmitter:
         with self.lock:
             while self.pending:
                 chunk, self.pending = self.pending[:MAX_EVENTS], self.pending[MAX_EVENTS:]
+                if self.reverse_next_delivery:
+                    self.reverse_next_delivery = False
+                    chunk.reverse()
                 self.deliveries.append(Delivery(self._body(chunk), next_attempt=self.clock.now()))
         return self.deliver_due()
 

@@ -129,3 +129,19 @@ class WebhookTestCase(DoubleTestCase):
         self.qbo.webhooks.deliver()
         headers, body = receiver.received[0]
         self.assertFalse(valid(body, headers["intuit-signature"], VERIFIER))
+
+    def test_it_can_send_events_out_of_order(self) -> None:
+        receiver = self.receiver()
+        self.qbo.webhooks.configure(receiver.url, VERIFIER)
+        customer = self.create("Customer", {"DisplayName": "Amy"})
+        self.call(
+            "POST",
+            "customer",
+            {"Id": customer["Id"], "SyncToken": "0", "sparse": True, "Notes": "x"},
+        )
+        self.qbo.webhooks.reverse_next_delivery = True
+        self.qbo.webhooks.deliver()
+        events = json.loads(receiver.received[0][1])
+        self.assertEqual(
+            [e["type"] for e in events], ["qbo.customer.updated.v1", "qbo.customer.created.v1"]
+        )

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qbo.double import FakeQbo, Limits
+from qbo.double.sample import seed_sample
 from qbo.double.server import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REALM
 
 WEBHOOK_INTERVAL = 5.0
@@ -36,6 +37,9 @@ class Command(BaseCommand):
             default=None,
             help="Seconds between refresh-token rotations (0: every refresh; default one day)",
         )
+        parser.add_argument(
+            "--sample", action="store_true", help="Fill the company with sandbox-like records"
+        )
         parser.add_argument("--no-limits", action="store_true", help="Do not enforce rate limits")
         parser.add_argument("--webhook-url", help="POST signed change notifications here")
         parser.add_argument("--webhook-verifier", default="fake-qbo-verifier")
@@ -50,6 +54,8 @@ class Command(BaseCommand):
             client_id=options["client_id"],
             client_secret=options["client_secret"],
         )
+        if options["sample"]:
+            seed_sample(qbo.company())
         if options["rotate_every"] is not None:
             qbo.oauth.rotation_interval = options["rotate_every"]
         try:
