@@ -11,7 +11,6 @@ import copy
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,11 +19,10 @@ from qbo.double import faults, rules
 from qbo.double.clock import Clock, format_meta_time, parse_offset
 from qbo.double.entities import SPECS, EntitySpec, read_only
 from qbo.double.faults import QboFault
-from qbo.double.lines import ZERO, number
+from qbo.double.ledger import Ledger
+from qbo.double.lines import ZERO
 
 Listener = Callable[[str, str, str, str, datetime], None]  # realm, entity, id, operation, at
-SOLD = ("Invoice", "SalesReceipt")
-RETURNED = ("CreditMemo", "RefundReceipt")
 STARTER_ACCOUNTS = (
     ("Sales of Product Income", "Income"),
     ("Services", "Income"),
@@ -35,15 +33,6 @@ STARTER_ACCOUNTS = (
     ("Accounts Payable (A/P)", "Accounts Payable"),
     ("Checking", "Bank"),
 )
-
-
-@dataclass
-class Ledger:
-    """What other documents contribute to a record, rebuilt after each write."""
-
-    applied: dict[str, list[tuple[str, Decimal]]] = field(default_factory=lambda: defaultdict(list))
-    movement: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
-    customer_balance: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
 
 def spec_of(entity: str) -> EntitySpec:
@@ -70,10 +59,9 @@ class Company:
         self.txn_id = 0
         self.unique_doc_numbers = False
         self.listeners: list[Listener] = []
-        self.writes = 0
         # Batch items do not see what earlier items of the same batch created (spec §8).
         self.hidden: set[tuple[str, str]] = set()
-        self._ledger: tuple[int, Ledger] | None = None
+        self.ledger = Ledger()
         self.create("CompanyInfo", self._company_info(), seeding=True)
         if starter:
             for account, kind in STARTER_ACCOUNTS:
@@ -104,42 +92,11 @@ class Company:
             return records
         return [r for r in records if (entity, r["Id"]) not in self.hidden]
 
-    def ledger(self) -> Ledger:
-        if self._ledger is not None and self._ledger[0] == self.writes:
-            return self._ledger[1]
-        ledger = Ledger()
-        for payment in self.live("Payment"):
-            for line in payment.get("Line") or []:
-                for linked in line.get("LinkedTxn") or []:
-                    if linked.get("TxnType") == "Invoice":
-                        ledger.applied[str(linked.get("TxnId"))].append(
-                            (payment["Id"], line["Amount"])
-                        )
-        for entity in SOLD + RETURNED:
-            sign = 1 if entity in SOLD else -1
-            for record in self.live(entity):
-                for line in record.get("Line") or []:
-                    detail = line.get("SalesItemLineDetail")
-                    if isinstance(detail, dict) and isinstance(detail.get("ItemRef"), dict):
-                        qty = number(detail.get("Qty")) or ZERO
-                        ledger.movement[str(detail["ItemRef"]["value"])] += sign * qty
-        balances = ledger.customer_balance
-        for invoice in self.live("Invoice"):
-            paid = sum((amount for _, amount in ledger.applied[invoice["Id"]]), ZERO)
-            balances[invoice["CustomerRef"]["value"]] += invoice["TotalAmt"] - paid
-        for memo in self.live("CreditMemo"):
-            balances[memo["CustomerRef"]["value"]] -= memo["TotalAmt"]
-        for payment in self.live("Payment"):
-            balances[payment["CustomerRef"]["value"]] -= payment.get("UnappliedAmt", ZERO)
-        self._ledger = (self.writes, ledger)
-        return ledger
-
     def applied_to_invoice(self, invoice_id: str, except_payment: str | None) -> Decimal:
-        applied = self.ledger().applied.get(invoice_id, [])
-        return sum((amount for pid, amount in applied if pid != except_payment), ZERO)
+        return self.ledger.applied_to(invoice_id, except_payment)
 
     def item_movement(self, item_id: str) -> Decimal:
-        return self.ledger().movement.get(item_id, ZERO)
+        return self.ledger.movement.get(item_id, ZERO)
 
     # showing records
 
@@ -152,7 +109,7 @@ class Company:
         elif entity in ("SalesReceipt", "RefundReceipt"):
             shown["Balance"] = ZERO
         elif entity == "Customer":
-            balance = self.ledger().customer_balance.get(record["Id"], ZERO)
+            balance = self.ledger.customer_balance.get(record["Id"], ZERO)
             shown["Balance"] = shown["BalanceWithJobs"] = balance
         elif entity == "Vendor":
             shown["Balance"] = ZERO
@@ -190,8 +147,11 @@ class Company:
 
     def _commit(self, entity: str, record: dict[str, Any], operation: str, created: bool) -> None:
         at = self._stamp(record, created)
+        old = self.records[entity].get(record["Id"])
+        if old is not None:
+            self.ledger.add(entity, old, -1)
+        self.ledger.add(entity, record, 1)
         self.records[entity][record["Id"]] = record
-        self.writes += 1
         for listener in self.listeners:
             listener(self.realm_id, entity, record["Id"], operation, at)
 
@@ -247,10 +207,10 @@ class Company:
                 )
             existing = self._current(entity, body)
             del self.records[entity][existing["Id"]]
+            self.ledger.add(entity, existing, -1)
             marker = {"domain": "QBO", "status": "Deleted", "Id": existing["Id"]}
             at = self._stamp(marker, created=False)
             self.tombstones[entity][existing["Id"]] = marker
-            self.writes += 1
             for listener in self.listeners:
                 listener(self.realm_id, entity, existing["Id"], "Delete", at)
             return {k: v for k, v in marker.items() if k != "MetaData" and k[0] != "_"}
