@@ -94,12 +94,6 @@ class FakeQbo:
         self._thread.start()
         return self
 
-    def serve_forever(self, host: str, port: int) -> None:
-        server = ThreadingHTTPServer((host, port), _Handler)
-        server.double = self  # type: ignore[attr-defined]
-        self._server = server
-        server.serve_forever()
-
     def stop(self) -> None:
         self.gateway.released.set()
         if self._server is not None:

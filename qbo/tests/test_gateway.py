@@ -73,6 +73,15 @@ class GatewayTestCase(DoubleTestCase):
             self.clock.advance(2)
         self.assertEqual(statuses, [200, 200, 200, 429])
 
+    def test_it_keeps_a_separate_budget_for_batches(self) -> None:
+        self.qbo.gateway.limits = Limits(batch_per_minute=1)
+        batch = {"BatchItemRequest": [{"bId": "1", "Query": "SELECT * FROM Customer"}]}
+        self.assertEqual(self.call("POST", "batch", batch).status, 200)
+        self.assertEqual(self.call("POST", "batch", batch).codes(), ["3001"])
+        self.assertEqual(self.call("GET", f"companyinfo/{self.realm}").status, 200)
+        self.clock.advance(60)
+        self.assertEqual(self.call("POST", "batch", batch).status, 200)
+
     def test_it_refuses_more_concurrent_calls_than_the_limit(self) -> None:
         self.qbo.gateway.limits = Limits(concurrent=2)
         self.qbo.hold_requests()
