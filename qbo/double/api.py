@@ -140,9 +140,13 @@ class Api:
         names = [n.strip() for n in params.get("entities", "").split(",") if n.strip()]
         if not names:
             raise QboFault([faults.required("entities")])
-        since = parse_time(params.get("changedSince", ""))
-        if since is None:
+        if not params.get("changedSince"):
             raise QboFault([faults.required("changedSince")])
+        since = parse_time(params["changedSince"])
+        if since is None:
+            # An unencoded "+01:00" arrives as " 01:00": the caller must percent-encode it.
+            detail = f"changedSince {params['changedSince']!r} is not an ISO datetime"
+            raise QboFault([faults.invalid_value("changedSince", detail)])
         if since < company.clock.now() - timedelta(days=CDC_DAYS):
             raise QboFault(
                 [

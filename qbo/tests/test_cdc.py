@@ -69,6 +69,16 @@ class CdcTestCase(DoubleTestCase):
         self.assertEqual(answer.status, 400)
         self.assertIn("older than 30 days", answer.body["Fault"]["Error"][0]["Detail"])
 
+    def test_it_refuses_a_changed_since_that_is_not_a_datetime(self) -> None:
+        answer = self.call(
+            "GET",
+            "cdc",
+            params={"entities": "Customer", "changedSince": "2026-03-02T09:00:00 01:00"},
+        )
+        self.assertEqual((answer.status, answer.codes()), (400, ["2010"]))
+        missing = self.call("GET", "cdc", params={"entities": "Customer"})
+        self.assertEqual(missing.codes(), ["2020"])
+
     def test_it_refuses_entities_cdc_does_not_support(self) -> None:
         answer = self.call(
             "GET", "cdc", params={"entities": "TaxCode", "changedSince": "2026-03-01T00:00:00Z"}
