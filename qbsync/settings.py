@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "connections",
     "objects",
     "qbwc",
+    "qbo",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""QuickBooks Online: the local double of Intuit's Accounting API (qbo.double)."""
