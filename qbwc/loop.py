@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from copy import deepcopy
 
 from django.conf import settings
@@ -58,7 +60,9 @@ def client_version_reply(version: str) -> str:
 
 
 # -- authenticate ------------------------------------------------------------------
-def authenticate(username: str | None, password: str | None) -> list[str]:
+def authenticate(
+    username: str | None, password: str | None, app_connection_id: str | None = None
+) -> list[str]:
     connection = Connection.objects.filter(qbwc_username=username or "").first()
     if connection is None:
         make_password(password or "")  # same cost as a real check: no user enumeration
@@ -67,6 +71,14 @@ def authenticate(username: str | None, password: str | None) -> list[str]:
         log.warning("Web Connector login failed for connection %s", connection.connection_id)
         return [new_ticket(), "nvu"]
     connection.touch()
+    mismatch = app_url_mismatch(connection, app_connection_id)
+    if mismatch:
+        # Refused without touching the connection's sessions or work: the ticket only
+        # lets sendRequestXML answer "" and getLastError explain (never `nvu`, which would
+        # send the user after a password that is right).
+        ticket = new_ticket()
+        Session.objects.create_refused(connection, hash_ticket(ticket), mismatch)
+        return [ticket, connection.company_file or ""]
     if not connection.is_active:
         # Paused by an operator: "none" is the Web Connector's quiet "no work" (an `nvu`
         # would show a password error the QuickBooks user cannot fix).
@@ -75,9 +87,8 @@ def authenticate(username: str | None, password: str | None) -> list[str]:
         # Serialise authenticates of one connection so two never both open a session.
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
         for session in Session.objects.live().filter(connection=locked):
-            if session.is_live:
+            if not session.take_over():
                 return [new_ticket(), "busy", BUSY_POSTPONE_SECONDS]
-            session.end(Session.Status.EXPIRED, "idle too long; taken over by a new session")
         dispatch.promote_waiting(locked)
         # pulls hook: a due poll is work too (objects.pulls).
         if not dispatch.has_due_work(locked) and not pulls.has_due_polls(locked, timezone.now()):
@@ -87,17 +98,41 @@ def authenticate(username: str | None, password: str | None) -> list[str]:
     return [ticket, connection.company_file or ""]
 
 
-def _session(ticket: str | None) -> Session | None:
-    """The live session of a ticket; an idle one is expired on the spot."""
+def app_url_mismatch(connection: Connection, app_connection_id: str | None) -> str:
+    """Why a call that came to /qbwc/<app_connection_id>/ may not use this connection ("" if
+    it may): a .qwc whose AppURL names another connection is a misconfiguration, and
+    serving it the ticket's connection would hand one company's data to another's URL."""
+    if app_connection_id is None or app_connection_id == connection.connection_id:
+        return ""
+    return (
+        f"This Web Connector application's AppURL (/qbwc/{app_connection_id[:100]}/) does not "
+        f"match the connection of its ticket ({connection.connection_id}). Remove it and add "
+        f"the .qwc file of connection {connection.connection_id} again."
+    )
+
+
+def _begin(ticket: str | None, app_connection_id: str | None) -> Session | None:
+    """The live session of a ticket with one of its callbacks begun; an idle one is expired
+    on the spot, and a ticket used at another connection's AppURL gets none."""
     session = Session.objects.for_ticket(ticket)
-    if session is None:
+    if session is None or app_url_mismatch(session.connection, app_connection_id):
         return None
     if session.status == Session.Status.ACTIVE and not session.is_live:
         session.end(Session.Status.EXPIRED, "Session expired")
-    if session.status != Session.Status.ACTIVE:
+    if not session.begin_call():
         return None
-    session.touch()
     return session
+
+
+@contextmanager
+def _call(ticket: str | None, app_connection_id: str | None) -> Iterator[Session | None]:
+    """Run one sendRequestXML/receiveResponseXML with the session marked as in a call."""
+    session = _begin(ticket, app_connection_id)
+    try:
+        yield session
+    finally:
+        if session is not None:
+            session.end_call()
 
 
 # -- sendRequestXML ------------------------------------------------------------------
@@ -108,10 +143,22 @@ def send_request(
     country: str | None,
     major: int | None,
     minor: int | None,
+    app_connection_id: str | None = None,
 ) -> str:
-    session = _session(ticket)
-    if session is None:
-        return ""
+    with _call(ticket, app_connection_id) as session:
+        if session is None:
+            return ""
+        return _send_request(session, hcp_response, company_file, country, major, minor)
+
+
+def _send_request(
+    session: Session,
+    hcp_response: str | None,
+    company_file: str | None,
+    country: str | None,
+    major: int | None,
+    minor: int | None,
+) -> str:
     if hcp_response:
         _store_hcp(session, hcp_response, company_file, country, major, minor)
     elif session.round_trips == 0 and not session.client_version:
@@ -316,11 +363,21 @@ def _next_candidates(session: Session) -> list[QueuedObject]:
 
 # -- receiveResponseXML ------------------------------------------------------------------
 def receive_response(
-    ticket: str | None, response: str | None, hresult: str | None, message: str | None
+    ticket: str | None,
+    response: str | None,
+    hresult: str | None,
+    message: str | None,
+    app_connection_id: str | None = None,
 ) -> int:
-    session = _session(ticket)
-    if session is None:
-        return -1
+    with _call(ticket, app_connection_id) as session:
+        if session is None:
+            return -1
+        return _receive_response(session, response, hresult, message)
+
+
+def _receive_response(
+    session: Session, response: str | None, hresult: str | None, message: str | None
+) -> int:
     sent = session.messages.filter(status=Message.Status.SENT).order_by("-number").first()
     if sent is None:
         # Nothing of ours is outstanding: an unsolicited or replayed response is ignored.
@@ -403,6 +460,27 @@ def _receive_polls(session: Session, sent: Message, response: str, hresult: str,
     return progress(session)
 
 
+def refuse_oversized_response(
+    ticket: str, size: int, limit: int, app_connection_id: str | None = None
+) -> int:
+    """A receiveResponseXML over QBWC_MAX_BODY_BYTES: end the round trip inside the protocol.
+
+    The negative answer makes the Web Connector call getLastError, which says why; the
+    objects of the message stay in flight until the session ends and are then verified by
+    look-up, in messages batched by expected answer size.
+    """
+    with _call(ticket, app_connection_id) as session:
+        if session is None:
+            return -1
+        _set_error(
+            session,
+            f"QuickBooks' answer was {size:,} bytes, more than this server accepts "
+            f"({limit:,} bytes, QBWC_MAX_BODY_BYTES); raise the limit or lower "
+            "QBWC_BATCH_ANSWER_BYTES.",
+        )
+        return -101
+
+
 def _whole_message_rejected(
     session: Session,
     sent: Message,
@@ -473,10 +551,15 @@ def progress(session: Session) -> int:
 
 
 # -- the rest ------------------------------------------------------------------------
-def connection_error(ticket: str | None, hresult: str | None, message: str | None) -> str:
+def connection_error(
+    ticket: str | None,
+    hresult: str | None,
+    message: str | None,
+    app_connection_id: str | None = None,
+) -> str:
     """QBWC could not open QuickBooks: record why, end the session (retrying rarely helps)."""
     session = Session.objects.for_ticket(ticket)
-    if session is not None:
+    if session is not None and not app_url_mismatch(session.connection, app_connection_id):
         session.connection.record_connection_error(hresult or "", message or "")
         session.end(
             Session.Status.FAILED, f"QuickBooks could not be opened: {hresult} {message}".strip()
@@ -484,19 +567,26 @@ def connection_error(ticket: str | None, hresult: str | None, message: str | Non
     return "done"
 
 
-def last_error(ticket: str | None) -> str:
+def last_error(ticket: str | None, app_connection_id: str | None = None) -> str:
     session = Session.objects.for_ticket(ticket)
     if session is None:
         return "Session expired"
+    mismatch = app_url_mismatch(session.connection, app_connection_id)
+    if mismatch:
+        return mismatch
     if session.status == Session.Status.ACTIVE and not session.is_live:
         session.end(Session.Status.EXPIRED, "Session expired")
     return session.last_error or ("Session expired" if session.status != "active" else "No error")
 
 
-def close_connection(ticket: str | None) -> str:
+def close_connection(ticket: str | None, app_connection_id: str | None = None) -> str:
     session = Session.objects.for_ticket(ticket)
     if session is None:
         return "OK"
+    mismatch = app_url_mismatch(session.connection, app_connection_id)
+    if mismatch:
+        # Not this URL's session to end: its own Web Connector may still be running it.
+        return mismatch
     session.end(Session.Status.CLOSED)
     session.refresh_from_db()
     if session.last_error and session.status == Session.Status.FAILED:

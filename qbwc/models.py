@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,6 +17,11 @@ from objects.models import QueuedObject, update_from_values
 
 def hash_ticket(ticket: str) -> str:
     return hashlib.sha256(ticket.encode("utf-8")).hexdigest()
+
+
+# A callback still marked in progress after this long belongs to a process that died (a
+# worker killed mid-call): the Web Connector itself gives up on a call after about 2 minutes.
+CALL_DEAD_AFTER = timedelta(minutes=5)
 
 
 def new_ticket() -> str:
@@ -39,6 +44,18 @@ class SessionQuerySet(models.QuerySet["Session"]):
         _, counts = ended.delete()
         return counts.get("qbwc.Session", 0)
 
+    def create_refused(self, connection: Connection, ticket_hash: str, error: str) -> Session:
+        """A session refused at authenticate: its ticket serves no work, only `error` to
+        getLastError (qbwc.loop.app_url_mismatch)."""
+        now = timezone.now()
+        return self.create(
+            connection=connection,
+            ticket_hash=ticket_hash,
+            status=Session.Status.FAILED,
+            closed_at=now,
+            last_error=error,
+        )
+
     def for_ticket(self, ticket: str | None) -> Session | None:
         if not ticket:
             return None
@@ -60,6 +77,9 @@ class Session(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
     last_call_at = models.DateTimeField(default=timezone.now)
+    # Set while one of this session's callbacks is being processed (begin_call/end_call):
+    # a new authenticate takes a session over at once unless this is set (take_over).
+    call_started_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     qbxml_version = models.CharField(max_length=5, default="13.0")
     client_version = models.CharField(max_length=30, blank=True)
@@ -105,27 +125,69 @@ class Session(models.Model):
         idle = timedelta(minutes=settings.QBWC_SESSION_IDLE_MINUTES)
         return self.last_call_at >= timezone.now() - idle
 
-    def touch(self) -> None:
-        now = timezone.now()
-        Session.objects.filter(pk=self.pk).update(last_call_at=now)
-        self.last_call_at = now
-        self.connection.touch(now)
+    def begin_call(self) -> bool:
+        """Mark one of this session's callbacks as being processed; False if it has ended.
 
-    def end(self, status: str, error: str = "") -> bool:
+        Conditional on the session still being active, so a callback and a take_over()
+        racing for the same row never both win: either the callback runs and the new
+        authenticate answers busy, or the session is taken over and the callback is
+        answered as expired.
+        """
+        now = timezone.now()
+        won = (
+            Session.objects.filter(pk=self.pk, status=self.Status.ACTIVE).update(
+                last_call_at=now, call_started_at=now
+            )
+            == 1
+        )
+        if won:
+            self.last_call_at = self.call_started_at = now
+            self.connection.touch(now)
+        return won
+
+    def end_call(self) -> None:
+        """The callback begun by begin_call() has been answered."""
+        Session.objects.filter(pk=self.pk).update(call_started_at=None)
+        self.call_started_at = None
+
+    def take_over(self) -> bool:
+        """End this session because its Web Connector authenticated again; False if one of
+        its callbacks is being processed right now (the caller then answers busy).
+
+        The Web Connector never runs two sessions of one application at once, so a fresh
+        authenticate with valid credentials means this session's run died (the machine
+        rebooted after sendRequestXML): waiting for it to go idle would only lock the
+        company out. What it held is released as end() does.
+        """
+        dead_call = timezone.now() - CALL_DEAD_AFTER
+        return self.end(
+            self.Status.EXPIRED,
+            "the Web Connector authenticated again; this session's run was abandoned",
+            only_if=Q(call_started_at__isnull=True) | Q(call_started_at__lt=dead_call),
+        )
+
+    def end(self, status: str, error: str = "", only_if: Q | None = None) -> bool:
         """End the session once; objects still in flight are released (outcome unknown)."""
-        fields: dict[str, object] = {"status": status, "closed_at": timezone.now()}
+        fields: dict[str, object] = {
+            "status": status,
+            "closed_at": timezone.now(),
+            "call_started_at": None,
+        }
         if error:
             fields["last_error"] = error
-        won = Session.objects.filter(pk=self.pk, status=self.Status.ACTIVE).update(**fields) == 1
-        if not won:
-            return False
-        for key, value in fields.items():
-            setattr(self, key, value)
-        for obj in QueuedObject.objects.filter(phase="in_progress", claimed_by=self.claimer):
-            obj.release(f"session {self.pk} ended before QuickBooks answered; verifying first")
-        Message.objects.filter(session=self, status=Message.Status.SENT).update(
-            status=Message.Status.LOST
-        )
+        ending = Session.objects.filter(pk=self.pk, status=self.Status.ACTIVE)
+        if only_if is not None:
+            ending = ending.filter(only_if)
+        with transaction.atomic():
+            if ending.update(**fields) != 1:
+                return False
+            for key, value in fields.items():
+                setattr(self, key, value)
+            for obj in QueuedObject.objects.filter(phase="in_progress", claimed_by=self.claimer):
+                obj.release(f"session {self.pk} ended before QuickBooks answered; verifying first")
+            Message.objects.filter(session=self, status=Message.Status.SENT).update(
+                status=Message.Status.LOST
+            )
         return True
 
 
