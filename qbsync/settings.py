@@ -217,7 +217,7 @@ QBWC_MAX_ROUND_TRIPS = env_int("QBWC_MAX_ROUND_TRIPS", 200)
 QBWC_MAX_BODY_BYTES = env_int("QBWC_MAX_BODY_BYTES", 50 * 1024 * 1024)
 # Expected answer bytes one message may ask QuickBooks for: a message is cut before it
 # would bring back more (estimated from each object's size), not only at QBWC_BATCH_SIZE.
-QBWC_BATCH_ANSWER_BYTES = env_int("QBWC_BATCH_ANSWER_BYTES", 8 * 1024 * 1024)
+QBWC_BATCH_ANSWER_BYTES = env_int("QBWC_BATCH_ANSWER_BYTES", 10 * 1024 * 1024)
 # A session idle this long is expired; a new authenticate takes it over at once anyway.
 QBWC_SESSION_IDLE_MINUTES = env_int("QBWC_SESSION_IDLE_MINUTES", 10)
 # Highest qbXML version qbsync emits.

@@ -39,6 +39,9 @@ POLL_TRANSCRIPT_CHARS = 200_000
 # progress() counts the work left on every receiveResponseXML; counting stops here so a
 # backlog of 100,000 costs what one of 1,000 does (the bar is approximate anyway).
 PROGRESS_COUNT_CAP = 1000
+# expected_answer_bytes(): a record's answer without lines, and each line's.
+ANSWER_RECORD_BYTES = 4_000
+ANSWER_LINE_BYTES = 1_000
 # Used once to equalise the time of unknown-user and wrong-password answers.
 _DUMMY_PASSWORD_HASH = make_password(None)
 
@@ -358,7 +361,44 @@ def _next_candidates(session: Session) -> list[QueuedObject]:
                 pk__in=group, phase__in=[Phase.PENDING, Phase.READY]
             ).order_by("created_at", "id")
         )
-    return dispatch.due_objects(session.connection, settings.QBWC_BATCH_SIZE)
+    due = dispatch.due_objects(session.connection, settings.QBWC_BATCH_SIZE)
+    return _within_answer_budget(due, settings.QBWC_BATCH_ANSWER_BYTES)
+
+
+def _within_answer_budget(candidates: list[QueuedObject], budget: int) -> list[QueuedObject]:
+    """The first candidates whose expected answers fit `budget` bytes (always at least one).
+
+    Counting requests alone let 50 orders of 160 lines ask for one multi-MB answer, which
+    every later run asked for again; the rest here simply waits for the next round trip.
+    """
+    kept: list[QueuedObject] = []
+    total = 0
+    for obj in candidates:
+        total += expected_answer_bytes(obj.payload)
+        if kept and total > budget:
+            break
+        kept.append(obj)
+    return kept
+
+
+def expected_answer_bytes(payload: object) -> int:
+    """About how many bytes QuickBooks' answer about one object takes inside the SOAP body.
+
+    A look-up answers the whole record just as the write does, so both are estimated from
+    the payload: a Ret's header, and per line (any object in a list: order lines,
+    journal lines …) a …LineRet. Real LineRets are 200-850 bytes once XML-escaped
+    (../shared/qbxml-samples); 1,000 leaves room for long descriptions and custom fields.
+    """
+    lines = 0
+    stack = [payload]
+    while stack:  # iterative: a stored payload's depth is FlowLink's to choose
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            lines += sum(1 for item in value if isinstance(item, dict))
+            stack.extend(value)
+    return ANSWER_RECORD_BYTES + ANSWER_LINE_BYTES * lines
 
 
 # -- receiveResponseXML ------------------------------------------------------------------
