@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import http.client
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.test import override_settings
+from django.conf import settings
+from django.test import SimpleTestCase, override_settings
 from lxml import etree
 
 from objects.models import Phase, QueuedObject
@@ -112,6 +121,46 @@ class LargeAnswerTestCase(LiveTestCase):
         self.assertEqual(len(quickbooks.records("SalesOrder")), 2)
 
 
+@contextmanager
+def gunicorn() -> Iterator[str]:
+    """The production web server (qbsync/gunicorn.py) on a free local port; yields its URL.
+
+    Only requests that never reach the database are sent to it: it cannot see the test
+    database.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with tempfile.TemporaryDirectory() as var_dir:
+        env = {
+            **os.environ,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "1",
+            "VAR_DIR": var_dir,
+            "DJANGO_SETTINGS_MODULE": "qbsync.settings",
+        }
+        command = [sys.executable, "-m", "gunicorn", "-c", "python:qbsync.gunicorn", "qbsync.wsgi"]
+        server = subprocess.Popen(
+            command,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and server.poll() is None:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
 def post_raw(
     server: str, body: bytes, content_type: str = "text/xml; charset=utf-8"
 ) -> tuple[int, str, bytes]:
@@ -151,6 +200,28 @@ class BodyLimitTestCase(LiveTestCase):
         self.assertIn("more than this server accepts (52,428,800 bytes", result.last_error)
         self.assertTrue(self.run_webconnector(quickbooks).completed)
         self.assertIsNotNone(quickbooks.find("Customer", "Jo"))
+
+
+class GunicornBodyLimitTestCase(SimpleTestCase):
+    def test_it_answers_a_60_mb_soap_body_under_gunicorn_without_a_connection_reset(
+        self,
+    ) -> None:
+        body = build_envelope(
+            "authenticate", {"strUserName": "acme-qbd", "strPassword": "x" * 60_000_000}
+        )
+        with gunicorn() as server:
+            # The client sends all 60 MB before it reads; unless the server reads (and
+            # throws away) the rest, the kernel resets the connection under the client.
+            status, content_type, reply = post_raw(server, body)
+            parts = urlsplit(server)
+            connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+            connection.request("GET", "/qbwc/")
+            still_up = connection.getresponse().status
+            connection.close()
+
+        self.assertEqual((status, content_type), (413, "text/xml; charset=utf-8"))
+        self.assertIn(b"Request too large: 60,000,", reply)
+        self.assertEqual(still_up, 200)
 
 
 class EncodingTestCase(LiveTestCase):
