@@ -453,20 +453,27 @@ def _receive_response(
         )
         statuses: list[tuple[int, int, str]] = []
         mine = []
+        unknown: list[str] = []
         for rs in answers:
             request = requests.pop(rs.request_id, None)
             if request is None:
                 if rs.request_id != "noop":
                     # Never apply an answer to a request this session did not send (forgery).
-                    log.warning(
-                        "session %s: unknown requestID %r ignored", session.pk, rs.request_id
-                    )
+                    unknown.append(rs.request_id)
                 continue
             statuses.append((request.pk, rs.status_code, rs.message[:2000]))
             obj = request.queued_object
             if obj is None or not obj.is_claimed_by(session.claimer):
                 continue
             mine.append((obj, request.kind, rs))
+        if unknown:
+            # One line however many: a large forged answer must not flood the log.
+            log.warning(
+                "session %s: %d answers with unknown requestIDs ignored (first %r)",
+                session.pk,
+                len(unknown),
+                unknown[0],
+            )
         dispatch.apply_responses(session.claimer, mine)
         answered = len(mine)
         Request.objects.record_statuses(statuses)

@@ -186,8 +186,9 @@ class BodyLimitTestCase(LiveTestCase):
         self.assertEqual((status, content_type), (413, "text/xml; charset=utf-8"))
         fault = etree.fromstring(reply).find(f"{{{SOAP11_NS}}}Body/{{{SOAP11_NS}}}Fault")
         self.assertEqual(fault.findtext("faultcode"), "soap:Client")
-        self.assertIn("Request too large: 60,000,", fault.findtext("faultstring"))
-        self.assertIn("up to 52,428,800 bytes (QBWC_MAX_BODY_BYTES)", fault.findtext("faultstring"))
+        reason = fault.findtext("faultstring") or ""
+        self.assertIn("Request too large: 60,000,", reason)
+        self.assertIn("up to 52,428,800 bytes (QBWC_MAX_BODY_BYTES)", reason)
         self.assertEqual(self.run_webconnector().auth[1], "none")
 
     def test_it_answers_a_60_mb_receive_response_xml_with_a_negative_value(self) -> None:
@@ -253,7 +254,7 @@ class EncodingTestCase(LiveTestCase):
             },
         )
         status, _, reply = post_raw(self.live_server_url, send)
-        request = etree.fromstring(reply).findtext(f".//{{{NS}}}sendRequestXMLResult")
+        request = etree.fromstring(reply).findtext(f".//{{{NS}}}sendRequestXMLResult") or ""
         self.assertEqual(status, 200)
         self.assertIn("<FullName>Zoë</FullName>", request)
 
