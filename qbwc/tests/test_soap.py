@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import unittest
 from datetime import timedelta
 from typing import cast
 from urllib.parse import urlsplit
 
-from django.test import Client
+from django.db import connection as db
+from django.db import connections
+from django.test import Client, TransactionTestCase
 from django.utils import timezone
 from lxml import etree
 
@@ -410,3 +415,40 @@ class SessionTestCase(SoapTestCase):
         self.assertTrue(
             obj.events.filter(reason__contains="ended before QuickBooks answered").exists()
         )
+
+
+class TakeOverRaceTestCase(TransactionTestCase):
+    """A callback and a new authenticate racing for one session (PostgreSQL)."""
+
+    def test_it_lets_exactly_one_of_a_call_and_a_take_over_win(self) -> None:
+        if db.vendor != "postgresql":
+            if os.environ.get("CI") == "true":
+                raise AssertionError("CI runs the suite on PostgreSQL (DATABASE_URL)")
+            raise unittest.SkipTest("concurrent conditional updates need PostgreSQL")
+        connection = make_connection("acme")
+        for attempt in range(20):
+            session = Session.objects.create(connection=connection, ticket_hash=f"{attempt:064}")
+
+            self.assertEqual(sorted(race(session.pk).values()), [False, True])
+
+
+def race(pk: int) -> dict[str, bool]:
+    """begin_call() and take_over() of one session at the same moment, each on its own
+    database connection; returns who won."""
+    barrier = threading.Barrier(2)
+    won: dict[str, bool] = {}
+
+    def run(name: str) -> None:
+        try:
+            barrier.wait()
+            mine = Session.objects.select_related("connection").get(pk=pk)
+            won[name] = mine.begin_call() if name == "call" else mine.take_over()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("call", "take")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return won
