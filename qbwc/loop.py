@@ -73,15 +73,16 @@ def authenticate(
     if not connection.check_qbwc_password(password or ""):
         log.warning("Web Connector login failed for connection %s", connection.connection_id)
         return [new_ticket(), "nvu"]
-    connection.touch()
     mismatch = app_url_mismatch(connection, app_connection_id)
     if mismatch:
-        # Refused without touching the connection's sessions or work: the ticket only
-        # lets sendRequestXML answer "" and getLastError explain (never `nvu`, which would
-        # send the user after a password that is right).
+        # Refused without touching the connection's sessions, work or health (nothing
+        # syncs through a misconfigured .qwc): the ticket only lets sendRequestXML answer
+        # "" and getLastError explain (never `nvu`, which would send the user after a
+        # password that is right).
         ticket = new_ticket()
         Session.objects.create_refused(connection, hash_ticket(ticket), mismatch)
         return [ticket, connection.company_file or ""]
+    connection.touch()
     if not connection.is_active:
         # Paused by an operator: "none" is the Web Connector's quiet "no work" (an `nvu`
         # would show a password error the QuickBooks user cannot fix).

@@ -282,10 +282,13 @@ class SessionTestCase(SoapTestCase):
         result = connector.run()
 
         obj.refresh_from_db()
+        self.connection.refresh_from_db()
         self.assertEqual(result.round_trips, 0)
         self.assertIn("does not match the connection of its ticket (acme)", result.last_error)
         self.assertEqual(obj.phase, Phase.PENDING)
         self.assertFalse(obj.events.exists())
+        # Nothing syncs through this .qwc: the health monitor must not count it as contact.
+        self.assertIsNone(self.connection.last_contact_at)
 
     def test_it_serves_a_ticket_at_its_own_connections_app_url(self) -> None:
         self.queue_customer()
