@@ -162,7 +162,14 @@ def _finish(parser: etree.XMLPullParser, envelope: Envelope, raw: bytes) -> None
         envelope.error = f"Malformed XML in the SOAP request: {exc}"
         return
     encoding = (root.getroottree().docinfo.encoding or "utf-8").lower()
-    envelope.body = raw if encoding in _UTF8 else _as_utf8(raw, encoding)
+    if encoding in _UTF8:
+        envelope.body = raw
+        return
+    try:
+        envelope.body = _as_utf8(raw, encoding)
+    except (LookupError, UnicodeDecodeError):
+        # libxml2 knows a few encodings Python does not (or reads them differently).
+        envelope.error = f"Unsupported encoding of the SOAP request: {encoding}"
 
 
 def _as_utf8(raw: bytes, encoding: str) -> bytes:
