@@ -374,8 +374,10 @@ def _within_answer_budget(candidates: list[QueuedObject], budget: int) -> list[Q
     """
     kept: list[QueuedObject] = []
     total = 0
+    # What an answer refused as too large taught about these objects beats the estimate.
+    learnt = Request.objects.answer_shares([obj.pk for obj in candidates])
     for obj in candidates:
-        total += expected_answer_bytes(obj.payload)
+        total += max(expected_answer_bytes(obj.payload), learnt.get(obj.pk, 0))
         if kept and total > budget:
             break
         kept.append(obj)
@@ -513,18 +515,30 @@ def refuse_oversized_response(
 ) -> int:
     """A receiveResponseXML over QBWC_MAX_BODY_BYTES: end the round trip inside the protocol.
 
-    The negative answer makes the Web Connector call getLastError, which says why; the
-    objects of the message stay in flight until the session ends and are then verified by
-    look-up, in messages batched by expected answer size.
+    The negative answer makes the Web Connector call getLastError, which says why. The
+    message remembers the size, so later runs ask for its objects in smaller groups
+    (_within_answer_budget); they stay in flight until the session ends and are then
+    verified by look-up. An object whose answer alone is too large fails: asked again,
+    it would end every run the same way.
     """
     with _call(ticket, app_connection_id) as session:
         if session is None:
             return -1
+        sent = session.messages.filter(status=Message.Status.SENT).order_by("-number").first()
+        if sent is not None and sent.refuse_too_large(size):
+            requests = list(sent.requests.select_related("queued_object"))
+            obj = requests[0].queued_object if len(requests) == 1 else None
+            if obj is not None and obj.is_claimed_by(session.claimer):
+                obj.fail(
+                    f"QuickBooks' answer about this object alone was {size:,} bytes, more "
+                    f"than this server accepts ({limit:,} bytes, QBWC_MAX_BODY_BYTES); "
+                    "raise the limit, then requeue it."
+                )
         _set_error(
             session,
             f"QuickBooks' answer was {size:,} bytes, more than this server accepts "
-            f"({limit:,} bytes, QBWC_MAX_BODY_BYTES); raise the limit or lower "
-            "QBWC_BATCH_ANSWER_BYTES.",
+            f"({limit:,} bytes, QBWC_MAX_BODY_BYTES). The next run asks for less at a time; "
+            "if this repeats, raise QBWC_MAX_BODY_BYTES or lower QBWC_BATCH_ANSWER_BYTES.",
         )
         return -101
 

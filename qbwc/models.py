@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from connections.models import Connection
@@ -199,6 +199,7 @@ class Message(models.Model):
         ANSWERED = "answered", "Answered"
         REJECTED = "rejected", "Rejected by QuickBooks"
         LOST = "lost", "Never answered"
+        TOO_LARGE = "too_large", "Answer over QBWC_MAX_BODY_BYTES"
 
     session = models.ForeignKey(Session, models.CASCADE, related_name="messages")
     number = models.PositiveIntegerField()
@@ -209,6 +210,9 @@ class Message(models.Model):
     hresult_message = models.TextField(blank=True)
     sent_at = models.DateTimeField(default=timezone.now)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # Size of an answer refused as too large (refuse_too_large): later messages ask for
+    # this one's objects in smaller groups (RequestQuerySet.answer_shares).
+    answer_bytes = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["session", "number"]
@@ -219,8 +223,41 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"message {self.number} of session {self.session_id}"
 
+    def refuse_too_large(self, size: int) -> bool:
+        """QuickBooks' answer to this message was over the body limit and was not read."""
+        refused = Message.objects.filter(pk=self.pk, status=self.Status.SENT).update(
+            status=self.Status.TOO_LARGE, answer_bytes=size, answered_at=timezone.now()
+        )
+        return refused == 1
+
 
 class RequestQuerySet(models.QuerySet["Request"]):
+    def answer_shares(self, object_ids: list[int]) -> dict[int, int]:
+        """Per object whose answer was once refused as too large: that answer's bytes
+        divided by its message's requests (the largest, if several).
+
+        The estimate that built such a message was wrong for these objects; without this
+        every later run would ask for the same refused answer again.
+        """
+        refused = list(
+            self.filter(
+                queued_object_id__in=object_ids, message__status=Message.Status.TOO_LARGE
+            ).values_list("queued_object_id", "message_id", "message__answer_bytes")
+        )
+        if not refused:
+            return {}
+        counts = dict(
+            self.filter(message_id__in={message for _, message, _ in refused})
+            .values("message_id")
+            .annotate(requests=Count("id"))
+            .values_list("message_id", "requests")
+        )
+        shares: dict[int, int] = {}
+        for obj_id, message_id, size in refused:
+            share = (size or 0) // max(1, counts.get(message_id, 1))
+            shares[obj_id] = max(shares.get(obj_id, 0), share)
+        return shares
+
     def record_statuses(self, statuses: list[tuple[int, int, str]]) -> None:
         """Store (pk, statusCode, statusMessage) of a message's requests with one UPDATE
         (QuickBooks' status texts name the record, so they differ per request)."""

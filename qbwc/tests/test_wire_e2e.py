@@ -107,7 +107,7 @@ class LargeAnswerTestCase(LiveTestCase):
         self.assertIn("more than this server accepts (1,000,000 bytes", result.last_error)
         self.assertIn("QBWC_MAX_BODY_BYTES", result.last_error)
         self.assertEqual(Session.objects.get().status, Session.Status.CLOSED)
-        self.assertEqual(Message.objects.get().status, Message.Status.LOST)
+        self.assertEqual(Message.objects.get().status, Message.Status.TOO_LARGE)
         # What the refused answer was about is verified by look-up in the next run.
         self.assertFalse(QueuedObject.objects.filter(phase=Phase.IN_PROGRESS).exists())
         released = QueuedObject.objects.filter(
@@ -175,6 +175,54 @@ def post_raw(
         connection.close()
 
 
+class BulkyQuickBooks(FakeQuickBooks):
+    """A company whose answers take `per_request` bytes for each request of a message."""
+
+    def __init__(self, per_request: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.per_request = per_request
+
+    def process(self, request_xml: str) -> tuple[str, str, str]:
+        response, hresult, message = super().process(request_xml)
+        filler = "x" * (self.per_request * request_xml.count("requestID="))
+        return (
+            response.replace("</QBXML>", f"<Padding>{filler}</Padding></QBXML>"),
+            hresult,
+            message,
+        )
+
+
+@override_settings(QBWC_MAX_BODY_BYTES=1_000_000, QBWC_BATCH_ANSWER_BYTES=800_000)
+class RefusedAnswerTestCase(LiveTestCase):
+    def test_it_asks_for_less_at_a_time_after_an_answer_was_refused(self) -> None:
+        for name in ["Ann", "Bob", "Cy", "Di", "Ed"]:
+            self.post("add_customers", envelope("customer", {"name": name}, f"req-{name}"))
+        quickbooks = BulkyQuickBooks(300_000, xsd_dir=self.quickbooks.xsd_dir)
+
+        refused = self.run_webconnector(quickbooks)
+        again = self.run_webconnector(quickbooks)
+
+        self.assertEqual(refused.progress, [-101])
+        self.assertIn("The next run asks for less at a time", refused.last_error)
+        self.assertTrue(again.completed, again.transcript())
+        # 1.5 MB for five look-ups taught 300,000 bytes each: two per message fit 800,000.
+        self.assertEqual(max(r.count("requestID=") for r in again.requests), 2)
+        self.assertEqual(len(quickbooks.records("Customer")), 5)
+
+    def test_it_fails_an_object_whose_answer_alone_is_over_the_limit(self) -> None:
+        self.post("add_customers", envelope("customer", {"name": "Jo"}))
+        quickbooks = BulkyQuickBooks(1_200_000, xsd_dir=self.quickbooks.xsd_dir)
+
+        refused = self.run_webconnector(quickbooks)
+        after = self.run_webconnector(quickbooks)
+
+        self.assertEqual(refused.progress, [-101])
+        obj = QueuedObject.objects.get()
+        self.assertEqual(obj.phase, Phase.FAILED)
+        self.assertIn("answer about this object alone was", obj.last_status_message)
+        self.assertEqual(after.auth[1], "none")  # the company is not locked out
+
+
 class BodyLimitTestCase(LiveTestCase):
     def test_it_answers_a_60_mb_soap_body_with_a_413_fault_and_stays_up(self) -> None:
         body = build_envelope(
@@ -192,15 +240,16 @@ class BodyLimitTestCase(LiveTestCase):
         self.assertEqual(self.run_webconnector().auth[1], "none")
 
     def test_it_answers_a_60_mb_receive_response_xml_with_a_negative_value(self) -> None:
-        self.post("add_customers", envelope("customer", {"name": "Jo"}))
+        self.post("add_customers", envelope("customer", [{"name": "Jo"}, {"name": "Al"}]))
         quickbooks = HugeAnswerQuickBooks(60_000_000, xsd_dir=self.quickbooks.xsd_dir)
 
         result = self.run_webconnector(quickbooks)
 
         self.assertEqual(result.progress, [-101])
         self.assertIn("more than this server accepts (52,428,800 bytes", result.last_error)
-        self.assertTrue(self.run_webconnector(quickbooks).completed)
-        self.assertIsNotNone(quickbooks.find("Customer", "Jo"))
+        again = self.run_webconnector(quickbooks)
+        self.assertTrue(again.completed, again.transcript())
+        self.assertEqual(len(quickbooks.records("Customer")), 2)
 
 
 class GunicornBodyLimitTestCase(SimpleTestCase):
