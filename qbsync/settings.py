@@ -212,7 +212,14 @@ QBXML_XSD_DIR = env_str("QBXML_XSD_DIR", str(_default_xsd) if _default_xsd.is_di
 QBWC_BATCH_SIZE = env_int("QBWC_BATCH_SIZE", 50)
 # A session stops after this many round trips and leaves the rest for the next run.
 QBWC_MAX_ROUND_TRIPS = env_int("QBWC_MAX_ROUND_TRIPS", 200)
-# A session idle this long is expired; a new authenticate may take it over.
+# Largest SOAP request the Web Connector endpoint reads (a receiveResponseXML carries
+# QuickBooks' whole answer: large pulls and batches are tens of MB). Larger ones are
+# answered inside the protocol without being read (docs/architecture.md).
+QBWC_MAX_BODY_BYTES = env_int("QBWC_MAX_BODY_BYTES", 50 * 1024 * 1024)
+# Expected answer bytes one message may ask QuickBooks for: a message is cut before it
+# would bring back more (estimated from each object's size), not only at QBWC_BATCH_SIZE.
+QBWC_BATCH_ANSWER_BYTES = env_int("QBWC_BATCH_ANSWER_BYTES", 10 * 1024 * 1024)
+# A session idle this long is expired; a new authenticate takes it over at once anyway.
 QBWC_SESSION_IDLE_MINUTES = env_int("QBWC_SESSION_IDLE_MINUTES", 10)
 # Highest qbXML version qbsync emits.
 QBXML_MAX_VERSION = env_str("QBXML_MAX_VERSION", "16.0")

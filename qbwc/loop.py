@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from copy import deepcopy
 
 from django.conf import settings
@@ -37,6 +39,9 @@ POLL_TRANSCRIPT_CHARS = 200_000
 # progress() counts the work left on every receiveResponseXML; counting stops here so a
 # backlog of 100,000 costs what one of 1,000 does (the bar is approximate anyway).
 PROGRESS_COUNT_CAP = 1000
+# expected_answer_bytes(): a record's answer without lines, and each line's.
+ANSWER_RECORD_BYTES = 4_000
+ANSWER_LINE_BYTES = 1_000
 # Used once to equalise the time of unknown-user and wrong-password answers.
 _DUMMY_PASSWORD_HASH = make_password(None)
 
@@ -58,7 +63,9 @@ def client_version_reply(version: str) -> str:
 
 
 # -- authenticate ------------------------------------------------------------------
-def authenticate(username: str | None, password: str | None) -> list[str]:
+def authenticate(
+    username: str | None, password: str | None, app_connection_id: str | None = None
+) -> list[str]:
     connection = Connection.objects.filter(qbwc_username=username or "").first()
     if connection is None:
         make_password(password or "")  # same cost as a real check: no user enumeration
@@ -66,6 +73,15 @@ def authenticate(username: str | None, password: str | None) -> list[str]:
     if not connection.check_qbwc_password(password or ""):
         log.warning("Web Connector login failed for connection %s", connection.connection_id)
         return [new_ticket(), "nvu"]
+    mismatch = app_url_mismatch(connection, app_connection_id)
+    if mismatch:
+        # Refused without touching the connection's sessions, work or health (nothing
+        # syncs through a misconfigured .qwc): the ticket only lets sendRequestXML answer
+        # "" and getLastError explain (never `nvu`, which would send the user after a
+        # password that is right).
+        ticket = new_ticket()
+        Session.objects.create_refused(connection, hash_ticket(ticket), mismatch)
+        return [ticket, connection.company_file or ""]
     connection.touch()
     if not connection.is_active:
         # Paused by an operator: "none" is the Web Connector's quiet "no work" (an `nvu`
@@ -75,9 +91,8 @@ def authenticate(username: str | None, password: str | None) -> list[str]:
         # Serialise authenticates of one connection so two never both open a session.
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
         for session in Session.objects.live().filter(connection=locked):
-            if session.is_live:
+            if not session.take_over():
                 return [new_ticket(), "busy", BUSY_POSTPONE_SECONDS]
-            session.end(Session.Status.EXPIRED, "idle too long; taken over by a new session")
         dispatch.promote_waiting(locked)
         # pulls hook: a due poll is work too (objects.pulls).
         if not dispatch.has_due_work(locked) and not pulls.has_due_polls(locked, timezone.now()):
@@ -87,17 +102,41 @@ def authenticate(username: str | None, password: str | None) -> list[str]:
     return [ticket, connection.company_file or ""]
 
 
-def _session(ticket: str | None) -> Session | None:
-    """The live session of a ticket; an idle one is expired on the spot."""
+def app_url_mismatch(connection: Connection, app_connection_id: str | None) -> str:
+    """Why a call that came to /qbwc/<app_connection_id>/ may not use this connection ("" if
+    it may): a .qwc whose AppURL names another connection is a misconfiguration, and
+    serving it the ticket's connection would hand one company's data to another's URL."""
+    if app_connection_id is None or app_connection_id == connection.connection_id:
+        return ""
+    return (
+        f"This Web Connector application's AppURL (/qbwc/{app_connection_id[:100]}/) does not "
+        f"match the connection of its ticket ({connection.connection_id}). Remove it and add "
+        f"the .qwc file of connection {connection.connection_id} again."
+    )
+
+
+def _begin(ticket: str | None, app_connection_id: str | None) -> Session | None:
+    """The live session of a ticket with one of its callbacks begun; an idle one is expired
+    on the spot, and a ticket used at another connection's AppURL gets none."""
     session = Session.objects.for_ticket(ticket)
-    if session is None:
+    if session is None or app_url_mismatch(session.connection, app_connection_id):
         return None
     if session.status == Session.Status.ACTIVE and not session.is_live:
         session.end(Session.Status.EXPIRED, "Session expired")
-    if session.status != Session.Status.ACTIVE:
+    if not session.begin_call():
         return None
-    session.touch()
     return session
+
+
+@contextmanager
+def _call(ticket: str | None, app_connection_id: str | None) -> Iterator[Session | None]:
+    """Run one sendRequestXML/receiveResponseXML with the session marked as in a call."""
+    session = _begin(ticket, app_connection_id)
+    try:
+        yield session
+    finally:
+        if session is not None:
+            session.end_call()
 
 
 # -- sendRequestXML ------------------------------------------------------------------
@@ -108,10 +147,22 @@ def send_request(
     country: str | None,
     major: int | None,
     minor: int | None,
+    app_connection_id: str | None = None,
 ) -> str:
-    session = _session(ticket)
-    if session is None:
-        return ""
+    with _call(ticket, app_connection_id) as session:
+        if session is None:
+            return ""
+        return _send_request(session, hcp_response, company_file, country, major, minor)
+
+
+def _send_request(
+    session: Session,
+    hcp_response: str | None,
+    company_file: str | None,
+    country: str | None,
+    major: int | None,
+    minor: int | None,
+) -> str:
     if hcp_response:
         _store_hcp(session, hcp_response, company_file, country, major, minor)
     elif session.round_trips == 0 and not session.client_version:
@@ -311,16 +362,65 @@ def _next_candidates(session: Session) -> list[QueuedObject]:
                 pk__in=group, phase__in=[Phase.PENDING, Phase.READY]
             ).order_by("created_at", "id")
         )
-    return dispatch.due_objects(session.connection, settings.QBWC_BATCH_SIZE)
+    due = dispatch.due_objects(session.connection, settings.QBWC_BATCH_SIZE)
+    return _within_answer_budget(due, settings.QBWC_BATCH_ANSWER_BYTES)
+
+
+def _within_answer_budget(candidates: list[QueuedObject], budget: int) -> list[QueuedObject]:
+    """The first candidates whose expected answers fit `budget` bytes (always at least one).
+
+    Counting requests alone let 50 orders of 160 lines ask for one multi-MB answer, which
+    every later run asked for again; the rest here simply waits for the next round trip.
+    """
+    kept: list[QueuedObject] = []
+    total = 0
+    # What an answer refused as too large taught about these objects beats the estimate.
+    learnt = Request.objects.answer_shares([obj.pk for obj in candidates])
+    for obj in candidates:
+        total += max(expected_answer_bytes(obj.payload), learnt.get(obj.pk, 0))
+        if kept and total > budget:
+            break
+        kept.append(obj)
+    return kept
+
+
+def expected_answer_bytes(payload: object) -> int:
+    """About how many bytes QuickBooks' answer about one object takes inside the SOAP body.
+
+    A look-up answers the whole record just as the write does, so both are estimated from
+    the payload: a Ret's header, and per line (any object in a list: order lines,
+    journal lines …) a …LineRet. Real LineRets are 200-850 bytes once XML-escaped
+    (../shared/qbxml-samples); 1,000 leaves room for long descriptions and custom fields.
+    """
+    lines = 0
+    stack = [payload]
+    while stack:  # iterative: a stored payload's depth is FlowLink's to choose
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            lines += sum(1 for item in value if isinstance(item, dict))
+            stack.extend(value)
+    return ANSWER_RECORD_BYTES + ANSWER_LINE_BYTES * lines
 
 
 # -- receiveResponseXML ------------------------------------------------------------------
 def receive_response(
-    ticket: str | None, response: str | None, hresult: str | None, message: str | None
+    ticket: str | None,
+    response: str | None,
+    hresult: str | None,
+    message: str | None,
+    app_connection_id: str | None = None,
 ) -> int:
-    session = _session(ticket)
-    if session is None:
-        return -1
+    with _call(ticket, app_connection_id) as session:
+        if session is None:
+            return -1
+        return _receive_response(session, response, hresult, message)
+
+
+def _receive_response(
+    session: Session, response: str | None, hresult: str | None, message: str | None
+) -> int:
     sent = session.messages.filter(status=Message.Status.SENT).order_by("-number").first()
     if sent is None:
         # Nothing of ours is outstanding: an unsolicited or replayed response is ignored.
@@ -356,20 +456,27 @@ def receive_response(
         )
         statuses: list[tuple[int, int, str]] = []
         mine = []
+        unknown: list[str] = []
         for rs in answers:
             request = requests.pop(rs.request_id, None)
             if request is None:
                 if rs.request_id != "noop":
                     # Never apply an answer to a request this session did not send (forgery).
-                    log.warning(
-                        "session %s: unknown requestID %r ignored", session.pk, rs.request_id
-                    )
+                    unknown.append(rs.request_id)
                 continue
             statuses.append((request.pk, rs.status_code, rs.message[:2000]))
             obj = request.queued_object
             if obj is None or not obj.is_claimed_by(session.claimer):
                 continue
             mine.append((obj, request.kind, rs))
+        if unknown:
+            # One line however many: a large forged answer must not flood the log.
+            log.warning(
+                "session %s: %d answers with unknown requestIDs ignored (first %r)",
+                session.pk,
+                len(unknown),
+                unknown[0],
+            )
         dispatch.apply_responses(session.claimer, mine)
         answered = len(mine)
         Request.objects.record_statuses(statuses)
@@ -401,6 +508,39 @@ def _receive_polls(session: Session, sent: Message, response: str, hresult: str,
     session.requests_answered += sent.requests.count()
     Session.objects.filter(pk=session.pk).update(requests_answered=session.requests_answered)
     return progress(session)
+
+
+def refuse_oversized_response(
+    ticket: str, size: int, limit: int, app_connection_id: str | None = None
+) -> int:
+    """A receiveResponseXML over QBWC_MAX_BODY_BYTES: end the round trip inside the protocol.
+
+    The negative answer makes the Web Connector call getLastError, which says why. The
+    message remembers the size, so later runs ask for its objects in smaller groups
+    (_within_answer_budget); they stay in flight until the session ends and are then
+    verified by look-up. An object whose answer alone is too large fails: asked again,
+    it would end every run the same way.
+    """
+    with _call(ticket, app_connection_id) as session:
+        if session is None:
+            return -1
+        sent = session.messages.filter(status=Message.Status.SENT).order_by("-number").first()
+        if sent is not None and sent.refuse_too_large(size):
+            requests = list(sent.requests.select_related("queued_object"))
+            obj = requests[0].queued_object if len(requests) == 1 else None
+            if obj is not None and obj.is_claimed_by(session.claimer):
+                obj.fail(
+                    f"QuickBooks' answer about this object alone was {size:,} bytes, more "
+                    f"than this server accepts ({limit:,} bytes, QBWC_MAX_BODY_BYTES); "
+                    "raise the limit, then requeue it."
+                )
+        _set_error(
+            session,
+            f"QuickBooks' answer was {size:,} bytes, more than this server accepts "
+            f"({limit:,} bytes, QBWC_MAX_BODY_BYTES). The next run asks for less at a time; "
+            "if this repeats, raise QBWC_MAX_BODY_BYTES or lower QBWC_BATCH_ANSWER_BYTES.",
+        )
+        return -101
 
 
 def _whole_message_rejected(
@@ -473,10 +613,15 @@ def progress(session: Session) -> int:
 
 
 # -- the rest ------------------------------------------------------------------------
-def connection_error(ticket: str | None, hresult: str | None, message: str | None) -> str:
+def connection_error(
+    ticket: str | None,
+    hresult: str | None,
+    message: str | None,
+    app_connection_id: str | None = None,
+) -> str:
     """QBWC could not open QuickBooks: record why, end the session (retrying rarely helps)."""
     session = Session.objects.for_ticket(ticket)
-    if session is not None:
+    if session is not None and not app_url_mismatch(session.connection, app_connection_id):
         session.connection.record_connection_error(hresult or "", message or "")
         session.end(
             Session.Status.FAILED, f"QuickBooks could not be opened: {hresult} {message}".strip()
@@ -484,19 +629,26 @@ def connection_error(ticket: str | None, hresult: str | None, message: str | Non
     return "done"
 
 
-def last_error(ticket: str | None) -> str:
+def last_error(ticket: str | None, app_connection_id: str | None = None) -> str:
     session = Session.objects.for_ticket(ticket)
     if session is None:
         return "Session expired"
+    mismatch = app_url_mismatch(session.connection, app_connection_id)
+    if mismatch:
+        return mismatch
     if session.status == Session.Status.ACTIVE and not session.is_live:
         session.end(Session.Status.EXPIRED, "Session expired")
     return session.last_error or ("Session expired" if session.status != "active" else "No error")
 
 
-def close_connection(ticket: str | None) -> str:
+def close_connection(ticket: str | None, app_connection_id: str | None = None) -> str:
     session = Session.objects.for_ticket(ticket)
     if session is None:
         return "OK"
+    mismatch = app_url_mismatch(session.connection, app_connection_id)
+    if mismatch:
+        # Not this URL's session to end: its own Web Connector may still be running it.
+        return mismatch
     session.end(Session.Status.CLOSED)
     session.refresh_from_db()
     if session.last_error and session.status == Session.Status.FAILED:

@@ -7,8 +7,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from connections.models import Connection
@@ -17,6 +17,11 @@ from objects.models import QueuedObject, update_from_values
 
 def hash_ticket(ticket: str) -> str:
     return hashlib.sha256(ticket.encode("utf-8")).hexdigest()
+
+
+# A callback still marked in progress after this long belongs to a process that died (a
+# worker killed mid-call): the Web Connector itself gives up on a call after about 2 minutes.
+CALL_DEAD_AFTER = timedelta(minutes=5)
 
 
 def new_ticket() -> str:
@@ -39,6 +44,18 @@ class SessionQuerySet(models.QuerySet["Session"]):
         _, counts = ended.delete()
         return counts.get("qbwc.Session", 0)
 
+    def create_refused(self, connection: Connection, ticket_hash: str, error: str) -> Session:
+        """A session refused at authenticate: its ticket serves no work, only `error` to
+        getLastError (qbwc.loop.app_url_mismatch)."""
+        now = timezone.now()
+        return self.create(
+            connection=connection,
+            ticket_hash=ticket_hash,
+            status=Session.Status.FAILED,
+            closed_at=now,
+            last_error=error,
+        )
+
     def for_ticket(self, ticket: str | None) -> Session | None:
         if not ticket:
             return None
@@ -60,6 +77,9 @@ class Session(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
     last_call_at = models.DateTimeField(default=timezone.now)
+    # Set while one of this session's callbacks is being processed (begin_call/end_call):
+    # a new authenticate takes a session over at once unless this is set (take_over).
+    call_started_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     qbxml_version = models.CharField(max_length=5, default="13.0")
     client_version = models.CharField(max_length=30, blank=True)
@@ -105,27 +125,69 @@ class Session(models.Model):
         idle = timedelta(minutes=settings.QBWC_SESSION_IDLE_MINUTES)
         return self.last_call_at >= timezone.now() - idle
 
-    def touch(self) -> None:
-        now = timezone.now()
-        Session.objects.filter(pk=self.pk).update(last_call_at=now)
-        self.last_call_at = now
-        self.connection.touch(now)
+    def begin_call(self) -> bool:
+        """Mark one of this session's callbacks as being processed; False if it has ended.
 
-    def end(self, status: str, error: str = "") -> bool:
+        Conditional on the session still being active, so a callback and a take_over()
+        racing for the same row never both win: either the callback runs and the new
+        authenticate answers busy, or the session is taken over and the callback is
+        answered as expired.
+        """
+        now = timezone.now()
+        won = (
+            Session.objects.filter(pk=self.pk, status=self.Status.ACTIVE).update(
+                last_call_at=now, call_started_at=now
+            )
+            == 1
+        )
+        if won:
+            self.last_call_at = self.call_started_at = now
+            self.connection.touch(now)
+        return won
+
+    def end_call(self) -> None:
+        """The callback begun by begin_call() has been answered."""
+        Session.objects.filter(pk=self.pk).update(call_started_at=None)
+        self.call_started_at = None
+
+    def take_over(self) -> bool:
+        """End this session because its Web Connector authenticated again; False if one of
+        its callbacks is being processed right now (the caller then answers busy).
+
+        The Web Connector never runs two sessions of one application at once, so a fresh
+        authenticate with valid credentials means this session's run died (the machine
+        rebooted after sendRequestXML): waiting for it to go idle would only lock the
+        company out. What it held is released as end() does.
+        """
+        dead_call = timezone.now() - CALL_DEAD_AFTER
+        return self.end(
+            self.Status.EXPIRED,
+            "the Web Connector authenticated again; this session's run was abandoned",
+            only_if=Q(call_started_at__isnull=True) | Q(call_started_at__lt=dead_call),
+        )
+
+    def end(self, status: str, error: str = "", only_if: Q | None = None) -> bool:
         """End the session once; objects still in flight are released (outcome unknown)."""
-        fields: dict[str, object] = {"status": status, "closed_at": timezone.now()}
+        fields: dict[str, object] = {
+            "status": status,
+            "closed_at": timezone.now(),
+            "call_started_at": None,
+        }
         if error:
             fields["last_error"] = error
-        won = Session.objects.filter(pk=self.pk, status=self.Status.ACTIVE).update(**fields) == 1
-        if not won:
-            return False
-        for key, value in fields.items():
-            setattr(self, key, value)
-        for obj in QueuedObject.objects.filter(phase="in_progress", claimed_by=self.claimer):
-            obj.release(f"session {self.pk} ended before QuickBooks answered; verifying first")
-        Message.objects.filter(session=self, status=Message.Status.SENT).update(
-            status=Message.Status.LOST
-        )
+        ending = Session.objects.filter(pk=self.pk, status=self.Status.ACTIVE)
+        if only_if is not None:
+            ending = ending.filter(only_if)
+        with transaction.atomic():
+            if ending.update(**fields) != 1:
+                return False
+            for key, value in fields.items():
+                setattr(self, key, value)
+            for obj in QueuedObject.objects.filter(phase="in_progress", claimed_by=self.claimer):
+                obj.release(f"session {self.pk} ended before QuickBooks answered; verifying first")
+            Message.objects.filter(session=self, status=Message.Status.SENT).update(
+                status=Message.Status.LOST
+            )
         return True
 
 
@@ -137,6 +199,7 @@ class Message(models.Model):
         ANSWERED = "answered", "Answered"
         REJECTED = "rejected", "Rejected by QuickBooks"
         LOST = "lost", "Never answered"
+        TOO_LARGE = "too_large", "Answer over QBWC_MAX_BODY_BYTES"
 
     session = models.ForeignKey(Session, models.CASCADE, related_name="messages")
     number = models.PositiveIntegerField()
@@ -147,6 +210,9 @@ class Message(models.Model):
     hresult_message = models.TextField(blank=True)
     sent_at = models.DateTimeField(default=timezone.now)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # Size of an answer refused as too large (refuse_too_large): later messages ask for
+    # this one's objects in smaller groups (RequestQuerySet.answer_shares).
+    answer_bytes = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["session", "number"]
@@ -157,8 +223,41 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"message {self.number} of session {self.session_id}"
 
+    def refuse_too_large(self, size: int) -> bool:
+        """QuickBooks' answer to this message was over the body limit and was not read."""
+        refused = Message.objects.filter(pk=self.pk, status=self.Status.SENT).update(
+            status=self.Status.TOO_LARGE, answer_bytes=size, answered_at=timezone.now()
+        )
+        return refused == 1
+
 
 class RequestQuerySet(models.QuerySet["Request"]):
+    def answer_shares(self, object_ids: list[int]) -> dict[int, int]:
+        """Per object whose answer was once refused as too large: that answer's bytes
+        divided by its message's requests (the largest, if several).
+
+        The estimate that built such a message was wrong for these objects; without this
+        every later run would ask for the same refused answer again.
+        """
+        refused = list(
+            self.filter(
+                queued_object_id__in=object_ids, message__status=Message.Status.TOO_LARGE
+            ).values_list("queued_object_id", "message_id", "message__answer_bytes")
+        )
+        if not refused:
+            return {}
+        counts = dict(
+            self.filter(message_id__in={message for _, message, _ in refused})
+            .values("message_id")
+            .annotate(requests=Count("id"))
+            .values_list("message_id", "requests")
+        )
+        shares: dict[int, int] = {}
+        for obj_id, message_id, size in refused:
+            share = (size or 0) // max(1, counts.get(message_id, 1))
+            shares[obj_id] = max(shares.get(obj_id, 0), share)
+        return shares
+
     def record_statuses(self, statuses: list[tuple[int, int, str]]) -> None:
         """Store (pk, statusCode, statusMessage) of a message's requests with one UPDATE
         (QuickBooks' status texts name the record, so they differ per request)."""

@@ -38,6 +38,17 @@ def guarded(fallback: _T | Callable[[], _T], func: Callable[..., _T], *args: Any
 _LAST_ERROR_FALLBACK = "qbsync could not read its own error; see the server log"
 
 
+# The WSGI environ key qbwc.views stores the AppURL's connection id under (None for /qbwc/).
+APP_CONNECTION_KEY = "qbsync.app_connection_id"
+
+
+def app_connection(ctx: Any) -> str | None:
+    """The connection id of the AppURL this call came to (/qbwc/<id>/), None for /qbwc/."""
+    environ = getattr(ctx.transport, "req", None)
+    value = environ.get(APP_CONNECTION_KEY) if isinstance(environ, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def _busy() -> list[str]:
     return [new_ticket(), "busy", loop.BUSY_POSTPONE_SECONDS]
 
@@ -57,7 +68,7 @@ class QBWebConnectorSvc(ServiceBase):  # type: ignore[misc]
 
     @rpc(Unicode, Unicode, _returns=Array(Unicode))
     def authenticate(ctx: Any, strUserName: str | None, strPassword: str | None) -> list[str]:  # noqa: N803, N805
-        return guarded(_busy, loop.authenticate, strUserName, strPassword)
+        return guarded(_busy, loop.authenticate, strUserName, strPassword, app_connection(ctx))
 
     @rpc(Unicode, Unicode, Unicode, Unicode, Integer, Integer, _returns=Unicode)
     def sendRequestXML(  # noqa: N802, N805
@@ -78,27 +89,30 @@ class QBWebConnectorSvc(ServiceBase):  # type: ignore[misc]
             qbXMLCountry,
             qbXMLMajorVers,
             qbXMLMinorVers,
+            app_connection(ctx),
         )
 
     @rpc(Unicode, Unicode, Unicode, Unicode, _returns=Integer)
     def receiveResponseXML(  # noqa: N802, N805
         ctx: Any, ticket: str | None, response: str | None, hresult: str | None, message: str | None
     ) -> int:
-        return guarded(-101, loop.receive_response, ticket, response, hresult, message)
+        return guarded(
+            -101, loop.receive_response, ticket, response, hresult, message, app_connection(ctx)
+        )
 
     @rpc(Unicode, Unicode, Unicode, _returns=Unicode)
     def connectionError(  # noqa: N802, N805
         ctx: Any, ticket: str | None, hresult: str | None, message: str | None
     ) -> str:
-        return guarded("done", loop.connection_error, ticket, hresult, message)
+        return guarded("done", loop.connection_error, ticket, hresult, message, app_connection(ctx))
 
     @rpc(Unicode, _returns=Unicode)
     def getLastError(ctx: Any, ticket: str | None) -> str:  # noqa: N802, N805
-        return guarded(_LAST_ERROR_FALLBACK, loop.last_error, ticket)
+        return guarded(_LAST_ERROR_FALLBACK, loop.last_error, ticket, app_connection(ctx))
 
     @rpc(Unicode, _returns=Unicode)
     def closeConnection(ctx: Any, ticket: str | None) -> str:  # noqa: N802, N805
-        return guarded("OK", loop.close_connection, ticket)
+        return guarded("OK", loop.close_connection, ticket, app_connection(ctx))
 
     # Interactive mode is never requested by qbsync; QBWC may still call these.
     @rpc(Unicode, Unicode, _returns=Unicode)
@@ -118,6 +132,8 @@ application = Application(
     [QBWebConnectorSvc],
     tns=NAMESPACE,
     name="QBWebConnectorSvc",
-    in_protocol=Soap11(validator="lxml"),
+    # huge_tree: one text node (the qbXML of a large answer) may pass libxml2's 10 MB
+    # default; qbwc.wire bounds the whole body and refuses DTDs before spyne parses.
+    in_protocol=Soap11(validator="lxml", huge_tree=True),
     out_protocol=Soap11(),
 )

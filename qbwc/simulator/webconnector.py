@@ -365,6 +365,7 @@ class FakeWebConnector:
         noop_sleep: float = 0.0,
         open_failure: tuple[str, str] | None = None,
         continue_on_warning: bool = True,
+        abandon_after: int = 0,
     ) -> None:
         # QBWC refuses such a .qwc when it is added, before any call is made.
         check_app_url(url)
@@ -381,6 +382,9 @@ class FakeWebConnector:
         self.noop_sleep = noop_sleep
         self.open_failure = open_failure
         self.continue_on_warning = continue_on_warning
+        # The Windows machine dies after QuickBooks ran the n-th request (0 = never): the
+        # answer never reaches the server and no further call of the run is made.
+        self.abandon_after = abandon_after
         # The run in progress (or the last one), kept so a test can print its transcript
         # after a ProtocolViolation ended run() early.
         self.last_run = RunResult()
@@ -520,6 +524,9 @@ class FakeWebConnector:
             result.requests.append(request)
             response, hresult, message = self.quickbooks.process(request)
             result.responses.append(response)
+            if result.round_trips == self.abandon_after:
+                result.stop_reason = "abandoned after sendRequestXML"
+                return
             progress = cast(
                 int,
                 self.call(

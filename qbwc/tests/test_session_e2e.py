@@ -8,7 +8,7 @@ from typing import Any
 
 from objects.models import Notification, Phase, QueuedObject
 from qbsync.test import LiveTestCase, shared_file
-from qbwc.models import Request
+from qbwc.models import Request, Session
 from qbwc.simulator.quickbooks import FakeQuickBooks
 
 ITEM_ACCOUNTS = {
@@ -290,3 +290,28 @@ class RequestStatusTestCase(LiveTestCase):
         )
         self.assertIn("Ann", rows[0][3])
         self.assertEqual([(tag, code) for tag, _, code, _ in rows][2:], [("CustomerAddRq", 0)] * 2)
+
+
+class AbandonedRunTestCase(LiveTestCase):
+    def test_it_lands_what_an_abandoned_run_held_exactly_once_in_the_next_run(self) -> None:
+        self.post("add_customers", envelope("customer", {"name": "Jo"}))
+        # The machine reboots after QuickBooks ran the Add (round trip 2: look-up, Add).
+        first = self.run_webconnector(abandon_after=2)
+        self.assertEqual(first.stop_reason, "abandoned after sendRequestXML")
+        self.assertEqual(QueuedObject.objects.get().phase, Phase.IN_PROGRESS)
+
+        second = self.run_webconnector()
+
+        self.assertTrue(second.completed, second.transcript())
+        self.assertEqual(names(self.quickbooks.records("Customer")), {"Jo"})
+        self.assertFalse(any("<CustomerAddRq" in request for request in second.requests))
+        obj = QueuedObject.objects.get()
+        self.assertEqual(obj.phase, Phase.PROCESSED)
+        self.assertTrue(
+            obj.events.filter(
+                to_phase=Phase.PENDING, reason__contains="ended before QuickBooks answered"
+            ).exists()
+        )
+        abandoned, current = Session.objects.order_by("id")
+        self.assertEqual((abandoned.status, current.status), ("expired", "closed"))
+        self.assertIn("authenticated again", abandoned.last_error)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import unittest
 from datetime import timedelta
 from typing import cast
 from urllib.parse import urlsplit
 
-from django.test import Client
+from django.db import connection as db
+from django.db import connections
+from django.test import Client, TransactionTestCase
 from django.utils import timezone
 from lxml import etree
 
@@ -46,6 +51,13 @@ def client_transport(client: Client) -> Transport:
         return response.status_code, response["Content-Type"], response.content
 
     return send
+
+
+class SilentQuickBooks(NoQuickBooks):
+    """A company file that opens but is never asked anything."""
+
+    def hcp_response(self, version: str = "13.0") -> str:
+        return ""
 
 
 class SoapTestCase(BaseTestCase):
@@ -160,18 +172,63 @@ class WireTestCase(SoapTestCase):
 
 
 class SessionTestCase(SoapTestCase):
-    def test_it_answers_busy_while_another_session_of_the_connection_is_live(self) -> None:
-        self.queue_customer()
-        self.login()
-
-        auth = cast(
+    def authenticate(self) -> list[str]:
+        return cast(
             list[str],
             self.connector().call(
                 "authenticate", strUserName="acme-qbd", strPassword=QBWC_PASSWORD
             ),
         )
 
+    def test_it_answers_busy_while_a_call_of_the_live_session_is_being_processed(self) -> None:
+        self.queue_customer()
+        self.login()
+        self.assertTrue(Session.objects.get().begin_call())
+
+        auth = self.authenticate()
+
         self.assertEqual(auth[1:], ["busy", "60"])
+        self.assertEqual(Session.objects.get().status, Session.Status.ACTIVE)
+
+    def test_it_takes_over_a_live_session_once_its_call_has_been_answered(self) -> None:
+        obj = self.queue_customer()
+        self.send(self.login())
+
+        auth = self.authenticate()
+
+        obj.refresh_from_db()
+        self.assertEqual(auth[1], "")
+        self.assertEqual(
+            list(Session.objects.values_list("status", flat=True).order_by("id")),
+            ["expired", "active"],
+        )
+        self.assertIn("authenticated again", Session.objects.order_by("id")[0].last_error)
+        self.assertEqual(obj.phase, Phase.PENDING)
+        self.assertTrue(
+            obj.events.filter(
+                to_phase=Phase.PENDING, reason__contains="ended before QuickBooks answered"
+            ).exists()
+        )
+
+    def test_it_takes_over_a_session_whose_call_died_mid_way(self) -> None:
+        self.queue_customer()
+        self.login()
+        Session.objects.update(call_started_at=timezone.now() - timedelta(minutes=30))
+
+        auth = self.authenticate()
+
+        self.assertEqual(auth[1], "")
+
+    def test_it_answers_a_call_of_a_session_taken_over_as_expired(self) -> None:
+        self.queue_customer()
+        old = self.login()
+        self.login()
+
+        self.assertEqual(self.send(old), "")
+        self.assertEqual(
+            self.connector().call("getLastError", ticket=old),
+            ("the Web Connector authenticated again; this session's run was abandoned"),
+        )
 
     def test_it_takes_over_a_session_idle_past_the_limit(self) -> None:
         self.queue_customer()
@@ -185,11 +242,57 @@ class SessionTestCase(SoapTestCase):
             ["expired", "active"],
         )
 
-    def test_it_keeps_a_connection_id_in_the_url_from_choosing_the_connection(self) -> None:
+    def test_it_refuses_a_ticket_used_at_another_connections_app_url(self) -> None:
         other = make_connection("other")
         self.queue_customer(other, "Other's customer")
         self.queue_customer()
+        ticket = self.login()
         connector = self.connector(url="https://testserver/qbwc/other/")
+
+        request = connector.call(
+            "sendRequestXML",
+            ticket=ticket,
+            strHCPResponse="",
+            strCompanyFileName="",
+            qbXMLCountry="US",
+            qbXMLMajorVers=13,
+            qbXMLMinorVers=0,
+        )
+        progress = connector.call(
+            "receiveResponseXML", ticket=ticket, response="<QBXML/>", hresult="", message=""
+        )
+        error = cast(str, connector.call("getLastError", ticket=ticket))
+
+        self.assertEqual((request, progress), ("", -1))
+        self.assertIn("AppURL (/qbwc/other/) does not match the connection of its ticket", error)
+        self.assertIn("(acme)", error)
+        session = Session.objects.get()
+        self.assertEqual((session.status, session.round_trips), (Session.Status.ACTIVE, 0))
+        # Nothing was claimed or ended: at its own AppURL the ticket is served as before.
+        self.assertIn("<FullName>Jo</FullName>", self.send(ticket))
+
+    def test_it_refuses_inside_the_protocol_a_qwc_whose_app_url_names_another_connection(
+        self,
+    ) -> None:
+        make_connection("other")
+        obj = self.queue_customer()
+        connector = self.connector(url="https://testserver/qbwc/other/")
+        connector.quickbooks = SilentQuickBooks()
+
+        result = connector.run()
+
+        obj.refresh_from_db()
+        self.connection.refresh_from_db()
+        self.assertEqual(result.round_trips, 0)
+        self.assertIn("does not match the connection of its ticket (acme)", result.last_error)
+        self.assertEqual(obj.phase, Phase.PENDING)
+        self.assertFalse(obj.events.exists())
+        # Nothing syncs through this .qwc: the health monitor must not count it as contact.
+        self.assertIsNone(self.connection.last_contact_at)
+
+    def test_it_serves_a_ticket_at_its_own_connections_app_url(self) -> None:
+        self.queue_customer()
+        connector = self.connector(url="https://testserver/qbwc/acme/")
         ticket = cast(
             list[str],
             connector.call("authenticate", strUserName="acme-qbd", strPassword=QBWC_PASSWORD),
@@ -209,7 +312,6 @@ class SessionTestCase(SoapTestCase):
         )
 
         self.assertIn("<FullName>Jo</FullName>", request)
-        self.assertNotIn("Other's customer", request)
 
     def test_it_never_lets_one_connections_ticket_answer_anothers_requests(self) -> None:
         other = make_connection("other")
@@ -316,3 +418,40 @@ class SessionTestCase(SoapTestCase):
         self.assertTrue(
             obj.events.filter(reason__contains="ended before QuickBooks answered").exists()
         )
+
+
+class TakeOverRaceTestCase(TransactionTestCase):
+    """A callback and a new authenticate racing for one session (PostgreSQL)."""
+
+    def test_it_lets_exactly_one_of_a_call_and_a_take_over_win(self) -> None:
+        if db.vendor != "postgresql":
+            if os.environ.get("CI") == "true":
+                raise AssertionError("CI runs the suite on PostgreSQL (DATABASE_URL)")
+            raise unittest.SkipTest("concurrent conditional updates need PostgreSQL")
+        connection = make_connection("acme")
+        for attempt in range(20):
+            session = Session.objects.create(connection=connection, ticket_hash=f"{attempt:064}")
+
+            self.assertEqual(sorted(race(session.pk).values()), [False, True])
+
+
+def race(pk: int) -> dict[str, bool]:
+    """begin_call() and take_over() of one session at the same moment, each on its own
+    database connection; returns who won."""
+    barrier = threading.Barrier(2)
+    won: dict[str, bool] = {}
+
+    def run(name: str) -> None:
+        try:
+            barrier.wait()
+            mine = Session.objects.select_related("connection").get(pk=pk)
+            won[name] = mine.begin_call() if name == "call" else mine.take_over()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("call", "take")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return won
