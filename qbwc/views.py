@@ -52,9 +52,14 @@ def endpoint(request: HttpRequest, connection_id: str | None = None, **_: Any) -
             # before any parser sees the document.
             return soap_fault("DOCTYPE and entity declarations are not allowed in SOAP requests")
         try:
-            etree.fromstring(body, safe_parser())
+            root = etree.fromstring(body, safe_parser())
         except etree.XMLSyntaxError as exc:
             return soap_fault(f"Malformed XML in the SOAP request: {exc}")
+        calls = len(root.findall(f"{{{SOAP_ENV}}}Body/*"))
+        if calls > 1:
+            # spyne would run the first and silently drop the rest (WS-I BP R9981: at most
+            # one child of soap:Body).
+            return soap_fault(f"The SOAP Body holds {calls} operations; send one per request")
         # request.body consumed the stream; spyne reads the WSGI input itself.
         request.META["wsgi.input"] = io.BytesIO(body)
         request.META["CONTENT_LENGTH"] = str(len(body))
