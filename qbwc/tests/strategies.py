@@ -98,6 +98,15 @@ def soap_texts(max_size: int = 300) -> st.SearchStrategy[str]:
     )
 
 
+SENT_IDS = ("SENT-REQUEST-0", "SENT-REQUEST-1", "SENT-REQUEST-2")
+
+
+def with_sent_ids(answer: str, sent: tuple[str, ...]) -> str:
+    for number, marker in enumerate(SENT_IDS):
+        answer = answer.replace(marker, sent[number % len(sent)] if sent else "")
+    return answer
+
+
 _RS_TAGS = [
     "CustomerQueryRs",
     "CustomerAddRs",
@@ -118,7 +127,7 @@ _RET_FIELDS = ["ListID", "TxnID", "EditSequence", "Name", "FullName", "RefNumber
 
 
 @st.composite
-def _qbxml_document(draw: st.DrawFn, request_ids: tuple[str, ...] = ()) -> str:
+def _qbxml_document(draw: st.DrawFn) -> str:
     root = etree.Element("QBXML")
     msgs = etree.SubElement(root, draw(st.sampled_from(["QBXMLMsgsRs", "QBXMLMsgsRq", "Other"])))
     if draw(st.booleans()):
@@ -128,7 +137,7 @@ def _qbxml_document(draw: st.DrawFn, request_ids: tuple[str, ...] = ()) -> str:
         rs = etree.SubElement(msgs, rs_tag)
         attributes = {
             "requestID": st.one_of(
-                st.sampled_from(["0", "1", "2", "noop", "", *request_ids]), soap_texts(40)
+                st.sampled_from(["0", "1", "2", "noop", "", *SENT_IDS]), soap_texts(40)
             ),
             "statusCode": st.one_of(
                 st.sampled_from(["0", "1", "500", "3100", "3120", "3140", "3180", "3200"]),
@@ -163,9 +172,11 @@ def _qbxml_document(draw: st.DrawFn, request_ids: tuple[str, ...] = ()) -> str:
     return declaration + etree.tostring(root, encoding="unicode")
 
 
-def qbxml_answers(request_ids: tuple[str, ...] = ()) -> st.SearchStrategy[str]:
-    """`request_ids`: ids of requests really outstanding, so answers sometimes match them."""
-    documents = _qbxml_document(request_ids)
+def qbxml_answers() -> st.SearchStrategy[str]:
+    """Answers whose requestIDs are sometimes SENT_IDS markers: `with_sent_ids` swaps in
+    the ids of the requests really outstanding (drawing them here would make generation
+    depend on the server, which hypothesis refuses)."""
+    documents = _qbxml_document()
     return st.one_of(
         documents,
         # Cut short anywhere: the Web Connector relays whatever QuickBooks wrote.
@@ -392,6 +403,34 @@ class SoapProbe:
         assert isinstance(answer, list) and answer[1] not in ("nvu", "none", "busy"), answer
         self.ticket = answer[0]
         return self.ticket
+
+    def open_request(self) -> tuple[str, tuple[str, ...]]:
+        """A live ticket with a qbXML message outstanding: (ticket, its requestIDs)."""
+        ticket = self.live_ticket()
+        params: dict[str, object] = {
+            "ticket": ticket,
+            "strHCPResponse": "",
+            "strCompanyFileName": "C:\\a.QBW",
+            "qbXMLCountry": "US",
+            "qbXMLMajorVers": 13,
+            "qbXMLMinorVers": 0,
+        }
+        reply = self.post("sendRequestXML", build_envelope("sendRequestXML", params))
+        request = parse_reply("sendRequestXML", *reply)
+        assert isinstance(request, str) and request, f"no request to answer: {request!r}"
+        root = etree.fromstring(request.split("?>", 2)[-1].encode())
+        return ticket, tuple(e.get("requestID", "") for e in root.iter() if e.get("requestID"))
+
+    @staticmethod
+    def answer_case(ticket: str, answer: str) -> SoapCase:
+        params: dict[str, object] = {
+            "ticket": ticket,
+            "response": answer,
+            "hresult": "",
+            "message": "",
+        }
+        body = build_envelope("receiveResponseXML", params)
+        return SoapCase("receiveResponseXML", body, True, "answer to a request sent")
 
     def check(self, case: SoapCase) -> Outcome:
         if case.well_formed:
