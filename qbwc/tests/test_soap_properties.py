@@ -94,7 +94,7 @@ class SoapPropertyTestCase(FixturesMixin, LiveServerTestCase):
 
         refused()
 
-    @bounded(40)
+    @bounded(30)
     @given(qbxml_answers())
     def test_it_answers_any_quickbooks_answer_to_a_request_it_sent(self, answer: str) -> None:
         # The deep path: a session has a message outstanding, then receiveResponseXML
