@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prove the production image's dependencies and settings start: a virtualenv built from
 # requirements.txt alone (nothing from requirements-dev.txt), production-like settings,
-# then the worker and beat commands of docker-compose.yml against Redis and PostgreSQL.
+# then the worker and beat commands of docker-compose.yml against Redis and PostgreSQL,
+# and the Dockerfile's gunicorn.
 # A module missing from requirements.txt (as `packaging` once was) fails here, not in a
 # deployment. Called by .ci/run; runs alone too:
 #   scripts/check_deploy.sh
@@ -109,7 +110,28 @@ kill -0 "$beat" 2>/dev/null || fail "beat died after sending its first tasks" "$
 kill -TERM "$beat"
 wait "$beat" || true
 
-# Beat's first ticks wait in this run's queue; drop it (and kombu's binding for it).
+echo "== web: the Dockerfile's gunicorn"
+port=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+GUNICORN_BIND="127.0.0.1:$port" WEB_CONCURRENCY=1 \
+  gunicorn -c python:qbsync.gunicorn qbsync.wsgi:application >"$work/web.log" 2>&1 &
+pids+=($!)
+web=$!
+deadline=$((SECONDS + TIMEOUT))
+# The liveness page answers over plain http (a load balancer's probe); everything else
+# is redirected to https, as an https SITE_ROOT asks.
+until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: qbsync.example.com' "http://127.0.0.1:$port/")" = 200 ]; do
+  kill -0 "$web" 2>/dev/null || fail "gunicorn exited at start" "$work/web.log"
+  [ "$SECONDS" -lt "$deadline" ] || fail "gunicorn did not answer within ${TIMEOUT}s" "$work/web.log"
+  sleep 1
+done
+redirect=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Host: qbsync.example.com' "http://127.0.0.1:$port/qbwc/")
+[ "$redirect" = "301 https://qbsync.example.com/qbwc/" ] || fail "plain http was not redirected to https: $redirect" "$work/web.log"
+echo "web answered; plain http redirected to https"
+kill -TERM "$web"
+wait "$web" || true
+
+# Beat's first ticks wait in this run's queue; drop it and kombu's bindings for it (every
+# key naming this run's queue, which no other run shares).
 python - <<'EOF'
 import os
 
@@ -117,6 +139,7 @@ import redis
 
 client = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
 queue = os.environ["CELERY_TASK_DEFAULT_QUEUE"]
-client.delete(queue, "_kombu.binding." + queue)
+keys = [queue, *client.scan_iter(match=f"_kombu.binding*.{queue}")]
+client.delete(*keys)
 EOF
-echo "check_deploy: worker and beat start from requirements.txt alone"
+echo "check_deploy: worker, beat and web start from requirements.txt alone"
