@@ -171,11 +171,13 @@ def soap_campaigns(
 
         return check
 
-    def check_answer(drawn: str) -> None:
+    def check_answer(drawn: strategies.QuickBooksAnswer) -> None:
         ticket, sent = probe.open_request()
-        answer = strategies.with_sent_ids(drawn, sent)
+        response, hresult, message = drawn
+        answer = (strategies.with_sent_ids(response, sent), hresult, message)
         outcome = probe.check(probe.answer_case(ticket, answer))
-        answers.record("qbXML answer", outcome.status, outcome.failure, answer)
+        kind = f"HRESULT {hresult if hresult.startswith('0x') else '(any text)'}"
+        answers.record(kind if hresult else "qbXML", outcome.status, outcome.failure, repr(answer))
 
     well_formed = examples * 45 // 100
     run_strategy(
@@ -185,7 +187,7 @@ def soap_campaigns(
         strategies.malformed_bodies(), well_formed, seed_value + 1, check_case(refused), progress
     )
     run_strategy(
-        strategies.qbxml_answers(),
+        strategies.quickbooks_answers(),
         examples - 2 * well_formed,
         seed_value + 2,
         check_answer,

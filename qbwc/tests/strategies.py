@@ -4,6 +4,8 @@ long campaign against a live server.
 
 * `soap_texts()` – any string an XML document can carry (every Unicode character XML 1.0
   allows), markup-like text, lengths up to a few thousand characters.
+* `quickbooks_answers()` – (response, hresult, message): qbxml_answers() with no
+  HRESULT, or QuickBooks refusing the whole message (0x80040400 …), or any HRESULT text.
 * `qbxml_answers()` – what a QuickBooks (or something pretending to be one) may put in
   `receiveResponseXML`'s `response`: qbXML-shaped answers with arbitrary request ids,
   status codes and records, truncated ones, and plain text.
@@ -170,6 +172,22 @@ def _qbxml_document(draw: st.DrawFn) -> str:
         )
     )
     return declaration + etree.tostring(root, encoding="unicode")
+
+
+# (response, hresult, message) of one receiveResponseXML.
+QuickBooksAnswer = tuple[str, str, str]
+
+
+def quickbooks_answers() -> st.SearchStrategy[QuickBooksAnswer]:
+    """Mostly an answer with no HRESULT; sometimes QuickBooks refusing the whole message
+    (0x80040400 and others, with or without a response), or any text as the HRESULT."""
+    hresults = st.one_of(
+        st.just(""),
+        st.just(""),
+        st.sampled_from(["0x80040400", "0x80040408", "0x8004041D", "0x80040414", "0X80040400"]),
+        soap_texts(20),
+    )
+    return st.tuples(qbxml_answers(), hresults, st.one_of(st.just(""), soap_texts(120)))
 
 
 def qbxml_answers() -> st.SearchStrategy[str]:
@@ -422,12 +440,13 @@ class SoapProbe:
         return ticket, tuple(e.get("requestID", "") for e in root.iter() if e.get("requestID"))
 
     @staticmethod
-    def answer_case(ticket: str, answer: str) -> SoapCase:
+    def answer_case(ticket: str, answer: QuickBooksAnswer) -> SoapCase:
+        response, hresult, message = answer
         params: dict[str, object] = {
             "ticket": ticket,
-            "response": answer,
-            "hresult": "",
-            "message": "",
+            "response": response,
+            "hresult": hresult,
+            "message": message,
         }
         body = build_envelope("receiveResponseXML", params)
         return SoapCase("receiveResponseXML", body, True, "answer to a request sent")

@@ -18,10 +18,11 @@ from objects.models import QueuedObject
 from qbsync.test import QBWC_PASSWORD, FixturesMixin
 from qbwc.simulator.webconnector import build_envelope
 from qbwc.tests.strategies import (
+    QuickBooksAnswer,
     SoapCase,
     SoapProbe,
     malformed_bodies,
-    qbxml_answers,
+    quickbooks_answers,
     stored_state,
     well_formed_calls,
     with_sent_ids,
@@ -95,13 +96,16 @@ class SoapPropertyTestCase(FixturesMixin, LiveServerTestCase):
         refused()
 
     @bounded(30)
-    @given(qbxml_answers())
-    def test_it_answers_any_quickbooks_answer_to_a_request_it_sent(self, answer: str) -> None:
+    @given(quickbooks_answers())
+    def test_it_answers_any_quickbooks_answer_to_a_request_it_sent(
+        self, answer: QuickBooksAnswer
+    ) -> None:
         # The deep path: a session has a message outstanding, then receiveResponseXML
-        # brings arbitrary qbXML, sometimes answering the very request ids that were sent.
+        # brings arbitrary qbXML (sometimes answering the very request ids that were sent)
+        # or an HRESULT refusing the whole message.
         ticket, sent_ids = self.probe.open_request()
-        answer = with_sent_ids(answer, sent_ids)
-        case = self.probe.answer_case(ticket, answer)
+        response, hresult, message = answer
+        case = self.probe.answer_case(ticket, (with_sent_ids(response, sent_ids), hresult, message))
 
         outcome = self.probe.check(case)
 
