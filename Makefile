@@ -32,7 +32,7 @@ typecheck:
 	$(VENV)/bin/mypy .
 
 migrations-check:
-	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py makemigrations --check --dry-run --settings qbsync.test_settings
 
 check: lint typecheck migrations-check
 

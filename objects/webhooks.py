@@ -254,10 +254,16 @@ class GetRecordsView(WebhookView):
 
 def get_view(route: str) -> type[GetRecordsView]:
     """One view class (and OpenAPI operation) per get_* route."""
+
+    def post(self: GetRecordsView, request: Request) -> Response:
+        return GetRecordsView.post(self, request)
+
+    # A function of its own per route, as in add_view: decorating the inherited post would
+    # annotate the one shared function, and every get_* route got the last route's id.
     view: type[GetRecordsView] = type(
-        f"{route.title().replace('_', '')}View", (GetRecordsView,), {"route": route}
+        f"{route.title().replace('_', '')}View", (GetRecordsView,), {"route": route, "post": post}
     )
-    view.post = extend_schema(  # type: ignore[method-assign]
+    view.post = extend_schema(  # type: ignore[method-assign, assignment]
         operation_id=route,
         request=EnvelopeSerializer,
         responses={200: GetResponseSerializer, 206: GetResponseSerializer, 400: None, 401: None},
@@ -265,5 +271,5 @@ def get_view(route: str) -> type[GetRecordsView]:
         description="Register what to pull from QuickBooks for this route and hand out, "
         "oldest first, up to parameters.page_size records pulled by earlier Web Connector "
         "runs (206 while more remain); repeating a request_id replays the same page.",
-    )(view.post)
+    )(post)
     return view

@@ -37,12 +37,45 @@ def env_int(name: str, default: int) -> int:
 
 
 DEVELOPMENT_SECRET_KEY = "qbsync-development-key-do-not-use-in-production"
-SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY", "")
+if not SECRET_KEY:
+    # A known fallback key outside DEBUG would let anyone forge sessions and signatures;
+    # refuse to start instead (web, worker, beat and manage.py all import these settings).
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it in the environment to a long random string"
+            " (see .env.example), or set DEBUG=true for local development only."
+        )
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 # The public base URL written into .qwc files (AppURL, AppSupport).
 SITE_ROOT = env_str("SITE_ROOT", "http://localhost:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_ROOT] if SITE_ROOT.startswith("https://") else []
+
+# --- HTTPS (docs/operations.md, "Deploying") ---------------------------------------
+# An https SITE_ROOT means the public site is served over TLS (the Web Connector insists
+# on it except on localhost): then the secure defaults apply. An http SITE_ROOT (local
+# runs, the compose stack on localhost) keeps plain http working. Each is overridable.
+_HTTPS = SITE_ROOT.startswith("https://")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS)
+# The liveness page stays reachable over plain http for load balancers' health checks.
+SECURE_REDIRECT_EXEMPT = [r"^$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _HTTPS else 0)
+# Off by default: they bind every subdomain of the operator's domain, and preloading is
+# the domain owner's commitment, not an application default (checks silenced below).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Behind a TLS-terminating proxy that sets this header (e.g. X-Forwarded-Proto); empty
+# trusts no header. gunicorn also honours it from FORWARDED_ALLOW_IPS.
+_proxy_header = env_str("SECURE_PROXY_SSL_HEADER", "")
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+# security.W005 and W021 ask for includeSubDomains and preload; see above for why they
+# stay off by default (docs/operations.md lists every silenced check).
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 

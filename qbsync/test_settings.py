@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
-from qbsync.settings import *  # noqa: F403
+import os
+
+# The real settings refuse to start without SECRET_KEY outside DEBUG; tests run with
+# DEBUG off, so they bring their own key. Set in the environment (not here after the
+# import) so the worker and server subprocesses the tests start get it too.
+os.environ.setdefault("SECRET_KEY", "qbsync-test-key-not-for-production-7f3a9c1e5b2d4068")
+
+from qbsync.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

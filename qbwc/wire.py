@@ -43,6 +43,7 @@ class Envelope:
     too_large: bool = False
     operation: str = ""  # local name of the Body's first element, once seen
     ticket: str = ""  # text of that element's first child: the ticket of every QBWC call
+    operations: int = 0  # children of the Body: a Web Connector call has exactly one
     error: str = ""  # why a body within the limit is refused (malformed, DTD)
     _head_done: bool = field(default=False, repr=False)
 
@@ -123,8 +124,10 @@ def _see(envelope: Envelope, event: str, element: etree._Element) -> None:
             # No DTDs: entity expansion ("billion laughs") and external entities are
             # refused before anything else reads the document, whatever its encoding.
             envelope.error = "DOCTYPE and entity declarations are not allowed in SOAP requests"
-        elif depth == 2 and not envelope.operation and _in_body(element):
-            envelope.operation = etree.QName(element).localname
+        elif depth == 2 and _in_body(element):
+            envelope.operations += 1
+            if not envelope.operation:
+                envelope.operation = etree.QName(element).localname
         return
     if depth == 3 and envelope.operation and not envelope._head_done and _in_body(element):
         envelope.ticket = (element.text or "").strip()
@@ -160,6 +163,13 @@ def _finish(parser: etree.XMLPullParser, envelope: Envelope, raw: bytes) -> None
         root = parser.close()
     except etree.XMLSyntaxError as exc:
         envelope.error = f"Malformed XML in the SOAP request: {exc}"
+        return
+    if envelope.operations > 1:
+        # spyne would run the first and silently drop the rest (WS-I BP R9981: at most one
+        # child of soap:Body).
+        envelope.error = (
+            f"The SOAP Body holds {envelope.operations} operations; send one per request"
+        )
         return
     encoding = (root.getroottree().docinfo.encoding or "utf-8").lower()
     if encoding in _UTF8:

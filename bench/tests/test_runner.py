@@ -48,3 +48,30 @@ class ProfileTestCase(SimpleTestCase):
 
         self.assertEqual(first, second)
         self.assertEqual(update, "UPDATE t SET a = '…' WHERE id = N")
+
+
+class FuzzTestCase(SimpleTestCase):
+    def test_it_counts_violations_by_class_not_by_operation(self) -> None:
+        from bench.fuzz import Tally
+
+        tally = Tally("SOAP")
+        tally.record("envelope", 200, "", "", "serverVersion")
+        tally.record(
+            "envelope", 500, "HTTP 500 to a well-formed authenticate: b'x'", "", "authenticate"
+        )
+        tally.record(
+            "envelope", 502, "HTTP 500 to a well-formed sendRequestXML: b'y'", "", "sendRequestXML"
+        )
+        tally.record(
+            "webhook", 406, "a 406 without a JSON summary: add_orders b''", "", "add_orders"
+        )
+
+        self.assertEqual((tally.tried, tally.held), (4, 1))
+        self.assertEqual(dict(tally.violations), {"HTTP 500": 2, "a 406 without a JSON summary": 1})
+
+    def test_it_rewrites_only_the_results_between_the_markers(self) -> None:
+        from bench.fuzz import replace_results
+
+        page = "# R\n\n<!-- fuzz:results -->\nold\n<!-- /fuzz:results -->\n\nafter\n"
+
+        self.assertEqual(replace_results(page, "new"), page.replace("old", "new"))
