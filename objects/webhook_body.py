@@ -53,10 +53,12 @@ MAX_REQUEST_ID_LENGTH = 200
 
 
 class NonFinite:
-    """A JSON number that is no finite float (1e400): kept as its text to be refused by path."""
+    """A JSON number Python cannot hold as a finite float or an int (1e400, 5,000 digits):
+    kept as its text to be refused by path."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, reason: str) -> None:
         self.text = text
+        self.reason = reason
 
 
 def read(request: HttpRequest, limit: int) -> bytes:
@@ -157,14 +159,18 @@ def _refuse_constant(name: str) -> Any:
 
 def _float(text: str) -> float | NonFinite:
     number = float(text)
-    return number if math.isfinite(number) else NonFinite(text)
+    return (
+        number
+        if math.isfinite(number)
+        else NonFinite(text, "is not a finite number QuickBooks can take")
+    )
 
 
 def _int(text: str) -> int | NonFinite:
     try:
         return int(text)
     except ValueError:  # past Python's digit limit (4300): no QuickBooks number either
-        return NonFinite(text)
+        return NonFinite(text, f"has {len(text)} digits, too many for a number")
 
 
 def check_values(value: Any) -> None:
@@ -176,10 +182,8 @@ def check_values(value: Any) -> None:
         if isinstance(item, str):
             _check_text(item, path or "body")
         elif isinstance(item, NonFinite):
-            raise IntakeError(
-                400,
-                f"{path or 'body'}: {item.text[:40]} is not a finite number QuickBooks can take",
-            )
+            shown = item.text if len(item.text) <= 40 else f"{item.text[:20]}…"
+            raise IntakeError(400, f"{path or 'body'}: {shown} {item.reason}")
         elif isinstance(item, dict):
             for key, child in item.items():
                 here = f"{path}.{key}" if path else key

@@ -101,62 +101,63 @@ _PLAUSIBLE = st.one_of(
 )
 
 
+_FIELD_VALUES = st.one_of(_PLAUSIBLE, _PLAUSIBLE, json_values(max_leaves=4))
+
+
 def field_values() -> st.SearchStrategy[Any]:
-    return st.one_of(_PLAUSIBLE, _PLAUSIBLE, json_values(max_leaves=6))
+    return _FIELD_VALUES
 
 
-_ADDRESS = st.fixed_dictionaries(
-    {},
-    optional={
-        key: field_values()
-        for key in ("firstname", "lastname", "company", "address1", "address2", "city",
-                    "state", "zipcode", "country", "phone")
-    },
-)  # fmt: skip
-_LINE = st.fixed_dictionaries(
-    {"product_id": field_values()},
-    optional={
-        key: field_values()
-        for key in ("name", "quantity", "price", "amount", "tax_code_id", "class_name",
-                    "description", "unit_of_measure", "account", "debit", "credit")
-    },
-)  # fmt: skip
+_ADDRESS_FIELDS = ("firstname", "lastname", "company", "address1", "address2", "city",
+                   "state", "zipcode", "country", "phone")  # fmt: skip
+_ADDRESS = st.dictionaries(st.sampled_from(_ADDRESS_FIELDS), _FIELD_VALUES, max_size=4)
+_LINE_FIELDS = ("name", "quantity", "price", "amount", "tax_code_id", "class_name",
+                "description", "unit_of_measure", "account", "debit", "credit")  # fmt: skip
+_LINE = st.builds(
+    lambda product_id, rest: {"product_id": product_id, **rest},
+    _FIELD_VALUES,
+    st.dictionaries(st.sampled_from(_LINE_FIELDS), _FIELD_VALUES, max_size=4),
+)
+_LINES = st.one_of(st.lists(_LINE, max_size=2), _FIELD_VALUES)
 _OBJECT_FIELDS = (
     "id", "name", "product_id", "sku", "email", "firstname", "lastname", "company",
     "external_guid", "qbe_id", "list_id", "status", "memo", "placed_on", "date", "total",
     "quantity", "price", "cost", "description", "tax_rate", "tax_code_id", "class_name",
     "is_active", "action", "phone", "terms", "ship_method", "location", "site",
 )  # fmt: skip
+_STRUCTURED_FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "customer": st.one_of(
+        _FIELD_VALUES,
+        _ADDRESS,
+        st.fixed_dictionaries({"name": _FIELD_VALUES}, optional={"list_id": _FIELD_VALUES}),
+    ),
+    "vendor": st.one_of(_FIELD_VALUES, _ADDRESS),
+    "supplier": st.one_of(_FIELD_VALUES, _ADDRESS),
+    "billing_address": st.one_of(_ADDRESS, _FIELD_VALUES),
+    "shipping_address": st.one_of(_ADDRESS, _FIELD_VALUES),
+    "line_items": _LINES,
+    "items": _LINES,
+    "lines": _LINES,
+    "adjustments": st.lists(
+        st.fixed_dictionaries({"name": _FIELD_VALUES, "value": _FIELD_VALUES}), max_size=2
+    ),
+    "payments": st.one_of(
+        st.lists(st.dictionaries(st.sampled_from(["amount", "payment_method"]), _FIELD_VALUES),
+                 max_size=2),
+        _FIELD_VALUES,
+    ),
+    "return_to_fl": json_values(max_leaves=4),
+}  # fmt: skip
+_PAYLOAD_OBJECTS = st.builds(
+    lambda plain, structured, extra: {**extra, **plain, **structured},
+    st.dictionaries(st.sampled_from(_OBJECT_FIELDS), _FIELD_VALUES, max_size=6),
+    st.fixed_dictionaries({}, optional=_STRUCTURED_FIELDS),
+    st.dictionaries(hostile_texts(), _FIELD_VALUES, max_size=2),
+)
 
 
 def payload_objects() -> st.SearchStrategy[dict[str, Any]]:
-    known: dict[str, st.SearchStrategy[Any]] = {key: field_values() for key in _OBJECT_FIELDS}
-    known.update(
-        {
-            "customer": st.one_of(field_values(), _ADDRESS, st.fixed_dictionaries(
-                {"name": field_values()}, optional={"list_id": field_values()})),
-            "vendor": st.one_of(field_values(), _ADDRESS),
-            "supplier": st.one_of(field_values(), _ADDRESS),
-            "billing_address": st.one_of(_ADDRESS, field_values()),
-            "shipping_address": st.one_of(_ADDRESS, field_values()),
-            "line_items": st.one_of(st.lists(_LINE, max_size=3), field_values()),
-            "items": st.one_of(st.lists(_LINE, max_size=3), field_values()),
-            "lines": st.one_of(st.lists(_LINE, max_size=3), field_values()),
-            "adjustments": st.lists(
-                st.fixed_dictionaries({"name": field_values(), "value": field_values()}),
-                max_size=2,
-            ),
-            "payments": st.one_of(st.lists(st.fixed_dictionaries(
-                {}, optional={"amount": field_values(), "payment_method": field_values()}),
-                max_size=2), field_values()),
-            "return_to_fl": json_values(max_leaves=4),
-        }
-    )  # fmt: skip
-    return st.builds(
-        lambda fixed, extra: {**extra, **fixed},
-        st.fixed_dictionaries({}, optional=known),
-        st.dictionaries(hostile_texts(), field_values(), max_size=2),
-    )
+    return _PAYLOAD_OBJECTS
 
 
 _PARAMETERS = (
@@ -168,12 +169,15 @@ _PARAMETERS = (
 )  # fmt: skip
 
 
+_PARAMETERS_STRATEGY = st.builds(
+    lambda known, extra: {**extra, **known},
+    st.dictionaries(st.sampled_from(_PARAMETERS), _FIELD_VALUES, max_size=6),
+    st.dictionaries(hostile_texts(), _FIELD_VALUES, max_size=2),
+)
+
+
 def parameters() -> st.SearchStrategy[dict[str, Any]]:
-    return st.builds(
-        lambda fixed, extra: {**extra, **fixed},
-        st.fixed_dictionaries({}, optional={key: field_values() for key in _PARAMETERS}),
-        st.dictionaries(hostile_texts(), field_values(), max_size=2),
-    )
+    return _PARAMETERS_STRATEGY
 
 
 def envelopes(route: str) -> st.SearchStrategy[Any]:

@@ -53,7 +53,7 @@ class HostileInputTestCase(FixturesMixin, LiveServerTestCase):
         if isinstance(body, str):
             body = body.encode("utf-8")
         address = urlsplit(self.live_server_url)
-        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        connection = http.client.HTTPConnection(address.netloc, timeout=30)
         headers = {"X-Hub-Store": "acme", "X-Hub-Token": token}
         if content_type is not None:
             headers["Content-Type"] = content_type
