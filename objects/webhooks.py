@@ -101,6 +101,10 @@ class AddResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
     summary = serializers.CharField()
 
 
+# Every refusal has the same shape: the request_id (null until known) and what was wrong.
+REFUSALS = {code: AddResponseSerializer for code in (400, 401, 406, 411, 413)}
+
+
 class NotifyingAddResponseSerializer(AddResponseSerializer):
     """set_inventory / add_inventories: no echo, pending notifications instead (§5.3)."""
 
@@ -167,7 +171,7 @@ def add_view(route: str, payload_type: str) -> type[AddObjectsView]:
     view.post = extend_schema(  # type: ignore[method-assign, assignment]
         operation_id=route,
         request=input_serializer,
-        responses={200: ok, 400: AddResponseSerializer, 401: None, 406: None},
+        responses={200: ok, **REFUSALS},
         parameters=HEADERS,
         description=f"Queue {payload_type} objects for QuickBooks Desktop.",
     )(post)
@@ -190,7 +194,7 @@ class NotificationsView(WebhookView):
     @extend_schema(
         operation_id="get_notifications",
         request=EnvelopeSerializer,
-        responses={200: NotificationsResponseSerializer, 401: None, 406: None},
+        responses={200: NotificationsResponseSerializer, **REFUSALS},
         parameters=HEADERS,
         description="Success and failure messages of earlier writes, each handed out once; "
         "repeating a request_id replays the same set.",
@@ -211,7 +215,7 @@ class HealthCheckView(WebhookView):
     @extend_schema(
         operation_id="get_health_check",
         request=EnvelopeSerializer,
-        responses={200: AddResponseSerializer, 500: AddResponseSerializer, 401: None},
+        responses={200: AddResponseSerializer, 500: AddResponseSerializer, **REFUSALS},
         parameters=HEADERS,
         description="200 while the Web Connector called within "
         "parameters.health_check_threshold_in_minutes (default: the connection's threshold), "
@@ -270,7 +274,7 @@ def get_view(route: str) -> type[GetRecordsView]:
     view.post = extend_schema(  # type: ignore[method-assign]
         operation_id=route,
         request=EnvelopeSerializer,
-        responses={200: GetResponseSerializer, 206: GetResponseSerializer, 400: None, 401: None},
+        responses={200: GetResponseSerializer, 206: GetResponseSerializer, **REFUSALS},
         parameters=HEADERS,
         description="Register what to pull from QuickBooks for this route and hand out, "
         "oldest first, up to parameters.page_size records pulled by earlier Web Connector "
