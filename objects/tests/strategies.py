@@ -10,6 +10,8 @@ Importable outside the test suite (a long fuzz campaign reuses them):
 * `field_values()` – what may turn up in one field: plausible FlowLink values or any JSON.
 * `payload_objects()` – an object of an add_* route: known FlowLink fields (ids, names,
   addresses, lines, amounts, dates…) with field_values, plus unknown keys.
+* `shaped_objects()` – objects shaped as FlowLink's (id, name, customer, lines, addresses)
+  with mostly ordinary and sometimes hostile texts: they get past the first checks.
 * `parameters()` – flow parameters: the known ones with field_values, plus unknown keys.
 * `envelopes(route)` – a whole JSON body for one route (dicts; not always well-formed).
 * `raw_bodies(route)` – bytes on the wire: envelopes as JSON text, and mutations of them
@@ -158,6 +160,54 @@ _PAYLOAD_OBJECTS = st.builds(
 
 def payload_objects() -> st.SearchStrategy[dict[str, Any]]:
     return _PAYLOAD_OBJECTS
+
+
+_TEXTS = st.one_of(
+    st.text(min_size=1, max_size=20), st.text(min_size=1, max_size=20), hostile_texts()
+)
+_NUMBERS = st.one_of(
+    st.integers(min_value=-5, max_value=1000),
+    st.decimals(min_value=-1000, max_value=1000, places=2, allow_nan=False).map(str),
+    st.sampled_from(["", "1e3", 10**20]),
+)
+_SHAPED_ADDRESS = st.fixed_dictionaries(
+    {"address1": _TEXTS, "city": _TEXTS},
+    optional={"firstname": _TEXTS, "lastname": _TEXTS, "zipcode": _TEXTS, "country": _TEXTS},
+)
+_SHAPED_OBJECTS = st.fixed_dictionaries(
+    {
+        "id": _TEXTS,
+        "name": _TEXTS,
+        "product_id": _TEXTS,
+        "customer": st.fixed_dictionaries({"name": _TEXTS}, optional={"email": _TEXTS}),
+        "supplier": st.fixed_dictionaries({"name": _TEXTS}),
+        "line_items": st.lists(
+            st.fixed_dictionaries(
+                {"product_id": _TEXTS, "quantity": _NUMBERS, "price": _NUMBERS},
+                optional={"name": _TEXTS},
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+        "quantity": _NUMBERS,
+    },
+    optional={
+        "email": _TEXTS,
+        "sku": _TEXTS,
+        "amount": _NUMBERS,
+        "price": _NUMBERS,
+        "total": _NUMBERS,
+        "billing_address": _SHAPED_ADDRESS,
+        "shipping_address": _SHAPED_ADDRESS,
+        "placed_on": st.sampled_from(["2024-02-29", "2019-12-26T10:00:00Z", "12/26/2019"]),
+    },
+)
+
+
+def shaped_objects() -> st.SearchStrategy[dict[str, Any]]:
+    """Objects shaped like FlowLink's (ids, names, a customer, lines, addresses) whose
+    texts are mostly ordinary and sometimes hostile: they reach storage and the mappers."""
+    return _SHAPED_OBJECTS
 
 
 _PARAMETERS = (

@@ -79,6 +79,20 @@ class WebhookSurfacePropertyTestCase(HypothesisDjangoTestCase):
 
     @SETTINGS
     @given(
+        st.sampled_from(sorted(WRITE_ROUTES)),
+        st.one_of(strategies.shaped_objects(), st.lists(strategies.shaped_objects(), max_size=3)),
+        st.one_of(st.just({}), strategies.parameters()),
+    )
+    def test_it_stores_flowlink_shaped_objects_with_any_text_or_refuses_them_whole(
+        self, route: str, objects: Any, parameters: dict[str, Any]
+    ) -> None:
+        body = {"request_id": "prop", "parameters": parameters, WRITE_ROUTES[route]: objects}
+        if "payload_type" not in parameters:
+            body["parameters"] = {**parameters, "payload_type": WRITE_ROUTES[route]}
+        self.post_and_check(route, json.dumps(body).encode("ascii"), "application/json")
+
+    @SETTINGS
+    @given(
         st.sampled_from([r for r in strategies.ALL_ROUTES if r not in WRITE_ROUTES]),
         strategies.parameters(),
         st.one_of(st.none(), st.text(max_size=30), strategies.field_values()),
