@@ -2,7 +2,7 @@
 
 Wire rules from flowlink §2: unparseable JSON → 406; a wrong connection or token → 401;
 absent keys are omitted, never null. Every 4xx carries `{"request_id", "summary"}` naming
-what was wrong (FlowLink reads only the status of a refusal; the summary is for people).
+what was wrong: the status codes stay flowlink's, the body is for whoever reads the answer.
 The body is read and checked by objects.webhook_body whatever its Content-Type.
 """
 
