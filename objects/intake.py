@@ -76,41 +76,6 @@ class Accepted:
     with_notifications: bool = False
 
 
-def check_storable(body: Mapping[str, Any]) -> None:
-    """Refuse, naming the field, a request holding a NUL character (\\u0000).
-
-    PostgreSQL stores no NUL in text or jsonb, and QuickBooks would not take one either:
-    without this check such a request fails while being stored, with a 500.
-    """
-    # json.dumps runs in C and spells a NUL "\\u0000": only then is the body walked.
-    if "\\u0000" not in json.dumps(body):
-        return
-    path = _nul_path(body, "")
-    if path is not None:
-        raise IntakeError(
-            400, f"{path or 'body'}: contains a NUL character, which cannot be stored"
-        )
-
-
-def _nul_path(value: Any, path: str) -> str | None:
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return here
-            found = _nul_path(item, here)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None
-
-
 def resolve_connection(
     store: str | None, token: str | None, parameters: Mapping[str, Any]
 ) -> Connection:
@@ -119,7 +84,7 @@ def resolve_connection(
     if is_blank(connection_id):
         connection_id = store
     if is_blank(connection_id):
-        raise IntakeError(401)
+        raise IntakeError(401, "X-Hub-Store: is required (or parameters.connection_id)")
     # An id holding a NUL names no connection (PostgreSQL could not even compare it).
     connection = (
         Connection.objects.filter(connection_id=str(connection_id)).first()
@@ -127,11 +92,15 @@ def resolve_connection(
         else None
     )
     # Compare a token even for unknown connections so timing tells nothing.
+    # One answer for both: which connection ids exist is not for an unauthenticated caller.
+    refused = (
+        "X-Hub-Token: does not match the connection named (X-Hub-Store or parameters.connection_id)"
+    )
     if connection is None:
         Connection(webhook_token_hash="0" * 64).check_webhook_token(token or "x")
-        raise IntakeError(401)
+        raise IntakeError(401, refused)
     if not connection.check_webhook_token(token):
-        raise IntakeError(401)
+        raise IntakeError(401, refused)
     return connection
 
 

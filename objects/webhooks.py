@@ -1,7 +1,9 @@
 """FlowLink webhook endpoints (DRF adapters over objects.intake and the models).
 
-Wire rules from flowlink §2: unparseable JSON → 406 with an empty body; a wrong
-connection or token → 401 with an empty body; absent keys are omitted, never null.
+Wire rules from flowlink §2: unparseable JSON → 406; a wrong connection or token → 401;
+absent keys are omitted, never null. Every 4xx carries `{"request_id", "summary"}` naming
+what was wrong: the status codes stay flowlink's, the body is for whoever reads the answer.
+The body is read and checked by objects.webhook_body whatever its Content-Type.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -19,7 +23,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from connections.models import Connection, FlowConfig
-from objects import intake, pulls
+from objects import intake, pulls, webhook_body
 from objects.models import Notification
 from objects.qbxml.mappers import BY_PAYLOAD_TYPE
 
@@ -33,7 +37,10 @@ HEADERS = [
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ParseError | UnsupportedMediaType):
-        return Response(status=status.HTTP_406_NOT_ACCEPTABLE)
+        return Response(
+            {"request_id": None, "summary": f"body: {exc.detail}"},
+            status=status.HTTP_406_NOT_ACCEPTABLE,
+        )
     return drf_exception_handler(exc, context)
 
 
@@ -49,40 +56,41 @@ class WebhookView(APIView):
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
 
-    def envelope(self, request: Request) -> tuple[dict[str, Any], Connection]:
-        body = request.data  # ParseError → 406 via exception_handler
-        if not isinstance(body, dict):
-            raise intake.IntakeError(400, "body: must be a JSON object")
-        serializer = EnvelopeSerializer(data=body)
-        if not serializer.is_valid():
-            field, errors = next(iter(serializer.errors.items()))
-            raise intake.IntakeError(400, f"{field}: {errors[0]}")
-        connection = intake.resolve_connection(
-            request.headers.get("X-Hub-Store"),
-            request.headers.get("X-Hub-Token"),
-            serializer.validated_data["parameters"],
-        )
-        return body, connection
-
     def post(self, request: Request) -> Response:
         request_id = None
         try:
-            body, connection = self.envelope(request)
-            request_id = body.get("request_id")
-            intake.check_storable(body)
-            return self.handle(request_id, body, connection)
+            # Not request.data: DRF would pick a parser by Content-Type, which FlowLink may
+            # omit, and read an unbounded body with a recursive parser.
+            raw = webhook_body.read(request._request, settings.WEBHOOK_MAX_BODY_BYTES)
+            body = webhook_body.parse(raw, settings.WEBHOOK_MAX_DEPTH)
+            if not isinstance(body, dict):
+                raise intake.IntakeError(400, "body: must be a JSON object")
+            request_id = webhook_body.request_id(body)
+            webhook_body.check_values(body)
+            connection = self.authenticate(request, body)
+            # Every write of one request commits together or not at all: a refusal found
+            # late (or a crash) leaves no poll or flow configuration behind.
+            with transaction.atomic():
+                return self.handle(request_id, body, connection)
         except intake.IntakeError as exc:
-            if exc.status in (401, 406):
-                return Response(status=exc.status)
             return Response({"request_id": request_id, "summary": exc.summary}, status=exc.status)
-        except ParseError:
-            return Response(status=status.HTTP_406_NOT_ACCEPTABLE)
         except Exception:
             log.exception("webhook /%s failed", self.route)
             return Response(
                 {"request_id": request_id, "summary": "Internal error; nothing was stored"},
                 status=status.HTTP_500_INTERNAL_SERVER_ERROR,
             )
+
+    def authenticate(self, request: Request, body: dict[str, Any]) -> Connection:
+        serializer = EnvelopeSerializer(data=body)
+        if not serializer.is_valid():
+            field, errors = next(iter(serializer.errors.items()))
+            raise intake.IntakeError(400, f"{field}: {errors[0]}")
+        return intake.resolve_connection(
+            request.headers.get("X-Hub-Store"),
+            request.headers.get("X-Hub-Token"),
+            serializer.validated_data["parameters"],
+        )
 
     def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
         raise NotImplementedError
@@ -91,6 +99,10 @@ class WebhookView(APIView):
 class AddResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
     request_id = serializers.CharField(allow_null=True)
     summary = serializers.CharField()
+
+
+# Every refusal has the same shape: the request_id (null until known) and what was wrong.
+REFUSALS = {code: AddResponseSerializer for code in (400, 401, 406, 411, 413)}
 
 
 class NotifyingAddResponseSerializer(AddResponseSerializer):
@@ -107,6 +119,8 @@ class AddObjectsView(WebhookView):
     """add_* routes: store every object, answer with the summary and the echo."""
 
     def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
+        _, key, _ = intake.mapper_for_request(self.route, body.get("parameters") or {})
+        webhook_body.check_types(body.get(key), key)
         accepted = intake.accept(connection, self.route, body)
         data: dict[str, Any] = {"request_id": request_id, "summary": accepted.summary}
         if accepted.echo:
@@ -157,7 +171,7 @@ def add_view(route: str, payload_type: str) -> type[AddObjectsView]:
     view.post = extend_schema(  # type: ignore[method-assign, assignment]
         operation_id=route,
         request=input_serializer,
-        responses={200: ok, 400: AddResponseSerializer, 401: None, 406: None},
+        responses={200: ok, **REFUSALS},
         parameters=HEADERS,
         description=f"Queue {payload_type} objects for QuickBooks Desktop.",
     )(post)
@@ -180,7 +194,7 @@ class NotificationsView(WebhookView):
     @extend_schema(
         operation_id="get_notifications",
         request=EnvelopeSerializer,
-        responses={200: NotificationsResponseSerializer, 401: None, 406: None},
+        responses={200: NotificationsResponseSerializer, **REFUSALS},
         parameters=HEADERS,
         description="Success and failure messages of earlier writes, each handed out once; "
         "repeating a request_id replays the same set.",
@@ -201,7 +215,7 @@ class HealthCheckView(WebhookView):
     @extend_schema(
         operation_id="get_health_check",
         request=EnvelopeSerializer,
-        responses={200: AddResponseSerializer, 500: AddResponseSerializer, 401: None},
+        responses={200: AddResponseSerializer, 500: AddResponseSerializer, **REFUSALS},
         parameters=HEADERS,
         description="200 while the Web Connector called within "
         "parameters.health_check_threshold_in_minutes (default: the connection's threshold), "
@@ -266,7 +280,7 @@ def get_view(route: str) -> type[GetRecordsView]:
     view.post = extend_schema(  # type: ignore[method-assign, assignment]
         operation_id=route,
         request=EnvelopeSerializer,
-        responses={200: GetResponseSerializer, 206: GetResponseSerializer, 400: None, 401: None},
+        responses={200: GetResponseSerializer, 206: GetResponseSerializer, **REFUSALS},
         parameters=HEADERS,
         description="Register what to pull from QuickBooks for this route and hand out, "
         "oldest first, up to parameters.page_size records pulled by earlier Web Connector "

@@ -280,6 +280,11 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "qbsync <qbsync@localhost>")
+# -- FlowLink webhooks (objects.webhook_body; docs/webhooks.md) --
+# Largest webhook body read, in bytes; a larger one is answered 413 unread. [10 MiB]
+WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 10 * 1024 * 1024)
+# Deepest JSON nesting a webhook body may have (FlowLink fixtures: at most 8). [64]
+WEBHOOK_MAX_DEPTH = env_int("WEBHOOK_MAX_DEPTH", 64)
 # -- pulls from QuickBooks (get_* webhooks, objects.pulls; docs/pulls.md) --
 # Overlap subtracted from the cursor of each incremental query: workstation clocks drift.
 PULL_OVERLAP_SECONDS = env_int("PULL_OVERLAP_SECONDS", 120)

@@ -94,8 +94,13 @@ ADDRESS_FIELDS: tuple[tuple[str, str, int], ...] = (
 
 def add_address(parent: Element, tag: str, value: Any, field: str) -> None:
     """Add an address aggregate (Addr1..5 City State PostalCode Country Note)."""
-    if not isinstance(value, Mapping):
+    if values.is_blank(value):
         return
+    if not isinstance(value, Mapping):
+        # Dropping it would send the record without the address FlowLink gave.
+        raise PayloadError(
+            field, f"must be an object (address1, city, …), not {values.kind_of(value)}"
+        )
     present = [(k, t, m) for k, t, m in ADDRESS_FIELDS if not values.is_blank(value.get(k))]
     if not present:
         return

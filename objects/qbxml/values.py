@@ -126,8 +126,40 @@ def latin1(text: str) -> str:
     return "".join(out)
 
 
+def kind_of(value: Any) -> str:
+    """A JSON value's kind, for refusals: "a list", "a boolean (true)"."""
+    if isinstance(value, bool):
+        return f"a boolean ({'true' if value else 'false'})"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return "a number" if isinstance(value, int | float) else type(value).__name__
+
+
+def identity_text(value: Any, field: str) -> str:
+    """An id or name FlowLink identifies an object by: text, or a number as its decimal
+    text (7 and 7.0 are "7"); never a list, object or boolean, never only spaces."""
+    if is_blank(value):
+        raise PayloadError(field, "is required")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise PayloadError(field, f"must be a string, not {kind_of(value)}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    identity = str(value)
+    if not identity.strip():
+        raise PayloadError(field, "is required (it is only spaces)")
+    return identity
+
+
 def text(value: Any, field: str, max_length: int | None = None) -> str:
-    """STRTYPE: control characters stripped, Latin-1 only, length checked (never cut)."""
+    """STRTYPE: control characters stripped, Latin-1 only, length checked (never cut).
+
+    Numbers become their decimal text; a list, object or boolean is refused rather than
+    sent as Python's repr ("['x']", "True").
+    """
+    if isinstance(value, bool | list | dict):
+        raise PayloadError(field, f"must be a string, not {kind_of(value)}")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     cleaned = latin1(_CONTROL.sub("", str(value)))

@@ -92,15 +92,31 @@ class AddWebhookTestCase(BaseTestCase):
         self.assertEqual(len(response.json()["customers"]), 2)
         self.assertEqual(QueuedObject.objects.count(), 2)
 
-    def test_it_refuses_bad_json_with_406_and_an_empty_body(self) -> None:
+    def test_it_refuses_bad_json_with_406_saying_where_it_broke(self) -> None:
         response = self.webhook("add_customers", "{not json")
 
-        self.assertEqual((response.status_code, response.content), (406, b""))
+        self.assertEqual(response.status_code, 406)
+        self.assertEqual(
+            response.json(),
+            {
+                "request_id": None,
+                "summary": "body: not valid JSON: Expecting property name enclosed in double "
+                "quotes (line 1, column 2)",
+            },
+        )
 
-    def test_it_refuses_a_wrong_token_with_401_and_an_empty_body(self) -> None:
+    def test_it_refuses_a_wrong_token_with_401_and_a_summary(self) -> None:
         response = self.webhook("add_customers", customer_body(), token="wrong")
 
-        self.assertEqual((response.status_code, response.content), (401, b""))
+        self.assertEqual(response.status_code, 401)
+        self.assertEqual(
+            response.json(),
+            {
+                "request_id": "req-1",
+                "summary": "X-Hub-Token: does not match the connection named (X-Hub-Store or "
+                "parameters.connection_id)",
+            },
+        )
         self.assertFalse(QueuedObject.objects.exists())
 
     def test_it_refuses_an_unknown_connection_with_401(self) -> None:
@@ -209,7 +225,7 @@ class AddWebhookTestCase(BaseTestCase):
         )
         self.assertFalse(QueuedObject.objects.exists())
 
-    def test_it_refuses_a_connection_id_holding_a_nul_as_unknown(self) -> None:
+    def test_it_refuses_a_connection_id_holding_a_nul_naming_it(self) -> None:
         body = {
             **customer_body(),
             "parameters": {"payload_type": "customer", "connection_id": "a\x00"},
@@ -217,7 +233,11 @@ class AddWebhookTestCase(BaseTestCase):
 
         response = self.webhook("add_customers", body)
 
-        self.assertEqual((response.status_code, response.content), (401, b""))
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(
+            response.json()["summary"],
+            "parameters.connection_id: contains a NUL character, which cannot be stored",
+        )
 
     def test_it_keeps_only_a_usable_external_guid(self) -> None:
         bare = "71562455-3e41-42ca-9377-9a26597c1bd0"

@@ -155,7 +155,7 @@ class Mapper:
     # -- identity and validation --------------------------------------------
     def identity(self, payload: Mapping[str, Any]) -> str:
         """The full, unmodified identity value (flowlink §5.5)."""
-        return str(require(payload, "name"))
+        return values.identity_text(payload.get("name"), "name")
 
     def validate(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False

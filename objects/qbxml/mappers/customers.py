@@ -234,10 +234,7 @@ class CustomerMapper(_NameListMapper):
     name_max_length = 41
 
     def identity(self, payload: Mapping[str, Any]) -> str:
-        value = payload.get("name")
-        if is_blank(value) or not str(value).strip():
-            raise PayloadError("name", "is required")
-        return str(value)
+        return values.identity_text(payload.get("name"), "name")
 
     def full_name(self, obj: ObjectView) -> str:
         parent = _parent_name(obj.payload)
@@ -334,7 +331,7 @@ class VendorMapper(_NameListMapper):
     qb_type = "Vendor"
 
     def identity(self, payload: Mapping[str, Any]) -> str:
-        return str(first_present(payload, "name", "id")[1])
+        return values.identity_text(*reversed(first_present(payload, "name", "id")))
 
     def _fill(self, body: Element, obj: ObjectView, *, is_add: bool) -> None:
         payload = obj.payload

@@ -43,8 +43,7 @@ class InventoryMapper(Mapper):
     answers_with_notifications = True
 
     def identity(self, payload: Mapping[str, Any]) -> str:
-        value = require(payload, "id")
-        return str(value.strip() if isinstance(value, str) else value)
+        return values.identity_text(payload.get("id"), "id").strip()
 
     def adjustment_ref(self, obj: ObjectView) -> str:
         # Not named ref_number: adjustments sharing a RefNumber are expected (one per call),

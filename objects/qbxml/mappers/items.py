@@ -287,10 +287,8 @@ class ItemMapper(Mapper):
     mod_fields: ClassVar[tuple[str, ...]]  # the …Mod children after ListID/EditSequence
 
     def identity(self, payload: Mapping[str, Any]) -> str:
-        _, value = first_present(payload, "product_id", "sku", "id")
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return str(value)
+        key, value = first_present(payload, "product_id", "sku", "id")
+        return values.identity_text(value, key)
 
     def validate(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False

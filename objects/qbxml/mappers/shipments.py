@@ -59,7 +59,7 @@ class ShipmentMapper(InvoiceMapper):
         for key in ("name", "id"):
             value = payload.get(key)
             if not is_blank(value):
-                return str(value.strip() if isinstance(value, str) else value)
+                return values.identity_text(value, key).strip()
         raise PayloadError("id", "is required")
 
     def known_qb_id(self, payload: Mapping[str, Any]) -> str:

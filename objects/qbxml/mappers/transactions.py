@@ -17,7 +17,6 @@ from objects.qbxml.mappers.base import (
     LookupResult,
     Mapper,
     ObjectView,
-    require,
 )
 from objects.qbxml.mappers.sales import REF_NUMBER_MAX, derive_ref_number
 from objects.qbxml.parse import text_of
@@ -55,8 +54,7 @@ class TransactionMapper(Mapper):
     include_line_items: ClassVar[bool] = True
 
     def identity(self, payload: Mapping[str, Any]) -> str:
-        value = require(payload, "id")
-        return str(value.strip() if isinstance(value, str) else value)
+        return values.identity_text(payload.get("id"), "id").strip()
 
     def ref_number(self, obj: ObjectView) -> str:
         return derive_ref_number(obj.identity, self.ref_number_max)
