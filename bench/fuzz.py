@@ -303,6 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=100_000, help="inputs per surface")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument(
+        "--surface",
+        choices=("both", "soap", "webhooks"),
+        default="both",
+        help="which surface to run: two processes, one per surface (each with its own "
+        "BENCH_FUZZ_DATABASE and BENCH_FUZZ_PORT), use both cores",
+    )
+    parser.add_argument(
         "--write",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -331,8 +338,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {done:,} inputs, {time.monotonic() - started:.0f} s", flush=True)
 
     with harness.server() as server:
-        tallies = soap_campaigns(server.url, options.examples, options.seed, progress)
-        tallies += webhook_campaign(server.url, options.examples, options.seed, progress)
+        tallies = []
+        if options.surface in ("both", "soap"):
+            tallies += soap_campaigns(server.url, options.examples, options.seed, progress)
+        if options.surface in ("both", "webhooks"):
+            tallies += webhook_campaign(server.url, options.examples, options.seed, progress)
     seconds = time.monotonic() - started
     text = table(tallies, options.examples, options.seed, seconds)
     print(text)
