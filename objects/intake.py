@@ -1,8 +1,8 @@
 """Accept FlowLink webhooks: validate, store durably, answer (flowlink §5).
 
-Everything a webhook accepts is committed before the HTTP answer; a payload that
-cannot become valid qbXML is refused whole with a 400 naming the field, and nothing
-of that request is stored.
+Everything a webhook accepts is committed before the HTTP answer; a payload the
+connection's backend could not write (objects.backends: for Desktop, no valid qbXML)
+is refused whole with a 400 naming the field, and nothing of that request is stored.
 """
 
 from __future__ import annotations
