@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 # Every connection is a QuickBooks Desktop company today: Connection names no backend.
 DEFAULT_BACKEND = "desktop"
 
+# A FlowLink object or flow parameters, as JSON.
+Fields = Mapping[str, Any]
+
 
 class Backend(Protocol):
     """The transport-specific part of validating an object before it is queued."""
@@ -24,12 +27,7 @@ class Backend(Protocol):
     name: str
 
     def validate(
-        self,
-        object_type: str,
-        payload: Mapping[str, Any],
-        params: Mapping[str, Any],
-        *,
-        adds_only: bool = False,
+        self, object_type: str, payload: Fields, params: Fields, *, adds_only: bool = False
     ) -> None:
         """Raise PayloadError (naming the payload field) when no valid write can be built.
 
@@ -37,12 +35,10 @@ class Backend(Protocol):
         creation needs to be valid.
         """
 
-    def validate_lookup(
-        self, object_type: str, payload: Mapping[str, Any], params: Mapping[str, Any]
-    ) -> None:
+    def validate_lookup(self, object_type: str, payload: Fields, params: Fields) -> None:
         """Raise PayloadError when the record cannot even be looked up by its identity."""
 
-    def known_id(self, object_type: str, payload: Mapping[str, Any]) -> str:
+    def known_id(self, object_type: str, payload: Fields) -> str:
         """The backend's own id FlowLink sent for the object, when it can be one ("" if not)."""
 
 

@@ -7,9 +7,7 @@ look-up, and raises PayloadError naming the payload field that prevents it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
+from objects.backends import Fields
 from objects.qbxml.mappers import MAPPERS
 from objects.qbxml.mappers.base import ObjectView
 
@@ -21,23 +19,16 @@ class DesktopBackend:
     name = "desktop"
 
     def validate(
-        self,
-        object_type: str,
-        payload: Mapping[str, Any],
-        params: Mapping[str, Any],
-        *,
-        adds_only: bool = False,
+        self, object_type: str, payload: Fields, params: Fields, *, adds_only: bool = False
     ) -> None:
         MAPPERS[object_type].validate(payload, params, adds_only=adds_only)
 
-    def validate_lookup(
-        self, object_type: str, payload: Mapping[str, Any], params: Mapping[str, Any]
-    ) -> None:
+    def validate_lookup(self, object_type: str, payload: Fields, params: Fields) -> None:
         mapper = MAPPERS[object_type]
         mapper.lookup(
             ObjectView(object_type, mapper.identity(payload), dict(payload), dict(params))
         )
 
-    def known_id(self, object_type: str, payload: Mapping[str, Any]) -> str:
+    def known_id(self, object_type: str, payload: Fields) -> str:
         qb_id = MAPPERS[object_type].known_qb_id(payload)
         return qb_id if len(qb_id) <= IDTYPE_MAX else ""
