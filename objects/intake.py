@@ -1,8 +1,8 @@
 """Accept FlowLink webhooks: validate, store durably, answer (flowlink §5).
 
-Everything a webhook accepts is committed before the HTTP answer; a payload that
-cannot become valid qbXML is refused whole with a 400 naming the field, and nothing
-of that request is stored.
+Everything a webhook accepts is committed before the HTTP answer; a payload the
+connection's backend could not write (objects.backends: for Desktop, no valid qbXML)
+is refused whole with a 400 naming the field, and nothing of that request is stored.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from typing import Any
 from django.db import transaction
 
 from connections.models import Connection, FlowConfig, new_guid
-from objects.intake_rows import Checked, RequestRows, new_object, ref_number, storable_qb_id
+from objects.backends import DEFAULT_BACKEND, Backend, backend_for, backend_named
+from objects.intake_rows import Item, RequestRows, ref_number
 from objects.models import Mode, Phase, QueuedObject
 from objects.qbxml.mappers import BY_PAYLOAD_TYPE, ITEM_TYPES, MAPPERS
-from objects.qbxml.mappers.base import Dependency, Follower, Mapper, ObjectView
+from objects.qbxml.mappers.base import Dependency, Mapper
 from objects.qbxml.values import PayloadError, guid, is_blank, is_on
 
 # Write routes of this release and the payload_type each falls back to (flowlink §4.1).
@@ -122,374 +123,307 @@ def summary_for(payload_type: str) -> str:
 
 
 def accept(connection: Connection, route: str, body: Mapping[str, Any]) -> Accepted:
-    parameters = body.get("parameters") or {}
-    mapper, key, payload_type = mapper_for_request(route, parameters)
-    if key not in body:
-        raise IntakeError(400, f"{key}: is required (the object named by parameters.payload_type)")
-    raw = body[key]
-    items = raw if isinstance(raw, list) else [raw]
-    if not items:
-        raise IntakeError(400, f"{key}: is empty")
-    request_id = "" if body.get("request_id") is None else str(body["request_id"])
-    echo: list[dict[str, Any]] = []
-    with transaction.atomic():
-        force = route not in CONFIG_KEPT_ROUTES or is_on(parameters.get("quickbooks_force_config"))
-        config = FlowConfig.objects.store(connection, route, dict(parameters), force=force)
-        # Validate the whole request before writing: a 400 stores nothing either way, and
-        # knowing every identity up front lets one query find the rows that already exist.
-        checked = []
-        for index, item in enumerate(items):
-            where = key if not isinstance(raw, list) else f"{key}[{index}]"
-            if not isinstance(item, Mapping):
-                raise IntakeError(400, f"{where}: must be a JSON object")
-            payload = dict(item)
-            if route in CANCEL_ROUTES:
-                payload = _cancelled(connection, mapper, payload)
-            checked.append(_check(mapper, payload, config.parameters, where))
-        batch = RequestRows.load(connection, mapper, checked)
-        batch.precreate(mapper, checked, config, route, request_id)
-        for item_checked in checked:
-            entry = _accept_one(connection, mapper, item_checked, config, route, request_id, batch)
-            if entry and mapper.echo_key:
-                echo.append(entry)
-        batch.flush()
-        _supersede_item_stand_ins(connection, mapper, checked, route, batch)
-    return Accepted(
-        summary=summary_for(payload_type),
-        echo_key=mapper.echo_key,
-        echo=echo,
-        with_notifications=mapper.answers_with_notifications,
-    )
+    return Intake(connection, route, body).accept()
 
 
-def _cancelled(connection: Connection, mapper: Mapper, payload: dict[str, Any]) -> dict[str, Any]:
-    """cancel_order: status forced to cancelled, merged into the order qbsync already holds.
+class Intake:
+    """One webhook request on its way into the queue, step by step from accept().
 
-    FlowLink often sends only the id; merging keeps the lines of an order that is still
-    queued (not yet in QuickBooks) so it can be added closed instead of failing.
+    The request is validated whole before anything is written: a 400 stores nothing
+    either way, and knowing every identity up front lets one query find the rows that
+    already exist (objects.intake_rows). Objects derived from another (an invoice's
+    payments) are items like the others, queued after their parent.
     """
-    try:
-        identity = mapper.identity(payload)
-    except PayloadError:
-        return {**payload, "status": "cancelled"}
-    held = QueuedObject.objects.filter(
-        connection=connection, object_type=mapper.object_type, identity=identity
-    ).first()
-    base = dict(held.payload) if held is not None else {}
-    return {**base, **payload, "status": "cancelled"}
 
+    def __init__(self, connection: Connection, route: str, body: Mapping[str, Any]) -> None:
+        self.connection = connection
+        self.route = route
+        self.body = body
+        self.parameters: Mapping[str, Any] = body.get("parameters") or {}
+        self.mapper, self.key, self.payload_type = mapper_for_request(route, self.parameters)
+        self.request_id = "" if body.get("request_id") is None else str(body["request_id"])
+        self.backend = backend_for(connection)
+        self.echo: list[dict[str, Any]] = []
 
-def _check(
-    mapper: Mapper, payload: dict[str, Any], params: Mapping[str, Any], where: str
-) -> Checked:
-    entry: dict[str, Any] = {}
-    if isinstance(payload.get("return_to_fl"), Mapping):
-        entry.update(payload["return_to_fl"])
-    generated = None
-    if is_blank(payload.get("external_guid")) and is_blank(payload.get("qbe_id")):
-        # flowlink §5.4: FlowLink stores the echoed GUID on its record.
-        generated = new_guid()
-        entry["external_guid"] = generated
-    try:
-        identity = mapper.identity(payload)
-        mapper.validate(payload, params)
-        dependencies = mapper.dependencies(payload, params)
-        for dep in dependencies:
-            validate_dependency(dep, params)
-        followers = mapper.followers(payload, params)
-    except PayloadError as exc:
-        raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
-    # Kept normalised: only a GUID ever reaches QuickBooks (values.guid), and anything
-    # else FlowLink sends there need not fit the column.
-    external_guid = generated or guid(payload.get("external_guid")) or ""
-    if mapper.adds_on_every_call:
-        # A new record per call: this call's own GUID, never echoed (flowlink §5.3, §6.11).
-        external_guid = new_guid()
-    return Checked(payload, identity, dependencies, entry, external_guid, where, followers)
-
-
-def _accept_one(
-    connection: Connection,
-    mapper: Mapper,
-    checked: Checked,
-    config: FlowConfig,
-    route: str,
-    request_id: str,
-    batch: RequestRows,
-) -> dict[str, Any] | None:
-    payload, identity, entry = checked.payload, checked.identity, checked.entry
-    external_guid = checked.external_guid
-    deps = [
-        _queue_dependency(connection, dep, config, route, request_id, batch)
-        for dep in checked.dependencies
-    ]
-    obj = _queue(
-        connection,
-        mapper,
-        identity,
-        payload,
-        config,
-        route,
-        request_id,
-        Mode.UPSERT,
-        deps,
-        external_guid,
-        batch,
-    )
-    _check_ref_number(obj, mapper, batch)
-    for follower in checked.followers:
-        _accept_follower(
-            connection,
-            follower,
-            config,
-            route,
-            request_id,
-            f"{checked.where}.{follower.where}",
-            batch,
+    def accept(self) -> Accepted:
+        sent = self.sent_objects()
+        with transaction.atomic():
+            self.config = self.store_config()
+            self.params = self.config.parameters
+            items = self.check_all(sent)
+            self.rows = RequestRows(
+                self.connection, self.backend, self.config, self.route, self.request_id
+            )
+            self.rows.load(items)
+            self.rows.precreate(items)
+            for item in items:
+                self.queue_item(item)
+            self.rows.flush()
+            self.supersede_item_stand_ins(items)
+        return Accepted(
+            summary=summary_for(self.payload_type),
+            echo_key=self.mapper.echo_key,
+            echo=self.echo,
+            with_notifications=self.mapper.answers_with_notifications,
         )
-    if not entry:
-        return None
-    entry["id"] = payload.get("id", identity)
-    return entry
 
+    def sent_objects(self) -> list[tuple[str, Any]]:
+        """(field, value) of each object the body carries under its key."""
+        if self.key not in self.body:
+            raise IntakeError(
+                400, f"{self.key}: is required (the object named by parameters.payload_type)"
+            )
+        raw = self.body[self.key]
+        if not isinstance(raw, list):
+            return [(self.key, raw)]
+        if not raw:
+            raise IntakeError(400, f"{self.key}: is empty")
+        return [(f"{self.key}[{index}]", item) for index, item in enumerate(raw)]
 
-def _accept_follower(
-    connection: Connection,
-    follower: Follower,
-    config: FlowConfig,
-    route: str,
-    request_id: str,
-    where: str,
-    batch: RequestRows,
-) -> None:
-    """Queue an object derived from its parent (e.g. an invoice's payment), after the parent."""
-    mapper = MAPPERS[follower.object_type]
-    params = config.parameters
-    try:
-        identity = mapper.identity(follower.payload)
-        mapper.validate(follower.payload, params)
-        dependencies = mapper.dependencies(follower.payload, params)
-        for dep in dependencies:
-            validate_dependency(dep, params)
-    except PayloadError as exc:
-        raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
-    deps = [
-        _queue_dependency(connection, dep, config, route, request_id, batch) for dep in dependencies
-    ]
-    external_guid = guid(follower.payload.get("external_guid")) or new_guid()
-    obj = _queue(
-        connection,
-        mapper,
-        identity,
-        follower.payload,
-        config,
-        route,
-        request_id,
-        Mode.UPSERT,
-        deps,
-        external_guid,
-        batch,
-    )
-    _check_ref_number(obj, mapper, batch)
+    def store_config(self) -> FlowConfig:
+        kept = self.route in CONFIG_KEPT_ROUTES
+        force = not kept or is_on(self.parameters.get("quickbooks_force_config"))
+        return FlowConfig.objects.store(
+            self.connection, self.route, dict(self.parameters), force=force
+        )
+
+    def check_all(self, sent: list[tuple[str, Any]]) -> list[Item]:
+        """Every object of the request validated, each followed by its followers."""
+        checked = []
+        for where, value in sent:
+            if not isinstance(value, Mapping):
+                raise IntakeError(400, f"{where}: must be a JSON object")
+            payload = dict(value)
+            if self.route in CANCEL_ROUTES:
+                payload = self.cancelled(payload)
+            checked.append(self.check(self.mapper, payload, where))
+        # The objects FlowLink sent are checked before any follower, so a 400 names the
+        # first of them that is wrong.
+        return [each for item in checked for each in self.with_followers(item)]
+
+    def with_followers(self, item: Item) -> list[Item]:
+        out = [item]
+        for follower in item.followers:
+            mapper = MAPPERS[follower.object_type]
+            where = f"{item.where}.{follower.where}"
+            out += self.with_followers(self.check(mapper, follower.payload, where, parent=item))
+        return out
+
+    def cancelled(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """cancel_order: status forced to cancelled, merged into the order qbsync already holds.
+
+        FlowLink often sends only the id; merging keeps the lines of an order that is still
+        queued (not yet in QuickBooks) so it can be added closed instead of failing.
+        """
+        try:
+            identity = self.mapper.identity(payload)
+        except PayloadError:
+            return {**payload, "status": "cancelled"}
+        held = QueuedObject.objects.filter(
+            connection=self.connection, object_type=self.mapper.object_type, identity=identity
+        ).first()
+        base = dict(held.payload) if held is not None else {}
+        return {**base, **payload, "status": "cancelled"}
+
+    def check(
+        self, mapper: Mapper, payload: dict[str, Any], where: str, parent: Item | None = None
+    ) -> Item:
+        """The one validation of an object: through its backend, dependencies included."""
+        echo: dict[str, Any] = {}
+        if parent is None and isinstance(payload.get("return_to_fl"), Mapping):
+            echo.update(payload["return_to_fl"])
+        try:
+            identity = mapper.identity(payload)
+            self.backend.validate(mapper.object_type, payload, self.params)
+            dependencies = mapper.dependencies(payload, self.params)
+            for dep in dependencies:
+                validate_dependency(dep, self.params, self.backend)
+            followers = mapper.followers(payload, self.params)
+        except PayloadError as exc:
+            raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
+        external_guid = self.external_guid(mapper, payload, echo, parent)
+        return Item(
+            mapper, payload, identity, dependencies, echo, external_guid, where, followers, parent
+        )
+
+    def external_guid(
+        self, mapper: Mapper, payload: dict[str, Any], echo: dict[str, Any], parent: Item | None
+    ) -> str:
+        """The GUID sent to QuickBooks on Add; a generated one is echoed (flowlink §5.4)."""
+        sent = guid(payload.get("external_guid"))
+        if parent is not None:
+            return sent or new_guid()
+        generated = ""
+        if is_blank(payload.get("external_guid")) and is_blank(payload.get("qbe_id")):
+            # FlowLink stores the echoed GUID on its record.
+            generated = echo["external_guid"] = new_guid()
+        if mapper.adds_on_every_call:
+            # A new record per call: this call's own GUID, never echoed (flowlink §5.3, §6.11).
+            return new_guid()
+        # Kept normalised: only a GUID ever reaches QuickBooks (values.guid), and anything
+        # else FlowLink sends there need not fit the column.
+        return generated or sent or ""
+
+    def queue_item(self, item: Item) -> None:
+        deps = [self.queue_dependency(dep) for dep in item.dependencies]
+        obj = self.queue(
+            item.mapper, item.identity, item.payload, Mode.UPSERT, deps, item.external_guid
+        )
+        self.check_ref_number(obj, item.mapper)
+        if item.echo and self.mapper.echo_key:
+            item.echo["id"] = item.payload.get("id", item.identity)
+            self.echo.append(item.echo)
+
+    def queue_dependency(self, dep: Dependency) -> QueuedObject:
+        mapper = MAPPERS[dep.object_type]
+        identity = mapper.identity(dep.payload)
+        existing = self.rows.get(dep.object_type, identity)
+        if existing is None:
+            return self.queue(mapper, identity, dep.payload, dep.mode, [], new_guid())
+        if self.rows.take_fresh(existing):
+            self.rows.record_created(existing, [])
+        elif existing.object_type != dep.object_type:
+            # The item queued under its own type (intake_rows: one item per name): depend on
+            # it as it is. A failed one is tried again with its own payload.
+            if existing.phase == Phase.FAILED:
+                existing.retry(f"needed again by a transaction received on /{self.route}")
+        elif existing.phase == Phase.FAILED or self.refreshes(dep, existing):
+            # An object FlowLink sent, or one already in QuickBooks, satisfies the dependency.
+            # A failed one is tried again with what this transaction says about it.
+            mode = dep.mode if existing.mode != Mode.UPSERT else Mode.UPSERT
+            existing.replace_payload(
+                dep.payload, self.params, self.request_id, self.config.version, mode, False
+            )
+        elif dep.mode == Mode.ENSURE and existing.mode == Mode.REQUIRE and existing.is_active:
+            existing.allow_creation(dep.payload)
+        return existing
+
+    def refreshes(self, dep: Dependency, existing: QueuedObject) -> bool:
+        """The flow asked for its transactions' data to win (flowlink §5.6): the record
+        written for an earlier transaction is looked up and modified once more."""
+        return (
+            dep.mode == Mode.ENSURE
+            and existing.phase == Phase.PROCESSED
+            and is_on(self.params.get("quickbooks_update_dependencies"))
+        )
+
+    def queue(
+        self,
+        mapper: Mapper,
+        identity: str,
+        payload: dict[str, Any],
+        mode: str,
+        dependencies: list[QueuedObject],
+        external_guid: str,
+    ) -> QueuedObject:
+        waiting = any(d.phase != Phase.PROCESSED for d in dependencies)
+        obj = self.rows.get(mapper.object_type, identity)
+        created = obj is not None and self.rows.take_fresh(obj)
+        if obj is None:
+            new = self.rows.new_object(mapper, identity, payload, mode, waiting, external_guid)
+            obj, created = self.rows.create(new)
+        if created:
+            self.rows.record_created(obj, dependencies)
+            return obj
+        obj.replace_payload(
+            payload,
+            self.params,
+            self.request_id,
+            self.config.version,
+            mode,
+            waiting,
+            external_guid=external_guid if mapper.adds_on_every_call else "",
+        )
+        if external_guid and not obj.external_guid:
+            obj.adopt_external_guid(external_guid)
+        qb_id = self.backend.known_id(mapper.object_type, payload)
+        if qb_id and not obj.qb_id:
+            obj.adopt_qb_id(qb_id)
+        if dependencies:
+            # Links of rows created earlier in this request must exist before set() reads them.
+            self.rows.flush()
+            obj.dependencies.set(dependencies)
+        return obj
+
+    def check_ref_number(self, obj: QueuedObject, mapper: Mapper) -> None:
+        """flowlink §5.5: two ids sharing the derived RefNumber must never overwrite each other."""
+        if getattr(mapper, "ref_number", None) is None:
+            return
+        ref = ref_number(mapper, obj.identity, obj.payload, obj.params)
+        if obj.ref_number != ref:
+            obj.renumber(ref)
+            self.rows.refs = None  # read the RefNumbers again, this one included
+        other = self.rows.earlier_with_ref(obj)
+        if other is not None:
+            self.rows.flush()  # the object's "received" event comes before its failure
+            obj.fail(f"RefNumber {ref} collides with {other}")
+
+    def supersede_item_stand_ins(self, items: list[Item]) -> None:
+        """One item per name: an item a transaction queued under another type waits for this one.
+
+        A transaction that arrived before FlowLink sent its item (an order auto-creating
+        `SOIL-MIX-10L` as an inventory part, then `/add_noninventoryproducts`) queued the
+        item under the type it guessed. Both Adds would race in one run and QuickBooks would
+        refuse the second with 3100; instead the guess waits for the item FlowLink sent and
+        then finds it by name (look-ups span every item type) and links it unchanged.
+        """
+        object_type = self.mapper.object_type
+        if object_type not in ITEM_TYPES:
+            return
+        stand_ins = QueuedObject.objects.filter(
+            connection=self.connection,
+            object_type__in=ITEM_TYPES - {object_type},
+            identity__in={item.identity for item in items if item.parent is None},
+            mode__in=(Mode.ENSURE, Mode.REQUIRE),
+            phase__in=(Phase.PENDING, Phase.TWO_PHASE_PENDING, Phase.READY),
+        )
+        for stand_in in stand_ins:
+            sent = self.rows.get(object_type, stand_in.identity)
+            if sent is not None and sent.phase != Phase.FAILED:
+                reason = f"waits for the {self.mapper.notice_name.lower()} sent on /{self.route}"
+                stand_in.wait_for(sent, reason)
 
 
 # Digests of dependencies that validated. The same customer and products recur across
-# many orders, and whether they validate depends only on their payload, mode and the
-# flow parameters, so each is built once per worker rather than once per order
-# (docs/benchmarks.md). Bounded by clearing: a miss only costs one validation.
+# many orders, and whether they validate depends only on their payload, mode, the flow
+# parameters and the backend, so each is built once per worker rather than once per
+# order (docs/benchmarks.md). Bounded by clearing: a miss only costs one validation.
 _VALID_DEPENDENCIES: set[bytes] = set()
 VALID_DEPENDENCIES_MAX = 16384
 
 
-def validate_dependency(dep: Dependency, params: Mapping[str, Any]) -> None:
+def validate_dependency(
+    dep: Dependency, params: Mapping[str, Any], backend: Backend | None = None
+) -> None:
+    backend = backend or backend_named(DEFAULT_BACKEND)
     # repr for non-JSON values keeps Decimal("1") and "1" apart.
     text = json.dumps(
-        [dep.object_type, dep.mode, dep.payload, params], sort_keys=True, default=repr
+        [backend.name, dep.object_type, dep.mode, dep.payload, params],
+        sort_keys=True,
+        default=repr,
     )
     key = hashlib.blake2b(text.encode(), digest_size=16).digest()
     if key in _VALID_DEPENDENCIES:
         return
-    _validate_dependency(dep, params)
+    _validate_dependency(dep, params, backend)
     if len(_VALID_DEPENDENCIES) >= VALID_DEPENDENCIES_MAX:
         _VALID_DEPENDENCIES.clear()
     _VALID_DEPENDENCIES.add(key)
 
 
-def _validate_dependency(dep: Dependency, params: Mapping[str, Any]) -> None:
+def _validate_dependency(dep: Dependency, params: Mapping[str, Any], backend: Backend) -> None:
     mapper = MAPPERS[dep.object_type]
     try:
-        identity = mapper.identity(dep.payload)
+        mapper.identity(dep.payload)
         # Even a record that is only looked up must make a valid lookup (e.g. a name that
         # is blank once control characters are removed).
-        mapper.lookup(ObjectView(dep.object_type, identity, dict(dep.payload), dict(params)))
+        backend.validate_lookup(dep.object_type, dep.payload, params)
         if dep.mode == Mode.ENSURE:
             # Without quickbooks_update_dependencies an existing record is left alone, so
             # only its Add can ever be sent (objects.dispatch).
             updates = is_on(params.get("quickbooks_update_dependencies"))
-            mapper.validate(dep.payload, params, adds_only=not updates)
+            backend.validate(dep.object_type, dep.payload, params, adds_only=not updates)
     except PayloadError as exc:
         raise PayloadError(
             f"{mapper.notice_name.lower()} dependency {exc.field}", exc.reason
         ) from exc
-
-
-def _queue_dependency(
-    connection: Connection,
-    dep: Dependency,
-    config: FlowConfig,
-    route: str,
-    request_id: str,
-    batch: RequestRows,
-) -> QueuedObject:
-    mapper = MAPPERS[dep.object_type]
-    identity = mapper.identity(dep.payload)
-    existing = batch.get(dep.object_type, identity)
-    if existing is not None and batch.take_fresh(existing):
-        batch.record_created(existing, route, request_id, [])
-        return existing
-    if existing is not None and existing.object_type != dep.object_type:
-        # The item queued under its own type (intake_rows: one item per name): depend on
-        # it as it is. A failed one is tried again with its own payload.
-        if existing.phase == Phase.FAILED:
-            existing.retry(f"needed again by a transaction received on /{route}")
-        return existing
-    if existing is not None:
-        # An object FlowLink sent, or one already in QuickBooks, satisfies the dependency.
-        # A failed one is tried again with what this transaction says about it; and when
-        # the flow asked for its transactions' data to win (flowlink §5.6), the record
-        # written for an earlier transaction is looked up and modified once more.
-        refresh = (
-            dep.mode == Mode.ENSURE
-            and existing.phase == Phase.PROCESSED
-            and is_on(config.parameters.get("quickbooks_update_dependencies"))
-        )
-        if existing.phase == Phase.FAILED or refresh:
-            existing.replace_payload(
-                dep.payload,
-                config.parameters,
-                request_id,
-                config.version,
-                dep.mode if existing.mode != Mode.UPSERT else Mode.UPSERT,
-                False,
-            )
-        elif dep.mode == Mode.ENSURE and existing.mode == Mode.REQUIRE and existing.is_active:
-            QueuedObject.objects.filter(pk=existing.pk).update(
-                mode=Mode.ENSURE, payload=dep.payload
-            )
-            existing.mode, existing.payload = Mode.ENSURE, dep.payload
-        return existing
-    return _queue(
-        connection,
-        mapper,
-        identity,
-        dep.payload,
-        config,
-        route,
-        request_id,
-        dep.mode,
-        [],
-        new_guid(),
-        batch,
-    )
-
-
-def _queue(
-    connection: Connection,
-    mapper: Mapper,
-    identity: str,
-    payload: dict[str, Any],
-    config: FlowConfig,
-    route: str,
-    request_id: str,
-    mode: str,
-    dependencies: list[QueuedObject],
-    external_guid: str,
-    batch: RequestRows,
-) -> QueuedObject:
-    waiting = any(d.phase != Phase.PROCESSED for d in dependencies)
-    obj = batch.get(mapper.object_type, identity)
-    created = obj is not None and batch.take_fresh(obj)
-    if obj is None:
-        obj, created = batch.create(
-            new_object(
-                connection,
-                mapper,
-                identity,
-                payload,
-                config,
-                route,
-                request_id,
-                mode,
-                waiting,
-                external_guid,
-            )
-        )
-    if created:
-        batch.record_created(obj, route, request_id, dependencies)
-        return obj
-    obj.replace_payload(
-        payload,
-        config.parameters,
-        request_id,
-        config.version,
-        mode,
-        waiting,
-        external_guid=external_guid if mapper.adds_on_every_call else "",
-    )
-    if external_guid and not obj.external_guid:
-        QueuedObject.objects.filter(pk=obj.pk).update(external_guid=external_guid)
-        obj.external_guid = external_guid
-    qb_id = storable_qb_id(mapper, payload)
-    if qb_id and not obj.qb_id:
-        QueuedObject.objects.filter(pk=obj.pk).update(qb_id=qb_id)
-        obj.qb_id = qb_id
-    if dependencies:
-        # Links of rows created earlier in this request must exist before set() reads them.
-        batch.flush()
-        obj.dependencies.set(dependencies)
-    return obj
-
-
-def _supersede_item_stand_ins(
-    connection: Connection,
-    mapper: Mapper,
-    checked: list[Checked],
-    route: str,
-    batch: RequestRows,
-) -> None:
-    """One item per name: an item a transaction queued under another type waits for this one.
-
-    A transaction that arrived before FlowLink sent its item (an order auto-creating
-    `SOIL-MIX-10L` as an inventory part, then `/add_noninventoryproducts`) queued the
-    item under the type it guessed. Both Adds would race in one run and QuickBooks would
-    refuse the second with 3100; instead the guess waits for the item FlowLink sent and
-    then finds it by name (look-ups span every item type) and links it unchanged.
-    """
-    if mapper.object_type not in ITEM_TYPES:
-        return
-    stand_ins = QueuedObject.objects.filter(
-        connection=connection,
-        object_type__in=ITEM_TYPES - {mapper.object_type},
-        identity__in={item.identity for item in checked},
-        mode__in=(Mode.ENSURE, Mode.REQUIRE),
-        phase__in=(Phase.PENDING, Phase.TWO_PHASE_PENDING, Phase.READY),
-    )
-    for stand_in in stand_ins:
-        sent = batch.get(mapper.object_type, stand_in.identity)
-        if sent is not None and sent.phase != Phase.FAILED:
-            stand_in.wait_for(sent, f"waits for the {mapper.notice_name.lower()} sent on /{route}")
-
-
-def _check_ref_number(obj: QueuedObject, mapper: Mapper, batch: RequestRows) -> None:
-    """flowlink §5.5: two ids sharing the derived RefNumber must never overwrite each other."""
-    if getattr(mapper, "ref_number", None) is None:
-        return
-    ref = ref_number(mapper, obj.identity, obj.payload, obj.params)
-    if obj.ref_number != ref:
-        QueuedObject.objects.filter(pk=obj.pk).update(ref_number=ref)
-        obj.ref_number = ref
-        batch.refs = None  # read the RefNumbers again, this one included
-    other = batch.earlier_with_ref(obj)
-    if other is not None:
-        batch.flush()  # the object's "received" event comes before its failure
-        obj.fail(f"RefNumber {ref} collides with {other}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 
@@ -19,18 +19,24 @@ from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
 from objects.qbxml.mappers import ITEM_TYPES, MAPPERS
 from objects.qbxml.mappers.base import Dependency, Follower, Mapper, ObjectView
 
+if TYPE_CHECKING:
+    from objects.backends import Backend
+
 
 @dataclass
-class Checked:
-    """One validated object of a request, with what FlowLink gets echoed."""
+class Item:
+    """One validated object of a request: one FlowLink sent, or a follower of one."""
 
+    mapper: Mapper
     payload: dict[str, Any]
     identity: str
     dependencies: list[Dependency]
-    entry: dict[str, Any]
+    echo: dict[str, Any]  # what FlowLink gets back for it (nothing for followers)
     external_guid: str  # sent to QuickBooks on Add (generated when FlowLink sent none)
     where: str  # the request field it came from, for 400 messages
     followers: list[Follower] = field(default_factory=list)
+    # The item it was derived from (an invoice for its payments); it depends on it.
+    parent: Item | None = None
 
 
 class RequestRows:
@@ -43,9 +49,20 @@ class RequestRows:
     in key order so two requests sharing products wait for each other, never deadlock.
     """
 
-    def __init__(self, connection: Connection, known: dict[tuple[str, str], QueuedObject]) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        backend: Backend,
+        config: FlowConfig,
+        route: str,
+        request_id: str,
+    ) -> None:
         self.connection = connection
-        self.known = known
+        self.backend = backend
+        self.config = config
+        self.route = route
+        self.request_id = request_id
+        self.known: dict[tuple[str, str], QueuedObject] = {}
         self.events: list[QueuedObjectEvent] = []
         self.links: list[Any] = []
         # Rows inserted by precreate() whose "received" event is still to be written.
@@ -54,11 +71,11 @@ class RequestRows:
         self.refs: dict[str, list[tuple[datetime, int, str]]] | None = None
         self.wanted_refs: set[str] = set()
 
-    @classmethod
-    def load(cls, connection: Connection, mapper: Mapper, checked: list[Checked]) -> RequestRows:
-        keys = {(mapper.object_type, item.identity) for item in checked}
+    def load(self, items: list[Item]) -> None:
+        """Read, with one query, the rows of every object the request names."""
+        keys = {(item.mapper.object_type, item.identity) for item in items}
         item_deps: dict[tuple[str, str], str] = {}
-        for item in checked:
+        for item in items:
             for dep in item.dependencies:
                 key = (dep.object_type, MAPPERS[dep.object_type].identity(dep.payload))
                 keys.add(key)
@@ -68,18 +85,17 @@ class RequestRows:
                     item_deps[key] = max(item_deps.get(key, dep.mode), dep.mode, key=_mode_rank)
         types = {object_type for object_type, _ in keys} | (ITEM_TYPES if item_deps else set())
         found = QueuedObject.objects.filter(
-            connection=connection,
+            connection=self.connection,
             object_type__in=types,
             identity__in={identity for _, identity in keys},
         )
         every = {(o.object_type, o.identity): o for o in found}
-        known = {key: obj for key, obj in every.items() if key in keys}
+        self.known = {key: obj for key, obj in every.items() if key in keys}
         for key, mode in item_deps.items():
-            if key not in known:
+            if key not in self.known:
                 other = _item_of_another_type(key, mode, every)
                 if other is not None:
-                    known[key] = other
-        return cls(connection, known)
+                    self.known[key] = other
 
     def get(self, object_type: str, identity: str) -> QueuedObject | None:
         return self.known.get((object_type, identity))
@@ -96,28 +112,25 @@ class RequestRows:
         self.fresh.discard(key)
         return True
 
-    def precreate(
-        self,
-        mapper: Mapper,
-        checked: list[Checked],
-        config: FlowConfig,
-        route: str,
-        request_id: str,
-    ) -> None:
+    def precreate(self, items: list[Item]) -> None:
         """Insert the request's new dependencies and its new objects with one INSERT.
 
         Dependencies come first, in key order, so two requests sharing products lock
         them in the same order; the request's own objects follow in request order.
+        Followers are left to the row-by-row path: they depend on their parent, whose
+        phase this request may still change.
         """
-        if getattr(mapper, "ref_number", None) is not None:
-            self.wanted_refs = {
-                ref_number(mapper, item.identity, item.payload, config.parameters)
-                for item in checked
-            }
-        own = {(mapper.object_type, item.identity) for item in checked}
+        sent = [item for item in items if item.parent is None]
+        params = self.config.parameters
+        self.wanted_refs = {
+            ref_number(item.mapper, item.identity, item.payload, params)
+            for item in sent
+            if getattr(item.mapper, "ref_number", None) is not None
+        }
+        own = {(item.mapper.object_type, item.identity) for item in sent}
         wanted: dict[tuple[str, str], Dependency] = {}
         dep_keys: list[list[tuple[str, str]]] = []
-        for item in checked:
+        for item in sent:
             keys = [
                 (dep.object_type, MAPPERS[dep.object_type].identity(dep.payload))
                 for dep in item.dependencies
@@ -128,41 +141,35 @@ class RequestRows:
                     wanted.setdefault(key, dep)
         for _attempt in range(3):
             new_deps = {
-                key: new_object(
-                    self.connection,
+                key: self.new_object(
                     MAPPERS[key[0]],
                     key[1],
                     wanted[key].payload,
-                    config,
-                    route,
-                    request_id,
                     wanted[key].mode,
                     False,
                     new_guid(),
                 )
-                for key in sorted(key for key in wanted if key not in self.known)
+                for key, dep in sorted(wanted.items())
+                if key not in self.known
             }
             rows = list(new_deps.values())
             taken: dict[tuple[str, str], None] = {}
-            for item, keys in zip(checked, dep_keys, strict=True):
-                key = (mapper.object_type, item.identity)
+            for item, keys in zip(sent, dep_keys, strict=True):
+                key = (item.mapper.object_type, item.identity)
                 if key in self.known or key in taken:
                     continue
                 deps = [self.known.get(k) or new_deps.get(k) for k in keys]
                 if any(dep is None for dep in deps):
                     continue  # depends on an object of this very request: row by row
                 taken[key] = None
+                waiting = any(dep is not None and dep.phase != Phase.PROCESSED for dep in deps)
                 rows.append(
-                    new_object(
-                        self.connection,
-                        mapper,
+                    self.new_object(
+                        item.mapper,
                         item.identity,
                         item.payload,
-                        config,
-                        route,
-                        request_id,
                         Mode.UPSERT,
-                        any(dep is not None and dep.phase != Phase.PROCESSED for dep in deps),
+                        waiting,
                         item.external_guid,
                     )
                 )
@@ -194,16 +201,14 @@ class RequestRows:
         )
         self.known.update({(o.object_type, o.identity): o for o in found})
 
-    def record_created(
-        self, obj: QueuedObject, route: str, request_id: str, dependencies: list[QueuedObject]
-    ) -> None:
+    def record_created(self, obj: QueuedObject, dependencies: list[QueuedObject]) -> None:
         self.events.append(
             QueuedObjectEvent(
                 queued_object=obj,
                 from_phase="",
                 to_phase=obj.phase,
-                reason=f"received from FlowLink on /{route}"
-                + (f" (request {request_id})" if request_id else ""),
+                reason=f"received from FlowLink on /{self.route}"
+                + (f" (request {self.request_id})" if self.request_id else ""),
             )
         )
         self.link(obj, dependencies)
@@ -255,6 +260,33 @@ class RequestRows:
             through(from_queuedobject_id=obj.pk, to_queuedobject_id=dep.pk) for dep in dependencies
         ]
 
+    def new_object(
+        self,
+        mapper: Mapper,
+        identity: str,
+        payload: dict[str, Any],
+        mode: str,
+        waiting: bool,
+        external_guid: str,
+    ) -> QueuedObject:
+        """An unsaved row for an object this request queues for the first time."""
+        config = self.config
+        return QueuedObject(
+            connection=self.connection,
+            object_type=mapper.object_type,
+            identity=identity,
+            payload=payload,
+            params=config.parameters,
+            flow=self.route,
+            config_version=config.version,
+            mode=mode,
+            phase=Phase.TWO_PHASE_PENDING if waiting else Phase.PENDING,
+            request_id=self.request_id,
+            external_guid=external_guid,
+            qb_id=self.backend.known_id(mapper.object_type, payload),
+            ref_number=ref_number(mapper, identity, payload, config.parameters),
+        )
+
     def flush(self) -> None:
         """Write the collected history and dependency rows (same transaction as the rows)."""
         if self.events:
@@ -292,41 +324,6 @@ def _item_of_another_type(
     # What FlowLink sent wins over what a transaction asked for, then the oldest.
     candidates.sort(key=lambda obj: (obj.mode != Mode.UPSERT, obj.created_at, obj.pk))
     return candidates[0] if candidates else None
-
-
-def new_object(
-    connection: Connection,
-    mapper: Mapper,
-    identity: str,
-    payload: dict[str, Any],
-    config: FlowConfig,
-    route: str,
-    request_id: str,
-    mode: str,
-    waiting: bool,
-    external_guid: str,
-) -> QueuedObject:
-    return QueuedObject(
-        connection=connection,
-        object_type=mapper.object_type,
-        identity=identity,
-        payload=payload,
-        params=config.parameters,
-        flow=route,
-        config_version=config.version,
-        mode=mode,
-        phase=Phase.TWO_PHASE_PENDING if waiting else Phase.PENDING,
-        request_id=request_id,
-        external_guid=external_guid,
-        qb_id=storable_qb_id(mapper, payload),
-        ref_number=ref_number(mapper, identity, payload, config.parameters),
-    )
-
-
-def storable_qb_id(mapper: Mapper, payload: dict[str, Any]) -> str:
-    """The ListID/TxnID FlowLink sent, when it can be one (IDTYPE: 36 characters at most)."""
-    qb_id = mapper.known_qb_id(payload)
-    return qb_id if len(qb_id) <= 36 else ""
 
 
 def ref_number(

@@ -719,6 +719,42 @@ class QueuedObject(models.Model):
             **fields,
         )
 
+    # -- intake: what a webhook learns about an object already queued (objects.intake) --
+    # Not phase changes, so no history row: the "received" or "re-sent" event of the
+    # same request records them.
+
+    def allow_creation(self, payload: dict[str, Any]) -> bool:
+        """A transaction may now create this record, which another one only referenced."""
+        won = QueuedObject.objects.filter(pk=self.pk, mode=Mode.REQUIRE).update(
+            mode=Mode.ENSURE, payload=payload
+        )
+        if won:
+            self.mode, self.payload = Mode.ENSURE, payload
+        return won == 1
+
+    def adopt_external_guid(self, external_guid: str) -> bool:
+        """Keep the first GUID sent to QuickBooks for the record (flowlink §5.4)."""
+        won = QueuedObject.objects.filter(pk=self.pk, external_guid="").update(
+            external_guid=external_guid
+        )
+        if won:
+            self.external_guid = external_guid
+        return won == 1
+
+    def adopt_qb_id(self, qb_id: str) -> bool:
+        """FlowLink named the record's ListID/TxnID before qbsync learnt it (flowlink §5.5)."""
+        won = QueuedObject.objects.filter(pk=self.pk, qb_id="").update(qb_id=qb_id)
+        if won:
+            self.qb_id = qb_id
+        return won == 1
+
+    def renumber(self, ref_number: str) -> None:
+        """Store the RefNumber derived from the newest payload (flowlink §5.5)."""
+        QueuedObject.objects.filter(pk=self.pk).update(ref_number=ref_number)
+        self.ref_number = ref_number
+
+    # -- end of intake section --
+
 
 class QueuedObjectEvent(models.Model):
     """One phase change: the history operators read and retries rely on."""

@@ -1,0 +1,64 @@
+"""What a backend (a kind of accounting system qbsync writes to) provides to the core.
+
+The core (intake, the queue and its state machine) is the same for every backend; what
+differs is how an object becomes a request the backend accepts. Each backend registers
+one `Backend` from its app's `ready()` (QuickBooks Desktop: qbwc.backend), and the core
+asks `backend_for(connection)` instead of importing a transport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from connections.models import Connection
+
+# Every connection is a QuickBooks Desktop company today: Connection names no backend.
+DEFAULT_BACKEND = "desktop"
+
+# A FlowLink object or flow parameters, as JSON.
+Fields = Mapping[str, Any]
+
+
+class Backend(Protocol):
+    """The transport-specific part of validating an object before it is queued."""
+
+    name: str
+
+    def validate(
+        self, object_type: str, payload: Fields, params: Fields, *, adds_only: bool = False
+    ) -> None:
+        """Raise PayloadError (naming the payload field) when no valid write can be built.
+
+        `adds_only`: the record is only ever created, never modified, so only its
+        creation needs to be valid.
+        """
+
+    def validate_lookup(self, object_type: str, payload: Fields, params: Fields) -> None:
+        """Raise PayloadError when the record cannot even be looked up by its identity."""
+
+    def known_id(self, object_type: str, payload: Fields) -> str:
+        """The backend's own id FlowLink sent for the object, when it can be one ("" if not)."""
+
+
+_BACKENDS: dict[str, Backend] = {}
+
+
+def register(backend: Backend) -> None:
+    """Make `backend` available under its name (called from its app's ready())."""
+    _BACKENDS[backend.name] = backend
+
+
+def backend_named(name: str) -> Backend:
+    try:
+        return _BACKENDS[name]
+    except KeyError:
+        raise LookupError(
+            f"no backend {name!r} is registered (is its app in INSTALLED_APPS?)"
+        ) from None
+
+
+def backend_for(connection: Connection) -> Backend:
+    """The backend `connection` writes to."""
+    return backend_named(DEFAULT_BACKEND)
