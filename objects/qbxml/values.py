@@ -10,7 +10,7 @@ from typing import Any
 
 # FlowLink's reading of values is backend-neutral (objects.types.values); re-exported here
 # for the modules that have always imported it from this one.
-from objects.types.values import (  # noqa: F401
+from objects.types.values import (
     PayloadError,
     guid,
     identity_text,
@@ -19,6 +19,25 @@ from objects.types.values import (  # noqa: F401
     kind_of,
     to_decimal,
 )
+
+__all__ = [
+    "PayloadError",
+    "amount",
+    "boolean",
+    "guid",
+    "identity_text",
+    "is_blank",
+    "is_on",
+    "kind_of",
+    "latin1",
+    "percent",
+    "price",
+    "qb_date",
+    "qb_datetime",
+    "quantity",
+    "text",
+    "to_decimal",
+]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

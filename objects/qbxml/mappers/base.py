@@ -20,7 +20,7 @@ from objects.qbxml.parse import text_of
 
 # The backend-neutral half of every type (objects.types.base), re-exported for the modules
 # that have always imported these names from here.
-from objects.types.base import (  # noqa: F401
+from objects.types.base import (
     ADD,
     DELETE,
     ENSURE,
@@ -37,6 +37,30 @@ from objects.types.base import (  # noqa: F401
     param_source,
     require,
 )
+
+__all__ = [
+    "ADD",
+    "DELETE",
+    "Dependency",
+    "ENSURE",
+    "Element",
+    "Follower",
+    "LookupResult",
+    "MOD",
+    "Mapper",
+    "NOT_FOUND_HINT",
+    "ObjectType",
+    "ObjectView",
+    "REQUIRE",
+    "UPSERT",
+    "add_param_ref",
+    "as_found",
+    "first_present",
+    "param",
+    "param_source",
+    "require",
+    "ret_qb_id",
+]
 
 Element = etree._Element
 

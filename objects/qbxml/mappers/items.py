@@ -30,8 +30,7 @@ from objects.qbxml.mappers.item_fields import (
     write_name,
 )
 from objects.qbxml.values import PayloadError, is_blank
-from objects.types.items import (  # noqa: F401 (ITEM_TYPES re-exported)
-    ITEM_TYPES,
+from objects.types.items import (
     DiscountItemType,
     InventoryItemType,
     ItemType,

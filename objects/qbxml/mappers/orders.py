@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from objects.qbxml.mappers.lines import LinesMapper
-from objects.qbxml.mappers.sales import (  # noqa: F401 (re-exported for other mappers)
+from objects.qbxml.mappers.sales import (
     ADJUSTMENT_ITEMS,
     CANCELLED_STATUSES,
     HEADER_FIELDS,
@@ -18,6 +18,22 @@ from objects.qbxml.mappers.sales import (  # noqa: F401 (re-exported for other m
     line_value,
 )
 from objects.types.orders import OrderType
+
+__all__ = [
+    "ADJUSTMENT_ITEMS",
+    "AdjustmentLine",
+    "CANCELLED_STATUSES",
+    "HEADER_FIELDS",
+    "OrderMapper",
+    "PLACEHOLDER_ADDRESS",
+    "REF_NUMBER_MAX",
+    "address_or_placeholder",
+    "customer_dependency",
+    "customer_name",
+    "derive_ref_number",
+    "is_cancelled",
+    "line_value",
+]
 
 
 class OrderMapper(LinesMapper, OrderType):

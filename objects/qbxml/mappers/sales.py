@@ -15,7 +15,7 @@ from objects.qbxml import values
 from objects.qbxml.values import is_blank
 
 # The FlowLink side of these rules is backend-neutral; re-exported for the mappers.
-from objects.types.sales import (  # noqa: F401
+from objects.types.sales import (
     ADJUSTMENT_ITEMS,
     CANCELLED_STATUSES,
     PLACEHOLDER_ADDRESS,
@@ -25,6 +25,22 @@ from objects.types.sales import (  # noqa: F401
     customer_name,
     is_cancelled,
 )
+
+__all__ = [
+    "ADJUSTMENT_ITEMS",
+    "AdjustmentLine",
+    "CANCELLED_STATUSES",
+    "HEADER_FIELDS",
+    "LineValue",
+    "PLACEHOLDER_ADDRESS",
+    "REF_NUMBER_MAX",
+    "address_or_placeholder",
+    "customer_dependency",
+    "customer_name",
+    "derive_ref_number",
+    "is_cancelled",
+    "line_value",
+]
 
 REF_NUMBER_MAX = 11
 

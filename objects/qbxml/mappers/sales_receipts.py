@@ -40,7 +40,10 @@ def _flag(body: Element, tag: str, value: Any) -> None:
 
 
 # The form is mixed in before LinesMapper; to the type checker it is one.
-_FormBase = LinesMapper if TYPE_CHECKING else object
+if TYPE_CHECKING:
+    _FormBase = LinesMapper
+else:
+    _FormBase = object
 
 
 class SalesReceiptForm(_FormBase):
@@ -51,7 +54,7 @@ class SalesReceiptForm(_FormBase):
     qb_type = "SalesReceipt"
     qb_label = "sales receipt"
     adjustment_refs = True
-    line_tags = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
+    line_tags: ClassVar[tuple[str, ...]] = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
 
     # -- lines --------------------------------------------------------------------
     def _line(
