@@ -23,7 +23,7 @@ from objects.qbxml.mappers.base import (
     param_source,
     require,
 )
-from objects.qbxml.mappers.orders import REF_NUMBER_MAX, derive_ref_number
+from objects.qbxml.mappers.sales import REF_NUMBER_MAX, derive_ref_number
 from objects.qbxml.parse import text_of
 from objects.qbxml.values import PayloadError, is_blank
 from objects.types.inventories import InventoryType

@@ -24,7 +24,7 @@ from objects.qbxml.mappers.base import (
     Element,
     ObjectView,
 )
-from objects.qbxml.mappers.orders import REF_NUMBER_MAX
+from objects.qbxml.mappers.sales import REF_NUMBER_MAX
 from objects.qbxml.mappers.transactions import (
     TransactionMapper,
 )

@@ -16,20 +16,13 @@ from typing import Any, ClassVar
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import Element, LookupResult, ObjectView, as_found
-from objects.qbxml.mappers.sales import (
-    HEADER_FIELDS,
-    REF_NUMBER_MAX,
-    AdjustmentLine,
-    address_or_placeholder,
-    customer_name,
-    is_cancelled,
-    line_value,
-)
+from objects.qbxml.mappers.sales import HEADER_FIELDS, REF_NUMBER_MAX, line_value
 from objects.qbxml.mappers.transactions import TransactionMapper
 from objects.qbxml.parse import text_of
 from objects.qbxml.values import PayloadError, is_blank, is_on
 from objects.types.invoices import credits_to_apply
 from objects.types.lines import LinesType
+from objects.types.sales import AdjustmentLine, address_or_placeholder, customer_name, is_cancelled
 
 # The sales order's header elements (HEADER_FIELDS; the order set is upstream's).
 ORDER_HEADER_TAGS = frozenset(

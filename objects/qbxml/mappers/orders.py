@@ -3,37 +3,10 @@
 from __future__ import annotations
 
 from objects.qbxml.mappers.lines import LinesMapper
-from objects.qbxml.mappers.sales import (
-    ADJUSTMENT_ITEMS,
-    CANCELLED_STATUSES,
-    HEADER_FIELDS,
-    PLACEHOLDER_ADDRESS,
-    REF_NUMBER_MAX,
-    AdjustmentLine,
-    address_or_placeholder,
-    customer_dependency,
-    customer_name,
-    derive_ref_number,
-    is_cancelled,
-    line_value,
-)
+from objects.qbxml.mappers.sales import derive_ref_number
 from objects.types.orders import OrderType
 
-__all__ = [
-    "ADJUSTMENT_ITEMS",
-    "AdjustmentLine",
-    "CANCELLED_STATUSES",
-    "HEADER_FIELDS",
-    "OrderMapper",
-    "PLACEHOLDER_ADDRESS",
-    "REF_NUMBER_MAX",
-    "address_or_placeholder",
-    "customer_dependency",
-    "customer_name",
-    "derive_ref_number",
-    "is_cancelled",
-    "line_value",
-]
+__all__ = ["OrderMapper", "derive_ref_number"]  # derive_ref_number: as it always was
 
 
 class OrderMapper(LinesMapper, OrderType):

@@ -19,12 +19,10 @@ from objects.qbxml.mappers.base import (
     param,
     require,
 )
-from objects.qbxml.mappers.sales import (
-    customer_name,
-)
 from objects.qbxml.mappers.transactions import TransactionMapper
 from objects.qbxml.values import PayloadError, is_blank
 from objects.types.payments import PaymentType, invoice_key
+from objects.types.sales import customer_name
 
 PAYMENT_REF_NUMBER_MAX = 20
 

@@ -18,14 +18,10 @@ from objects.qbxml.mappers.base import (
     add_param_ref,
 )
 from objects.qbxml.mappers.lines import LinesMapper
-from objects.qbxml.mappers.sales import (
-    REF_NUMBER_MAX,
-    address_or_placeholder,
-    is_cancelled,
-    line_value,
-)
+from objects.qbxml.mappers.sales import REF_NUMBER_MAX, line_value
 from objects.qbxml.values import is_blank
 from objects.types.purchase_orders import PurchaseOrderType, vendor_ref
+from objects.types.sales import address_or_placeholder, is_cancelled
 
 
 class PurchaseOrderMapper(LinesMapper, PurchaseOrderType):

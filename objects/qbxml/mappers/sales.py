@@ -1,8 +1,8 @@
-"""Shared rules of FlowLink sales transactions (flowlink §5.1, §5.5, §5.6, §6.2; qbxml §18).
+"""Shared qbXML rules of sales transactions (flowlink §5.5, §6.2; qbxml §18).
 
-The order mapper and every mapper derived from it (invoices, credit memos, sales
-receipts, shipments) and the payment mapper use these; objects.qbxml.mappers.orders
-re-exports the names other modules have always imported from it.
+The RefNumber, the header elements and which of Quantity, Rate and Amount a line sends,
+used by the lines mappers and the payment mapper; the FlowLink side of sales
+transactions (customer, adjustment items, placeholder address) is objects.types.sales.
 """
 
 from __future__ import annotations
@@ -13,34 +13,6 @@ from typing import Any
 
 from objects.qbxml import values
 from objects.qbxml.values import is_blank
-
-# The FlowLink side of these rules is backend-neutral; re-exported for the mappers.
-from objects.types.sales import (
-    ADJUSTMENT_ITEMS,
-    CANCELLED_STATUSES,
-    PLACEHOLDER_ADDRESS,
-    AdjustmentLine,
-    address_or_placeholder,
-    customer_dependency,
-    customer_name,
-    is_cancelled,
-)
-
-__all__ = [
-    "ADJUSTMENT_ITEMS",
-    "AdjustmentLine",
-    "CANCELLED_STATUSES",
-    "HEADER_FIELDS",
-    "LineValue",
-    "PLACEHOLDER_ADDRESS",
-    "REF_NUMBER_MAX",
-    "address_or_placeholder",
-    "customer_dependency",
-    "customer_name",
-    "derive_ref_number",
-    "is_cancelled",
-    "line_value",
-]
 
 REF_NUMBER_MAX = 11
 

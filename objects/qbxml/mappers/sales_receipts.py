@@ -21,8 +21,9 @@ from objects.qbxml.mappers.base import (
     param_source,
 )
 from objects.qbxml.mappers.lines import LinesMapper
-from objects.qbxml.mappers.sales import REF_NUMBER_MAX, address_or_placeholder, customer_name
+from objects.qbxml.mappers.sales import REF_NUMBER_MAX
 from objects.qbxml.values import PayloadError, is_blank, is_on
+from objects.types.sales import address_or_placeholder, customer_name
 from objects.types.sales_receipts import ReturnType, SalesReceiptType
 
 # FullName facets of the refs a sales receipt header uses (qbxml130.xsd).
