@@ -135,7 +135,7 @@ class LinesMapper(TransactionMapper, LinesType):
     def _line_tail(
         self, node: Element, obj: ObjectView, line: Mapping[str, Any], index: int, is_add: bool
     ) -> None:
-        """Hook: line elements after SalesTaxCodeRef (e.g. an invoice line's LinkToTxn)."""
+        """Hook: line elements after SalesTaxCodeRef (a shipment line's LinkToTxn)."""
 
     def _adjustment_line(
         self,

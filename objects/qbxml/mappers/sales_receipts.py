@@ -73,7 +73,7 @@ class SalesReceiptForm(_FormBase):
         super()._line(parent, tag, obj, line, index, txn_line_id)
         tax_list_id = line.get("tax_list_id")
         if not is_blank(tax_list_id):
-            # SalesTaxCodeRef is the last child OrderMapper writes; a ListID wins over a name.
+            # SalesTaxCodeRef is the last child LinesMapper writes; a ListID wins over a name.
             node = parent[-1]
             for old in node.findall("SalesTaxCodeRef"):
                 node.remove(old)
