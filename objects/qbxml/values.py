@@ -5,46 +5,41 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_GUID = re.compile(
-    r"^\{?([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})\}?$"
+# FlowLink's reading of values is backend-neutral (objects.types.values); re-exported here
+# for the modules that have always imported it from this one.
+from objects.types.values import (
+    PayloadError,
+    guid,
+    identity_text,
+    is_blank,
+    is_on,
+    kind_of,
+    to_decimal,
 )
-_TRUE = {"1", "true"}
 
+__all__ = [
+    "PayloadError",
+    "amount",
+    "boolean",
+    "guid",
+    "identity_text",
+    "is_blank",
+    "is_on",
+    "kind_of",
+    "latin1",
+    "percent",
+    "price",
+    "qb_date",
+    "qb_datetime",
+    "quantity",
+    "text",
+    "to_decimal",
+]
 
-class PayloadError(ValueError):
-    """A FlowLink payload that cannot become valid qbXML; names the offending field."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
-def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | dict) and len(value) == 0)
-
-
-def is_on(value: Any) -> bool:
-    """Tell whether a FlowLink flag is set: 1, "1", true and "true" are on."""
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in _TRUE
-
-
-def to_decimal(value: Any, field: str) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise PayloadError(field, f"{value!r} is not a number")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise PayloadError(field, f"{value!r} is not a number") from exc
-    if not number.is_finite():
-        raise PayloadError(field, f"{value!r} is not a number")
-    return number
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _quantize(number: Decimal, step: Decimal, value: Any, field: str) -> Decimal:
@@ -126,32 +121,6 @@ def latin1(text: str) -> str:
     return "".join(out)
 
 
-def kind_of(value: Any) -> str:
-    """A JSON value's kind, for refusals: "a list", "a boolean (true)"."""
-    if isinstance(value, bool):
-        return f"a boolean ({'true' if value else 'false'})"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return "a number" if isinstance(value, int | float) else type(value).__name__
-
-
-def identity_text(value: Any, field: str) -> str:
-    """An id or name FlowLink identifies an object by: text, or a number as its decimal
-    text (7 and 7.0 are "7"); never a list, object or boolean, never only spaces."""
-    if is_blank(value):
-        raise PayloadError(field, "is required")
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise PayloadError(field, f"must be a string, not {kind_of(value)}")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    identity = str(value)
-    if not identity.strip():
-        raise PayloadError(field, "is required (it is only spaces)")
-    return identity
-
-
 def text(value: Any, field: str, max_length: int | None = None) -> str:
     """STRTYPE: control characters stripped, Latin-1 only, length checked (never cut).
 
@@ -168,13 +137,3 @@ def text(value: Any, field: str, max_length: int | None = None) -> str:
             field, f"{cleaned!r} is {len(cleaned)} characters; QuickBooks allows {max_length}"
         )
     return cleaned
-
-
-def guid(value: Any) -> str | None:
-    """GUIDTYPE from a FlowLink value: braces added to a bare UUID; None when unusable."""
-    if is_blank(value):
-        return None
-    match = _GUID.match(str(value).strip())
-    if match is None:
-        return None
-    return "{" + match.group(1).upper() + "}"

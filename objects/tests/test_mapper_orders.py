@@ -9,6 +9,7 @@ from django.test import SimpleTestCase
 from lxml import etree
 
 from objects.qbxml.mappers.base import ENSURE, REQUIRE, ObjectView
+from objects.qbxml.mappers.lines import LinesMapper
 from objects.qbxml.mappers.orders import OrderMapper, derive_ref_number
 from objects.qbxml.validate import errors_in_request
 from objects.qbxml.values import PayloadError
@@ -144,7 +145,7 @@ class OrderMapperTestCase(SimpleTestCase):
 class LineValueTestCase(SimpleTestCase):
     """Adjustments and valued lines carry their value as Amount (issue 16 item 2)."""
 
-    def forms(self) -> list[OrderMapper]:
+    def forms(self) -> list[LinesMapper]:
         from objects.qbxml.mappers.invoices import InvoiceMapper
         from objects.qbxml.mappers.purchase_orders import PurchaseOrderMapper
         from objects.qbxml.mappers.sales_receipts import SalesReceiptMapper
@@ -152,7 +153,7 @@ class LineValueTestCase(SimpleTestCase):
         return [OrderMapper(), InvoiceMapper(), SalesReceiptMapper(), PurchaseOrderMapper()]
 
     def lines(
-        self, mapper: OrderMapper, params: dict[str, Any], is_mod: bool
+        self, mapper: LinesMapper, params: dict[str, Any], is_mod: bool
     ) -> list[etree._Element]:
         payload = order(
             supplier={"name": "Acme Supply"},

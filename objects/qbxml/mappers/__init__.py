@@ -1,4 +1,5 @@
-"""Registry of the FlowLink object types qbsync can write to QuickBooks."""
+"""Registry of the qbXML mappers: each FlowLink object type (objects.types) as QuickBooks
+Desktop writes it."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from objects.qbxml.mappers.credit_memos import CreditMemoMapper
 from objects.qbxml.mappers.customers import CustomerMapper, VendorMapper
 from objects.qbxml.mappers.inventories import InventoryMapper
 from objects.qbxml.mappers.invoices import InvoiceMapper
-from objects.qbxml.mappers.items import ITEM_MAPPERS, ITEM_TYPES
+from objects.qbxml.mappers.items import ITEM_MAPPERS
 from objects.qbxml.mappers.journals import JournalMapper
 from objects.qbxml.mappers.orders import OrderMapper
 from objects.qbxml.mappers.payments import PaymentMapper
 from objects.qbxml.mappers.purchase_orders import PurchaseOrderMapper
 from objects.qbxml.mappers.sales_receipts import ReturnMapper, SalesReceiptMapper
 from objects.qbxml.mappers.shipments import ShipmentMapper
+from objects.types import ITEM_TYPES
 
 _ALL: list[Mapper] = [CustomerMapper(), VendorMapper(), *ITEM_MAPPERS, OrderMapper()]
 # Sales side (issue 3 part A).

@@ -18,9 +18,9 @@ from objects.qbxml.mappers.base import (
     Mapper,
     ObjectView,
     add_param_ref,
-    first_present,
 )
 from objects.qbxml.values import PayloadError, is_blank
+from objects.types.customers import CustomerType, VendorType
 
 # Enumerations of the XSD (same in 13.0 and 16.0).
 JOB_STATUSES = ("Awarded", "Closed", "InProgress", "None", "NotAwarded", "Pending")
@@ -225,16 +225,9 @@ class _NameListMapper(Mapper):
         raise NotImplementedError
 
 
-class CustomerMapper(_NameListMapper):
-    object_type = "customers"
-    payload_types = ("customer",)
-    echo_key = "customers"
-    notice_name = "Customer"
+class CustomerMapper(_NameListMapper, CustomerType):
     qb_type = "Customer"
     name_max_length = 41
-
-    def identity(self, payload: Mapping[str, Any]) -> str:
-        return values.identity_text(payload.get("name"), "name")
 
     def full_name(self, obj: ObjectView) -> str:
         parent = _parent_name(obj.payload)
@@ -323,15 +316,8 @@ def _parent_name(payload: Mapping[str, Any]) -> str:
     return "" if is_blank(parent) else str(parent)
 
 
-class VendorMapper(_NameListMapper):
-    object_type = "vendors"
-    payload_types = ("vendor",)
-    echo_key = "vendors"
-    notice_name = "Vendor"
+class VendorMapper(_NameListMapper, VendorType):
     qb_type = "Vendor"
-
-    def identity(self, payload: Mapping[str, Any]) -> str:
-        return values.identity_text(*reversed(first_present(payload, "name", "id")))
 
     def _fill(self, body: Element, obj: ObjectView, *, is_add: bool) -> None:
         payload = obj.payload

@@ -15,9 +15,6 @@ from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
     ADD,
-    ENSURE,
-    REQUIRE,
-    Dependency,
     Element,
     LookupResult,
     Mapper,
@@ -26,24 +23,14 @@ from objects.qbxml.mappers.base import (
     param_source,
     require,
 )
-from objects.qbxml.mappers.orders import REF_NUMBER_MAX, derive_ref_number
+from objects.qbxml.mappers.sales import REF_NUMBER_MAX, derive_ref_number
 from objects.qbxml.parse import text_of
-from objects.qbxml.values import PayloadError, is_blank, is_on
+from objects.qbxml.values import PayloadError, is_blank
+from objects.types.inventories import InventoryType
 
 
-class InventoryMapper(Mapper):
-    object_type = "inventories"
-    payload_types = ("inventory",)
-    echo_key = ""  # flowlink §5.3: no echo list, pending notifications instead
-    notice_name = "Inventory"
+class InventoryMapper(Mapper, InventoryType):
     qb_type = "InventoryAdjustment"
-    is_transaction = True
-    # Each call is a new adjustment: intake assigns a new ExternalGUID on every call.
-    adds_on_every_call = True
-    answers_with_notifications = True
-
-    def identity(self, payload: Mapping[str, Any]) -> str:
-        return values.identity_text(payload.get("id"), "id").strip()
 
     def adjustment_ref(self, obj: ObjectView) -> str:
         # Not named ref_number: adjustments sharing a RefNumber are expected (one per call),
@@ -53,22 +40,6 @@ class InventoryMapper(Mapper):
     def write_kind(self, obj: ObjectView) -> str | None:
         # Found means this call's adjustment exists: never Mod or re-add it.
         return None if obj.qb_id else ADD
-
-    def dependencies(
-        self, payload: Mapping[str, Any], params: Mapping[str, Any]
-    ) -> list[Dependency]:
-        product_id = str(require(payload, "product_id"))
-        if not is_on(params.get("quickbooks_auto_create_products")):
-            return [Dependency("products", {"product_id": product_id}, REQUIRE)]
-        item: dict[str, Any] = {"product_id": product_id}
-        for key in ("description", "price", "cost", "unit_of_measure"):
-            if not is_blank(payload.get(key)):
-                item[key] = payload[key]
-        for account in ("income_account", "cogs_account", "inventory_account"):
-            value = payload.get(account) or params.get(f"quickbooks_{account}")
-            if not is_blank(value):
-                item[account] = value
-        return [Dependency("products", item, ENSURE)]
 
     def add(self, obj: ObjectView) -> Element:
         payload = obj.payload
@@ -115,8 +86,7 @@ class InventoryMapper(Mapper):
     def validate(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
     ) -> None:
-        obj = ObjectView(self.object_type, self.identity(payload), dict(payload), dict(params))
-        self.add(obj)
+        self.add(self.view(payload, params))
 
     def lookup(self, obj: ObjectView) -> Element:
         """Adjustments with our RefNumber; the stored TxnID may be an earlier call's."""

@@ -24,13 +24,13 @@ from objects.qbxml.mappers.base import (
     Element,
     ObjectView,
 )
-from objects.qbxml.mappers.orders import REF_NUMBER_MAX
+from objects.qbxml.mappers.sales import REF_NUMBER_MAX
 from objects.qbxml.mappers.transactions import (
     TransactionMapper,
 )
 from objects.qbxml.values import PayloadError, is_blank
+from objects.types.journals import JournalType
 
-ACTIONS = ("ADD", "UPDATE", "DELETE")
 BILLABLE_STATUSES = ("Billable", "NotBillable", "HasBeenBilled")
 LINE_TAGS = ("JournalDebitLine", "JournalCreditLine")
 
@@ -42,24 +42,11 @@ def _first(line: Mapping[str, Any], *keys: str) -> Any:
     return None
 
 
-class JournalMapper(TransactionMapper):
-    object_type = "journals"
-    payload_types = ("journal",)
-    echo_key = "journals"
-    notice_name = "Journal"
+class JournalMapper(TransactionMapper, JournalType):
     qb_type = "JournalEntry"
     qb_label = "journal entry"
     # JournalEntryRet lists its lines as JournalDebitLine/JournalCreditLine.
     line_tags = LINE_TAGS
-
-    def action(self, payload: Mapping[str, Any]) -> str:
-        raw = payload.get("action")
-        if is_blank(raw):
-            return ""
-        action = str(raw).strip().upper()
-        if action not in ACTIONS:
-            raise PayloadError("action", f"{raw!r} is not one of ADD, UPDATE, DELETE")
-        return action
 
     def validate(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False

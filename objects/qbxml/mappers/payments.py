@@ -13,33 +13,21 @@ from typing import Any
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
-    REQUIRE,
-    Dependency,
     Element,
     ObjectView,
+    as_found,
     param,
     require,
 )
-from objects.qbxml.mappers.sales import (
-    customer_dependency,
-    customer_name,
-)
 from objects.qbxml.mappers.transactions import TransactionMapper
 from objects.qbxml.values import PayloadError, is_blank
+from objects.types.payments import PaymentType, invoice_key
+from objects.types.sales import customer_name
 
 PAYMENT_REF_NUMBER_MAX = 20
 
 
-def invoice_key(invoice_id: Any) -> str:
-    return f"invoices:{invoice_id}"
-
-
-class PaymentMapper(TransactionMapper):
-    object_type = "payments"
-    reads_dependencies = True  # the invoice's TxnID
-    payload_types = ("payment",)
-    echo_key = "payments"
-    notice_name = "Payment"
+class PaymentMapper(TransactionMapper, PaymentType):
     qb_type = "ReceivePayment"
     qb_label = "payment"
     ref_number_max = PAYMENT_REF_NUMBER_MAX
@@ -49,24 +37,13 @@ class PaymentMapper(TransactionMapper):
     def validate(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
     ) -> None:
-        view = ObjectView(self.object_type, self.identity(payload), dict(payload), dict(params))
+        view = self.view(payload, params)
         if not is_blank(payload.get("invoice_id")):
             # The invoice's TxnID is only known once it is in QuickBooks; check the shape.
             view.dependency_ids = {invoice_key(payload["invoice_id"]): "0-0"}
         self.add(view)
         if not adds_only:
-            self.mod(ObjectView(**{**view.__dict__, "qb_id": "0-0", "edit_sequence": "0"}))
-
-    def dependencies(
-        self, payload: Mapping[str, Any], params: Mapping[str, Any]
-    ) -> list[Dependency]:
-        deps: list[Dependency] = []
-        field, ref = customer_name(payload, params)
-        if not isinstance(ref, Mapping):
-            deps.append(customer_dependency(payload, params, str(ref), field, use_object=False))
-        if not is_blank(payload.get("invoice_id")):
-            deps.append(Dependency("invoices", {"id": str(payload["invoice_id"])}, REQUIRE))
-        return deps
+            self.mod(as_found(view))
 
     # -- requests -------------------------------------------------------------
     def invoice_txn_id(self, obj: ObjectView) -> str:

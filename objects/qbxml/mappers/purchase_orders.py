@@ -1,8 +1,8 @@
 """FlowLink purchase orders → QuickBooks PurchaseOrder (flowlink §6.6, §5.6).
 
-Lines and adjustments follow the sales order rules (§6.2), so the mapper extends
-OrderMapper; the header names a vendor instead of a customer, and a PurchaseOrder line
-has no InventorySiteRef (the site is a header field).
+Lines and adjustments follow the sales order rules (§6.2) on the shared LinesMapper; the
+header names a vendor instead of a customer, and a PurchaseOrder line has no
+InventorySiteRef (the site is a header field).
 """
 
 from __future__ import annotations
@@ -13,77 +13,22 @@ from typing import Any
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
-    ENSURE,
-    REQUIRE,
-    Dependency,
     Element,
     ObjectView,
     add_param_ref,
 )
-from objects.qbxml.mappers.orders import REF_NUMBER_MAX, OrderMapper, address_or_placeholder
-from objects.qbxml.mappers.sales import line_value
-from objects.qbxml.values import PayloadError, is_blank, is_on
-
-CANCELLED = ("cancelled", "canceled", "closed")
-
-
-def vendor_ref(payload: Mapping[str, Any]) -> tuple[str, Any]:
-    """The VendorRef value (a name, or {list_id}) and the field it came from."""
-    supplier = payload.get("supplier")
-    if isinstance(supplier, Mapping):
-        if not is_blank(supplier.get("list_id")):
-            return "supplier.list_id", {"list_id": supplier["list_id"]}
-        if not is_blank(supplier.get("name")):
-            return "supplier.name", supplier["name"]
-    elif not is_blank(supplier):
-        return "supplier", supplier
-    if not is_blank(payload.get("vendor_name")):
-        return "vendor_name", payload["vendor_name"]
-    raise PayloadError("supplier.name", "is required (the QuickBooks vendor of the order)")
+from objects.qbxml.mappers.lines import LinesMapper
+from objects.qbxml.mappers.sales import REF_NUMBER_MAX, line_value
+from objects.qbxml.values import is_blank
+from objects.types.purchase_orders import PurchaseOrderType, vendor_ref
+from objects.types.sales import address_or_placeholder, is_cancelled
 
 
-class PurchaseOrderMapper(OrderMapper):
-    object_type = "purchaseorders"
-    payload_types = ("purchaseorder",)
-    echo_key = "purchase_orders"
-    notice_name = "Purchaseorder"
+class PurchaseOrderMapper(LinesMapper, PurchaseOrderType):
     qb_type = "PurchaseOrder"
     qb_label = "purchase order"
     adjustment_refs = True
     line_tags = ("PurchaseOrderLineRet", "PurchaseOrderLineGroupRet")
-
-    # -- dependencies -------------------------------------------------------------
-    def dependencies(
-        self, payload: Mapping[str, Any], params: Mapping[str, Any]
-    ) -> list[Dependency]:
-        field, ref = vendor_ref(payload)
-        deps: list[Dependency] = []
-        if not isinstance(ref, Mapping):
-            deps.append(self._vendor_dependency(payload, params, str(ref)))
-        return deps + self.item_dependencies(payload, params)
-
-    def _vendor_dependency(
-        self, payload: Mapping[str, Any], params: Mapping[str, Any], name: str
-    ) -> Dependency:
-        if is_on(params.get("quickbooks_do_not_update_vendor")) or is_on(
-            payload.get("quickbooks_do_not_update_vendor")
-        ):
-            return Dependency("vendors", {"name": name}, REQUIRE)
-        supplier = payload.get("supplier")
-        if is_on(params.get("quickbooks_use_vendor_object")) and isinstance(supplier, Mapping):
-            return Dependency("vendors", dict(supplier), ENSURE)
-        built: dict[str, Any] = {"name": name}
-        if isinstance(supplier, Mapping):
-            for key in ("email", "phone", "company", "firstname", "lastname"):
-                if not is_blank(supplier.get(key)):
-                    built[key] = supplier[key]
-        address = payload.get("vendor_address")
-        if isinstance(address, Mapping) and any(not is_blank(v) for v in address.values()):
-            built["vendor_address"] = dict(address)
-            for key in ("firstname", "lastname", "company", "phone"):
-                if key not in built and not is_blank(address.get(key)):
-                    built[key] = address[key]
-        return Dependency("vendors", built, ENSURE)
 
     # -- lines --------------------------------------------------------------------
     def _line(
@@ -155,7 +100,7 @@ class PurchaseOrderMapper(OrderMapper):
             body, "ShipMethodRef", payload.get("shipping_method_name"), "shipping_method_name", 15
         )
         E.add_text(body, "FOB", payload.get("fob"), "fob", 13)
-        if not is_add and str(payload.get("status") or "").strip().lower() in CANCELLED:
+        if not is_add and is_cancelled(payload):
             # flowlink §6.6: PurchaseOrderAdd has no IsManuallyClosed (upstream sent it anyway).
             E.child(body, "IsManuallyClosed", "true")
         E.add_text(body, "Memo", payload.get("memo"), "memo", 4095)

@@ -1,32 +1,30 @@
 """FlowLink sales receipts and returns → QuickBooks SalesReceipt (flowlink §6.5, §6.9).
 
-Lines, adjustments, tax lines and dependencies follow the sales order rules (§6.2, §5.6),
-so both mappers extend OrderMapper and change only what a sales receipt does differently:
-its header, group lines, line tax codes by ListID and the element names.
+Lines, adjustments, tax lines and dependencies follow the sales order rules (§6.2, §5.6)
+on the shared LinesMapper; both mappers compose `SalesReceiptForm`, what a sales receipt
+does differently: its header, group lines, line tax codes by ListID and the element
+names. What makes a return a return is objects.types.sales_receipts'.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
 from objects.qbxml.mappers.base import (
-    Dependency,
     Element,
     ObjectView,
     add_param_ref,
     param_source,
 )
-from objects.qbxml.mappers.orders import (
-    REF_NUMBER_MAX,
-    OrderMapper,
-    address_or_placeholder,
-    customer_name,
-)
+from objects.qbxml.mappers.lines import LinesMapper
+from objects.qbxml.mappers.sales import REF_NUMBER_MAX
 from objects.qbxml.values import PayloadError, is_blank, is_on
+from objects.types.sales import address_or_placeholder, customer_name
+from objects.types.sales_receipts import ReturnType, SalesReceiptType
 
 # FullName facets of the refs a sales receipt header uses (qbxml130.xsd).
 CLASS_REF = 159
@@ -42,32 +40,22 @@ def _flag(body: Element, tag: str, value: Any) -> None:
         E.child(body, tag, values.boolean(value))
 
 
-class SalesReceiptMapper(OrderMapper):
-    object_type = "salesreceipts"
-    payload_types = ("salesreceipt",)
-    echo_key = "sales_receipts"
-    notice_name = "Salesreceipt"
+# The form is mixed in before LinesMapper; to the type checker it is one.
+if TYPE_CHECKING:
+    _FormBase = LinesMapper
+else:
+    _FormBase = object
+
+
+class SalesReceiptForm(_FormBase):
+    """The SalesReceipt request sales receipts and returns are both written as."""
+
+    deposit_fields: ClassVar[tuple[str, ...]]  # the type's (objects.types.sales_receipts)
+
     qb_type = "SalesReceipt"
     qb_label = "sales receipt"
     adjustment_refs = True
-    line_tags = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
-
-    # -- payload shape ------------------------------------------------------------
-    def normalise(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
-        """The payload in sales order shape: `customer_name` becomes `customer.name`."""
-        out = dict(payload)
-        if is_blank(out.get("customer")) and not is_blank(out.get("customer_name")):
-            out["customer"] = {"name": out["customer_name"]}
-        return out
-
-    def _normalised(self, obj: ObjectView) -> ObjectView:
-        return ObjectView(**{**obj.__dict__, "payload": self.normalise(obj.payload, obj.params)})
-
-    def dependencies(
-        self, payload: Mapping[str, Any], params: Mapping[str, Any]
-    ) -> list[Dependency]:
-        normalised = self.normalise(payload, params)
-        return super().dependencies(normalised, params)
+    line_tags: ClassVar[tuple[str, ...]] = ("SalesReceiptLineRet", "SalesReceiptLineGroupRet")
 
     # -- lines --------------------------------------------------------------------
     def _line(
@@ -85,7 +73,7 @@ class SalesReceiptMapper(OrderMapper):
         super()._line(parent, tag, obj, line, index, txn_line_id)
         tax_list_id = line.get("tax_list_id")
         if not is_blank(tax_list_id):
-            # SalesTaxCodeRef is the last child OrderMapper writes; a ListID wins over a name.
+            # SalesTaxCodeRef is the last child LinesMapper writes; a ListID wins over a name.
             node = parent[-1]
             for old in node.findall("SalesTaxCodeRef"):
                 node.remove(old)
@@ -203,62 +191,21 @@ class SalesReceiptMapper(OrderMapper):
                 E.child(body, "ExternalGUID", guid)
 
     def deposit_account(self, obj: ObjectView) -> tuple[Any, str]:
-        return param_source(obj, "deposit_to_account_name")
+        """The first of the type's `deposit_fields` the object or the flow sets."""
+        value, source = None, self.deposit_fields[-1]
+        for name in self.deposit_fields:
+            value, source = param_source(obj, name)
+            if value is not None:
+                break
+        return value, source
 
-    def add(self, obj: ObjectView) -> Element:
-        return super().add(self._normalised(obj))
 
-    def mod(self, obj: ObjectView) -> Element:
-        return super().mod(self._normalised(obj))
+class SalesReceiptMapper(SalesReceiptForm, LinesMapper, SalesReceiptType):
+    pass
 
 
-class ReturnMapper(SalesReceiptMapper):
+class ReturnMapper(SalesReceiptForm, LinesMapper, ReturnType):
     """A FlowLink return, booked as a positive sales receipt like upstream did (§6.9)."""
-
-    object_type = "returns"
-    payload_types = ("return",)
-    echo_key = "returns"
-    notice_name = "Return"
-
-    def normalise(self, payload: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
-        out = dict(payload)
-        if is_blank(out.get("customer")):
-            # flowlink §6.9: the return's e-mail is the QuickBooks customer name.
-            email = out.get("email")
-            if is_blank(email) and is_blank(params.get("quickbooks_customer_email")):
-                raise PayloadError("email", "is required (the QuickBooks customer of the return)")
-            if not is_blank(email):
-                out["customer"] = {"name": email}
-        if is_blank(out.get("line_items")):
-            out["line_items"] = self._return_lines(payload.get("items"))
-        refunds = out.get("refunds")
-        if is_blank(out.get("payment_method_name")) and isinstance(refunds, list) and refunds:
-            first = refunds[0]
-            if isinstance(first, Mapping) and not is_blank(first.get("payment_method")):
-                out["payment_method_name"] = first["payment_method"]
-        return out
-
-    def _return_lines(self, items: Any) -> list[dict[str, Any]]:
-        if is_blank(items):
-            raise PayloadError("items", "a return needs at least one item")
-        if not isinstance(items, list):
-            raise PayloadError("items", "must be a list of objects")
-        lines: list[dict[str, Any]] = []
-        for index, item in enumerate(items):
-            if not isinstance(item, Mapping):
-                raise PayloadError(f"items[{index}]", "must be an object")
-            if is_blank(item.get("product_id")):
-                raise PayloadError(f"items[{index}].product_id", "is required")
-            quantity = item.get("return_authorized", item.get("quantity"))
-            line = {
-                "product_id": item["product_id"],
-                "name": item.get("description") or item.get("name"),
-                "quantity": quantity,
-                "price": item.get("price"),
-                "tax_code_id": item.get("tax_code_id"),
-            }
-            lines.append({k: v for k, v in line.items() if not is_blank(v)})
-        return lines
 
     def add(self, obj: ObjectView) -> Element:
         with self._fields_of_the_return(obj.payload):
@@ -284,8 +231,3 @@ class ReturnMapper(SalesReceiptMapper):
             elif field == "customer.name" and is_blank(payload.get("customer")):
                 field = "email"
             raise PayloadError(field, exc.reason) from exc
-
-    def deposit_account(self, obj: ObjectView) -> tuple[Any, str]:
-        # flowlink §6.9: returns take the deposit account from the flow parameter.
-        value, source = param_source(obj, "deposit_account")
-        return (value, source) if value is not None else super().deposit_account(obj)

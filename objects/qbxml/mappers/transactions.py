@@ -6,8 +6,7 @@ transactions; ours is the one with our TxnID or ExternalGUID (flowlink §5.5, §
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from objects.qbxml import elements as E
 from objects.qbxml import values
@@ -20,6 +19,7 @@ from objects.qbxml.mappers.base import (
 )
 from objects.qbxml.mappers.sales import REF_NUMBER_MAX, derive_ref_number
 from objects.qbxml.parse import text_of
+from objects.types.base import TransactionType
 
 
 def choose_ours(obj: ObjectView, rets: list[Element]) -> Element | None:
@@ -43,18 +43,14 @@ def choose_ours(obj: ObjectView, rets: list[Element]) -> Element | None:
     return None
 
 
-class TransactionMapper(Mapper):
+class TransactionMapper(Mapper, TransactionType):
     """Base of every transaction type found by TxnID, else by RefNumber (flowlink §5.5)."""
 
-    is_transaction = True
     qb_label: ClassVar[str]  # "sales order": the QuickBooks noun in collision messages
     ref_number_max: ClassVar[int] = REF_NUMBER_MAX
     # The …Ret children that are lines (TxnLineID + item); empty means `<qb_type>LineRet`.
     line_tags: ClassVar[tuple[str, ...]] = ()
     include_line_items: ClassVar[bool] = True
-
-    def identity(self, payload: Mapping[str, Any]) -> str:
-        return values.identity_text(payload.get("id"), "id").strip()
 
     def ref_number(self, obj: ObjectView) -> str:
         return derive_ref_number(obj.identity, self.ref_number_max)
