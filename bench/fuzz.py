@@ -133,8 +133,12 @@ def run_strategy(
 
 
 def soap_campaigns(
-    base_url: str, examples: int, seed_value: int, progress: Callable[[], None]
-) -> list[Tally]:
+    base_url: str,
+    examples: int,
+    seed_value: int,
+    progress: Callable[[], None],
+    tallies: list[Tally],
+) -> None:
     from objects.models import QueuedObject
     from qbwc.tests import strategies
 
@@ -163,6 +167,8 @@ def soap_campaigns(
         Tally("SOAP: malformed bodies", failures_path=FAILURES),
         Tally("SOAP: qbXML answers to a request sent", failures_path=FAILURES),
     )
+    # Registered before running, so a campaign stopped early still reports what it tried.
+    tallies += [calls, refused, answers]
 
     def check_case(tally: Tally) -> Callable[[Any], None]:
         def check(case: Any) -> None:
@@ -193,19 +199,22 @@ def soap_campaigns(
         check_answer,
         progress,
     )
-    return [calls, refused, answers]
 
 
 def webhook_campaign(
-    base_url: str, examples: int, seed_value: int, progress: Callable[[], None]
-) -> list[Tally]:
+    base_url: str,
+    examples: int,
+    seed_value: int,
+    progress: Callable[[], None],
+    tallies: list[Tally],
+) -> None:
     """The webhook property over objects/tests/strategies.py, when that module exists."""
     try:
         hooks = importlib.import_module("objects.tests.strategies")
     except ModuleNotFoundError:
-        return []
+        return
     if not hasattr(hooks, "requests"):
-        return []
+        return
     import http.client
 
     from qbwc.tests.strategies import stored_state
@@ -213,6 +222,7 @@ def webhook_campaign(
     tally = Tally(
         "Webhooks: every route, arbitrary JSON, bytes and content types", failures_path=FAILURES
     )
+    tallies.append(tally)
     host, port = base_url.split("//", 1)[1].split(":")
 
     def post(route: str, body: bytes, content_type: str | None) -> tuple[int, bytes]:
@@ -248,7 +258,6 @@ def webhook_campaign(
         tally.record(kind, status, failure, f"{content_type!r} {body[:2000]!r}", route)
 
     run_strategy(hooks.requests(), examples, seed_value + 3, check, progress)
-    return [tally]
 
 
 def table(tallies: list[Tally], examples: int, seed_value: int, seconds: float) -> str:
@@ -338,11 +347,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {done:,} inputs, {time.monotonic() - started:.0f} s", flush=True)
 
     with harness.server() as server:
-        tallies = []
-        if options.surface in ("both", "soap"):
-            tallies += soap_campaigns(server.url, options.examples, options.seed, progress)
-        if options.surface in ("both", "webhooks"):
-            tallies += webhook_campaign(server.url, options.examples, options.seed, progress)
+        tallies: list[Tally] = []
+        try:
+            if options.surface in ("both", "soap"):
+                soap_campaigns(server.url, options.examples, options.seed, progress, tallies)
+            if options.surface in ("both", "webhooks"):
+                webhook_campaign(server.url, options.examples, options.seed, progress, tallies)
+        except KeyboardInterrupt:
+            # Ctrl-C (or SIGINT) ends a long campaign early: report what was tried so far.
+            print(f"  stopped after {done:,} inputs", flush=True)
     seconds = time.monotonic() - started
     text = table(tallies, options.examples, options.seed, seconds)
     print(text)
