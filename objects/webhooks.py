@@ -156,7 +156,7 @@ class RouteSchema(AutoSchema):
     def get_response_serializers(self) -> Any:
         return self.routed().operation().responses
 
-    def get_description(self) -> str:  # type: ignore[override]  # AutoSchema narrows it too
+    def get_description(self) -> str:  # type: ignore[override]  # as AutoSchema: no path, method
         return self.routed().operation().description
 
 
