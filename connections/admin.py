@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Field, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -30,8 +30,19 @@ BADGE_COLOURS = {
     "paused": "#6d6d6d",
     "waiting": "#8d6e00",
 }
-# Phase counts shown per connection; the related name avoids importing objects here.
-PHASE_COLUMNS = ("pending", "two_phase_pending", "ready", "in_progress", "failed", "processed")
+
+
+def phase_columns() -> list[str]:
+    """The phases counted per connection: the choices of QueuedObject.phase, in their order.
+
+    Read through the reverse relation: connections must not import objects, which
+    depends on it.
+    """
+    queued = Connection._meta.get_field("queued_objects").related_model
+    assert not isinstance(queued, str)  # "self" only for a relation to its own model
+    phase = queued._meta.get_field("phase")
+    assert isinstance(phase, Field)  # a CharField with choices, not a relation
+    return [str(value) for value, _label in phase.flatchoices]
 
 
 def health_badge(connection: Connection) -> SafeString:
@@ -197,7 +208,7 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_queryset(self, request: HttpRequest) -> QuerySet[Connection]:
         counts = {
             f"n_{phase}": Count("queued_objects", filter=Q(queued_objects__phase=phase))
-            for phase in PHASE_COLUMNS
+            for phase in phase_columns()
         }
         open_incidents = Prefetch(
             "incidents", queryset=Incident.objects.open(), to_attr="open_incidents"
@@ -212,7 +223,7 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="Objects")
     def phase_counts(self, obj: Connection) -> SafeString:
         parts = []
-        for phase in PHASE_COLUMNS:
+        for phase in phase_columns():
             count = getattr(obj, f"n_{phase}", 0)
             if count:
                 url = (

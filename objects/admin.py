@@ -281,7 +281,7 @@ class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
-# -- pulls (get_* webhooks; objects.pulls) ---------------------------------------------------
+# -- pulls (get_* webhooks; objects.pulls, qbwc.polls) ---------------------------------------
 
 
 @admin.register(PollConfig)

@@ -6,11 +6,14 @@ from objects import intake, pulls, webhooks
 
 urlpatterns = [
     *[
-        path(route, webhooks.add_view(route, payload_type).as_view(), name=route)
-        for route, payload_type in intake.WRITE_ROUTES.items()
+        path(route, webhooks.AddObjectsView.as_view(route=route), name=route)
+        for route in intake.WRITE_ROUTES
     ],
     path("get_notifications", webhooks.NotificationsView.as_view(), name="get_notifications"),
     path("get_health_check", webhooks.HealthCheckView.as_view(), name="get_health_check"),
     # -- get_* routes: pulls from QuickBooks (objects.pulls) --
-    *[path(route, webhooks.get_view(route).as_view(), name=route) for route in pulls.GET_ROUTES],
+    *[
+        path(route, webhooks.GetRecordsView.as_view(route=route), name=route)
+        for route in pulls.GET_ROUTES
+    ],
 ]

@@ -8,13 +8,16 @@ The body is read and checked by objects.webhook_body whatever its Content-Type.
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.request import Request
@@ -115,8 +118,52 @@ class NotifyingAddResponseSerializer(AddResponseSerializer):
     )
 
 
-class AddObjectsView(WebhookView):
+@dataclass(frozen=True)
+class Operation:
+    """What the OpenAPI schema says of one route (read by RouteSchema)."""
+
+    request: Any
+    responses: dict[int, Any]
+    description: str
+
+
+class RoutedView(WebhookView):
+    """A view class serving several routes: urls.py builds one per route, as_view(route=...)."""
+
+    def operation(self) -> Operation:
+        raise NotImplementedError
+
+
+class RouteSchema(AutoSchema):
+    """The OpenAPI operation of one route of a RoutedView, named after the route.
+
+    The route is known to the view instance only, so the operation is read from it: a
+    decorator on the shared class (or its post) would give every route the same one.
+    """
+
+    def routed(self) -> RoutedView:
+        return cast(RoutedView, self.view)
+
+    def get_operation_id(self) -> str:
+        return self.routed().route
+
+    def get_override_parameters(self) -> list[Any]:
+        return HEADERS
+
+    def get_request_serializer(self) -> Any:
+        return self.routed().operation().request
+
+    def get_response_serializers(self) -> Any:
+        return self.routed().operation().responses
+
+    def get_description(self) -> str:  # type: ignore[override]  # as AutoSchema: no path, method
+        return self.routed().operation().description
+
+
+class AddObjectsView(RoutedView):
     """add_* routes: store every object, answer with the summary and the echo."""
+
+    schema = RouteSchema()
 
     def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
         _, key, _ = intake.mapper_for_request(self.route, body.get("parameters") or {})
@@ -128,6 +175,33 @@ class AddObjectsView(WebhookView):
         if accepted.with_notifications:
             data.update(drained_notifications(connection, request_id))
         return Response(data)
+
+    def operation(self) -> Operation:
+        payload_type = intake.WRITE_ROUTES[self.route]
+        mapper = BY_PAYLOAD_TYPE[payload_type.replace("_", "")]
+        ok = (
+            NotifyingAddResponseSerializer
+            if mapper.answers_with_notifications
+            else AddResponseSerializer
+        )
+        return Operation(
+            request=add_input(self.route),
+            responses={200: ok, **REFUSALS},
+            description=f"Queue {payload_type} objects for QuickBooks Desktop.",
+        )
+
+
+@functools.cache
+def add_input(route: str) -> serializers.Serializer:  # type: ignore[type-arg]
+    """The request body of an add_* route: the envelope and its payload key (built once, so
+    the schema has one component per route)."""
+    payload_type = intake.WRITE_ROUTES[route]
+    # Fields are ordered by creation: the envelope's copies first, then the payload.
+    fields = EnvelopeSerializer().get_fields()
+    fields[payload_type] = serializers.JSONField(
+        required=False, help_text=f"The {payload_type} (an object, or an array of them)"
+    )
+    return inline_serializer(name=f"{route.title().replace('_', '')}Input", fields=fields)
 
 
 def drained_notifications(connection: Connection, request_id: Any) -> dict[str, Any]:
@@ -141,41 +215,6 @@ def drained_notifications(connection: Connection, request_id: Any) -> dict[str, 
     if fail:
         data["fail"] = fail
     return data
-
-
-def add_view(route: str, payload_type: str) -> type[AddObjectsView]:
-    """One view class (and OpenAPI operation) per add_* route with its own InputSerializer."""
-    input_serializer = type(
-        f"{route.title().replace('_', '')}Input",
-        (EnvelopeSerializer,),
-        {
-            payload_type: serializers.JSONField(
-                required=False, help_text=f"The {payload_type} (an object, or an array of them)"
-            )
-        },
-    )
-
-    def post(self: AddObjectsView, request: Request) -> Response:
-        return AddObjectsView.post(self, request)
-
-    # A function of its own per route: extend_schema annotates the function it is given,
-    # so decorating the shared inherited post would give every route the last schema.
-    view: type[AddObjectsView] = type(
-        f"{route.title().replace('_', '')}View", (AddObjectsView,), {"route": route, "post": post}
-    )
-    answers_with_notifications = BY_PAYLOAD_TYPE[
-        payload_type.replace("_", "")
-    ].answers_with_notifications
-    ok = NotifyingAddResponseSerializer if answers_with_notifications else AddResponseSerializer
-    # post takes an AddObjectsView, the class it is set on, not any WebhookView.
-    view.post = extend_schema(  # type: ignore[method-assign, assignment]
-        operation_id=route,
-        request=input_serializer,
-        responses={200: ok, **REFUSALS},
-        parameters=HEADERS,
-        description=f"Queue {payload_type} objects for QuickBooks Desktop.",
-    )(post)
-    return view
 
 
 class NotificationsResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -255,35 +294,42 @@ class GetResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
     )
 
 
-class GetRecordsView(WebhookView):
+class GetRecordsView(RoutedView):
     """get_* routes: register the poll, hand out buffered records, drain notifications."""
+
+    schema = RouteSchema()
 
     def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
         try:
-            answer = pulls.respond(connection, self.route, body, timezone.now())
+            handout = pulls.hand_out(
+                connection,
+                self.route,
+                body.get("parameters") or {},
+                None if request_id is None else str(request_id),
+                timezone.now(),
+            )
         except pulls.PullError as exc:
             raise intake.IntakeError(400, str(exc)) from exc
-        return Response(answer.data, status=answer.status)
+        data: dict[str, Any] = {"request_id": request_id}
+        parameters: dict[str, Any] = {"quickbooks_force_config": False}
+        if handout.records:
+            data["summary"] = f"Received {handout.object_type} records from quickbooks"
+            data[handout.response_key] = handout.records
+        if handout.since is not None:
+            parameters["quickbooks_since"] = handout.since
+        data["parameters"] = parameters
+        data.update(drained_notifications(connection, request_id))
+        # 206 while more remain after this page; 200 also when exactly one page was left.
+        more = bool(handout.records) and handout.more
+        return Response(
+            data, status=status.HTTP_206_PARTIAL_CONTENT if more else status.HTTP_200_OK
+        )
 
-
-def get_view(route: str) -> type[GetRecordsView]:
-    """One view class (and OpenAPI operation) per get_* route."""
-
-    def post(self: GetRecordsView, request: Request) -> Response:
-        return GetRecordsView.post(self, request)
-
-    # A function of its own per route, as in add_view: decorating the inherited post would
-    # annotate the one shared function, and every get_* route got the last route's id.
-    view: type[GetRecordsView] = type(
-        f"{route.title().replace('_', '')}View", (GetRecordsView,), {"route": route, "post": post}
-    )
-    view.post = extend_schema(  # type: ignore[method-assign, assignment]
-        operation_id=route,
-        request=EnvelopeSerializer,
-        responses={200: GetResponseSerializer, 206: GetResponseSerializer, **REFUSALS},
-        parameters=HEADERS,
-        description="Register what to pull from QuickBooks for this route and hand out, "
-        "oldest first, up to parameters.page_size records pulled by earlier Web Connector "
-        "runs (206 while more remain); repeating a request_id replays the same page.",
-    )(post)
-    return view
+    def operation(self) -> Operation:
+        return Operation(
+            request=EnvelopeSerializer,
+            responses={200: GetResponseSerializer, 206: GetResponseSerializer, **REFUSALS},
+            description="Register what to pull from QuickBooks for this route and hand out, "
+            "oldest first, up to parameters.page_size records pulled by earlier Web Connector "
+            "runs (206 while more remain); repeating a request_id replays the same page.",
+        )

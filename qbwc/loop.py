@@ -23,11 +23,12 @@ from lxml import etree
 
 import qbsync
 from connections.models import Connection
-from objects import dispatch, pulls
+from objects import dispatch
 from objects.models import Phase, QueuedObject
 from objects.qbxml.envelope import MIN_VERSION, build_message, version_tuple
 from objects.qbxml.parse import QbxmlParseError, parse_document, read_responses, tag_of, text_of
 from objects.qbxml.validate import errors_in_message, errors_in_request
+from qbwc import polls as pulls
 from qbwc.models import Message, Request, Session, hash_ticket, new_ticket
 
 log = logging.getLogger(__name__)

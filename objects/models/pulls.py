@@ -1,8 +1,10 @@
-"""What the get_* webhooks poll for and the records pulled (workflow in objects.pulls)."""
+"""What the get_* webhooks poll for and the records pulled (objects.pulls registers and hands
+out, qbwc.polls polls QuickBooks Desktop)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -87,6 +89,44 @@ class PulledRecordQuerySet(models.QuerySet["PulledRecord"]):
     def undelivered(self) -> PulledRecordQuerySet:
         return self.filter(delivered_at__isnull=True)
 
+    def page(self, request_id: str | None, size: int, now: datetime) -> PulledRecordQuerySet:
+        """The next page, oldest first, bound to request_id; a repeated request_id replays it."""
+        if request_id:
+            replayed = self.replay(request_id)
+            if replayed:  # evaluated here; the caller reads the cached rows
+                return replayed
+        return self.claim(request_id or "", size, now)
+
+    def replay(self, request_id: str) -> PulledRecordQuerySet:
+        """The page handed out before under this request_id (flowlink §8.4)."""
+        return self.filter(delivered_request_id=request_id).order_by("time_modified", "id")
+
+    def claim(self, request_id: str, size: int, now: datetime) -> PulledRecordQuerySet:
+        """Hand out the oldest `size` undelivered records under (request_id, now)."""
+        candidates = [p.pk for p in self.undelivered().order_by("time_modified", "id")[:size]]
+        if candidates:
+            # Conditional: of two concurrent calls each record goes to exactly one; the
+            # (request_id, now) pair tells this call which ones it won.
+            self.filter(pk__in=candidates, delivered_at__isnull=True).update(
+                delivered_request_id=request_id, delivered_at=now
+            )
+        return self.filter(
+            pk__in=candidates, delivered_request_id=request_id, delivered_at=now
+        ).order_by("time_modified", "id")
+
+    def as_flowlink(self, fields: list[str] | None = None) -> list[dict[str, Any]]:
+        """The records, one per id (later keys win, flowlink §8.4); with `fields`, each
+        keeps only those keys (absent ones as None) and its id."""
+        merged: dict[Any, dict[str, Any]] = {}
+        for pulled in self:
+            merged.setdefault(pulled.record.get("id"), {}).update(pulled.record)
+        if fields is None:
+            return list(merged.values())
+        return [
+            {"id": record.get("id"), **{name: record.get(name) for name in fields}}
+            for record in merged.values()
+        ]
+
     def expired(self, now: datetime) -> PulledRecordQuerySet:
         """Delivered versions past the retention period (flowlink §8.4), except the newest
         of each record: it is what the next poll compares against to skip unchanged ones."""
@@ -130,13 +170,13 @@ class PulledRecord(models.Model):
             )
         ]
         indexes = [
-            # objects.pulls.hand_out: the oldest undelivered records of a route.
+            # PulledRecordQuerySet.claim: the oldest undelivered records of a route.
             models.Index(
                 fields=["connection", "route", "time_modified"],
                 name="pulledrecord_backlog_idx",
                 condition=Q(delivered_at__isnull=True),
             ),
-            # objects.pulls.hand_out replay, and the dedupe look-up of objects.pulls.store.
+            # PulledRecordQuerySet.replay, and the dedupe look-up of qbwc.polls.store.
             models.Index(
                 fields=["connection", "route", "delivered_request_id"],
                 name="pulledrecord_replay_idx",

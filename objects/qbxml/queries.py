@@ -1,6 +1,6 @@
 """What each get_* route polls, and the qbXML poll queries for it (flowlink §8.3, qbxml §7–§10).
 
-Pure: no models. `objects.pulls` decides when to send these and stores what comes back.
+Pure: no models. `qbwc.polls` decides when to send these and stores what comes back.
 """
 
 from __future__ import annotations

@@ -8,12 +8,11 @@ from typing import Any
 from django.test import override_settings
 from django.utils import timezone
 
-from objects import pulls
 from objects.models import Notification, PollConfig, PulledRecord
 from objects.qbxml.queries import poll_kind
 from objects.tasks import purge_pulled_records
 from qbsync.test import QBWC_PASSWORD, BaseTestCase
-from qbwc import loop
+from qbwc import loop, polls
 
 
 class PullsTestCase(BaseTestCase):
@@ -29,11 +28,11 @@ class PullsTestCase(BaseTestCase):
         config, _ = PollConfig.objects.get_or_create(connection=self.connection, route=route)
         base = timezone.now().replace(microsecond=0) - timedelta(days=1)
         rows = [
-            pulls.Row(qb_id, version, base + timedelta(minutes=minute),
+            polls.Row(qb_id, version, base + timedelta(minutes=minute),
                       {"id": qb_id, "name": f"{qb_id}@{version}", **record})
             for qb_id, version, minute in records
         ]  # fmt: skip
-        return pulls.store(self.connection, config, rows, timezone.now())
+        return polls.store(self.connection, config, rows, timezone.now())
 
     def test_it_answers_the_first_call_empty_and_registers_the_poll(self) -> None:
         status, body = self.get("get_customers", quickbooks_since="2021-02-03T10:15:00-08:00")
@@ -43,7 +42,7 @@ class PullsTestCase(BaseTestCase):
         )
         config = self.config()
         self.assertEqual(config.cursor.isoformat(), "2021-02-03T18:15:00+00:00")
-        self.assertTrue(pulls.has_due_polls(self.connection, timezone.now()))
+        self.assertTrue(polls.has_due_polls(self.connection, timezone.now()))
 
     def test_it_hands_out_pages_oldest_first_with_206_while_more_remain(self) -> None:
         self.get("get_customers", "r0")
@@ -177,10 +176,10 @@ class PullsTestCase(BaseTestCase):
         PollConfig.objects.update(is_enabled=False)
         self.get("get_customers", "r1")
         self.assertFalse(self.config().is_enabled)
-        self.assertFalse(pulls.has_due_polls(self.connection, timezone.now()))
+        self.assertFalse(polls.has_due_polls(self.connection, timezone.now()))
 
     def requests(self, session_key: str = "session:1") -> list[Any]:
-        return pulls.next_requests(self.connection, session_key, timezone.now(), "13.0")
+        return polls.next_requests(self.connection, session_key, timezone.now(), "13.0")
 
     def test_it_queries_from_the_cursor_minus_the_overlap(self) -> None:
         self.get("get_invoices", "r0", quickbooks_since="2021-02-03T10:15:00-08:00")
@@ -199,7 +198,7 @@ class PullsTestCase(BaseTestCase):
         config = self.config("get_invoices")
         for name in list(config.state):
             if not name.startswith("_"):
-                pulls._finish_page(self.connection, config, name, _Done(), [], set(), "session:1",
+                polls._finish_page(self.connection, config, name, _Done(), [], set(), "session:1",
                                    timezone.now())  # fmt: skip
                 config.refresh_from_db()
         self.assertFalse(config.full_pending)
@@ -211,11 +210,11 @@ class PullsTestCase(BaseTestCase):
     def test_it_waits_the_minimum_interval_between_polls(self) -> None:
         self.get("get_vendors", "r0")
         config = self.config("get_vendors")
-        pulls._complete(config, "session:1", timezone.now())
+        polls._complete(config, "session:1", timezone.now())
         config.save()
-        self.assertFalse(pulls.has_due_polls(self.connection, timezone.now()))
+        self.assertFalse(polls.has_due_polls(self.connection, timezone.now()))
         self.assertTrue(
-            pulls.has_due_polls(self.connection, timezone.now() + timedelta(minutes=16))
+            polls.has_due_polls(self.connection, timezone.now() + timedelta(minutes=16))
         )
 
     def test_it_bounds_the_iterator_page_by_quickbooks_max_returned(self) -> None:
@@ -254,7 +253,7 @@ class PullsAdminTestCase(BaseTestCase):
     def test_it_lets_an_operator_switch_a_poll_off_and_on(self) -> None:
         self.act("switch_off")
         self.assertFalse(self.config.is_enabled)
-        self.assertFalse(pulls.has_due_polls(self.connection, timezone.now()))
+        self.assertFalse(polls.has_due_polls(self.connection, timezone.now()))
         self.act("switch_on")
         self.assertTrue(self.config.is_enabled)
 
