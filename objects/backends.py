@@ -41,6 +41,10 @@ class Backend(Protocol):
     def known_id(self, object_type: str, payload: Fields) -> str:
         """The backend's own id FlowLink sent for the object, when it can be one ("" if not)."""
 
+    def ref_number(self, object_type: str, identity: str, payload: Fields, params: Fields) -> str:
+        """The document number the backend will give a transaction ("" for a type without
+        one): intake refuses two ids of one connection that would share it (flowlink §5.5)."""
+
 
 _BACKENDS: dict[str, Backend] = {}
 

@@ -17,11 +17,11 @@ from django.db import transaction
 
 from connections.models import Connection, FlowConfig, new_guid
 from objects.backends import DEFAULT_BACKEND, Backend, backend_for, backend_named
-from objects.intake_rows import Item, RequestRows, ref_number
+from objects.intake_rows import Item, RequestRows
 from objects.models import Mode, Phase, QueuedObject
-from objects.qbxml.mappers import BY_PAYLOAD_TYPE, ITEM_TYPES, MAPPERS
-from objects.qbxml.mappers.base import Dependency, Mapper
-from objects.qbxml.values import PayloadError, guid, is_blank, is_on
+from objects.types import BY_PAYLOAD_TYPE, ITEM_TYPES, TYPES
+from objects.types.base import Dependency, ObjectType
+from objects.types.values import PayloadError, guid, is_blank, is_on
 
 # Write routes of this release and the payload_type each falls back to (flowlink §4.1).
 WRITE_ROUTES: dict[str, str] = {
@@ -105,7 +105,7 @@ def resolve_connection(
     return connection
 
 
-def mapper_for_request(route: str, parameters: Mapping[str, Any]) -> tuple[Mapper, str, str]:
+def mapper_for_request(route: str, parameters: Mapping[str, Any]) -> tuple[ObjectType, str, str]:
     """(mapper, body key, payload_type as sent); payload_type is the authority (flowlink §3.1)."""
     sent = parameters.get("payload_type")
     payload_type = str(sent) if not is_blank(sent) else WRITE_ROUTES[route]
@@ -204,7 +204,7 @@ class Intake:
     def with_followers(self, item: Item) -> list[Item]:
         out = [item]
         for follower in item.followers:
-            mapper = MAPPERS[follower.object_type]
+            mapper = TYPES[follower.object_type]
             where = f"{item.where}.{follower.where}"
             out += self.with_followers(self.check(mapper, follower.payload, where, parent=item))
         return out
@@ -226,7 +226,7 @@ class Intake:
         return {**base, **payload, "status": "cancelled"}
 
     def check(
-        self, mapper: Mapper, payload: dict[str, Any], where: str, parent: Item | None = None
+        self, mapper: ObjectType, payload: dict[str, Any], where: str, parent: Item | None = None
     ) -> Item:
         """The one validation of an object: through its backend, dependencies included."""
         echo: dict[str, Any] = {}
@@ -247,7 +247,7 @@ class Intake:
         )
 
     def external_guid(
-        self, mapper: Mapper, payload: dict[str, Any], echo: dict[str, Any], parent: Item | None
+        self, mapper: ObjectType, payload: dict[str, Any], echo: dict[str, Any], parent: Item | None
     ) -> str:
         """The GUID sent to QuickBooks on Add; a generated one is echoed (flowlink §5.4)."""
         sent = guid(payload.get("external_guid"))
@@ -275,7 +275,7 @@ class Intake:
             self.echo.append(item.echo)
 
     def queue_dependency(self, dep: Dependency) -> QueuedObject:
-        mapper = MAPPERS[dep.object_type]
+        mapper = TYPES[dep.object_type]
         identity = mapper.identity(dep.payload)
         existing = self.rows.get(dep.object_type, identity)
         if existing is None:
@@ -309,7 +309,7 @@ class Intake:
 
     def queue(
         self,
-        mapper: Mapper,
+        mapper: ObjectType,
         identity: str,
         payload: dict[str, Any],
         mode: str,
@@ -345,11 +345,11 @@ class Intake:
             obj.dependencies.set(dependencies)
         return obj
 
-    def check_ref_number(self, obj: QueuedObject, mapper: Mapper) -> None:
+    def check_ref_number(self, obj: QueuedObject, mapper: ObjectType) -> None:
         """flowlink §5.5: two ids sharing the derived RefNumber must never overwrite each other."""
-        if getattr(mapper, "ref_number", None) is None:
+        ref = self.rows.ref_number(mapper, obj.identity, obj.payload, obj.params)
+        if not ref:
             return
-        ref = ref_number(mapper, obj.identity, obj.payload, obj.params)
         if obj.ref_number != ref:
             obj.renumber(ref)
             self.rows.refs = None  # read the RefNumbers again, this one included
@@ -412,7 +412,7 @@ def validate_dependency(
 
 
 def _validate_dependency(dep: Dependency, params: Mapping[str, Any], backend: Backend) -> None:
-    mapper = MAPPERS[dep.object_type]
+    mapper = TYPES[dep.object_type]
     try:
         mapper.identity(dep.payload)
         # Even a record that is only looked up must make a valid lookup (e.g. a name that

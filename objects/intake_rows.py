@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 
 from connections.models import Connection, FlowConfig, new_guid
 from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
-from objects.qbxml.mappers import ITEM_TYPES, MAPPERS
-from objects.qbxml.mappers.base import Dependency, Follower, Mapper, ObjectView
+from objects.types import ITEM_TYPES, TYPES
+from objects.types.base import Dependency, Follower, ObjectType
 
 if TYPE_CHECKING:
     from objects.backends import Backend
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class Item:
     """One validated object of a request: one FlowLink sent, or a follower of one."""
 
-    mapper: Mapper
+    mapper: ObjectType
     payload: dict[str, Any]
     identity: str
     dependencies: list[Dependency]
@@ -77,7 +77,7 @@ class RequestRows:
         item_deps: dict[tuple[str, str], str] = {}
         for item in items:
             for dep in item.dependencies:
-                key = (dep.object_type, MAPPERS[dep.object_type].identity(dep.payload))
+                key = (dep.object_type, TYPES[dep.object_type].identity(dep.payload))
                 keys.add(key)
                 if dep.object_type in ITEM_TYPES:
                     # ENSURE wins: a line that may create the item accepts only an item
@@ -123,16 +123,16 @@ class RequestRows:
         sent = [item for item in items if item.parent is None]
         params = self.config.parameters
         self.wanted_refs = {
-            ref_number(item.mapper, item.identity, item.payload, params)
+            ref
             for item in sent
-            if getattr(item.mapper, "ref_number", None) is not None
+            if (ref := self.ref_number(item.mapper, item.identity, item.payload, params))
         }
         own = {(item.mapper.object_type, item.identity) for item in sent}
         wanted: dict[tuple[str, str], Dependency] = {}
         dep_keys: list[list[tuple[str, str]]] = []
         for item in sent:
             keys = [
-                (dep.object_type, MAPPERS[dep.object_type].identity(dep.payload))
+                (dep.object_type, TYPES[dep.object_type].identity(dep.payload))
                 for dep in item.dependencies
             ]
             dep_keys.append(keys)
@@ -142,7 +142,7 @@ class RequestRows:
         for _attempt in range(3):
             new_deps = {
                 key: self.new_object(
-                    MAPPERS[key[0]],
+                    TYPES[key[0]],
                     key[1],
                     wanted[key].payload,
                     wanted[key].mode,
@@ -262,7 +262,7 @@ class RequestRows:
 
     def new_object(
         self,
-        mapper: Mapper,
+        mapper: ObjectType,
         identity: str,
         payload: dict[str, Any],
         mode: str,
@@ -284,8 +284,14 @@ class RequestRows:
             request_id=self.request_id,
             external_guid=external_guid,
             qb_id=self.backend.known_id(mapper.object_type, payload),
-            ref_number=ref_number(mapper, identity, payload, config.parameters),
+            ref_number=self.ref_number(mapper, identity, payload, config.parameters),
         )
+
+    def ref_number(
+        self, mapper: ObjectType, identity: str, payload: dict[str, Any], params: dict[str, Any]
+    ) -> str:
+        """The RefNumber (or DocNumber) the backend derives for a transaction, "" for none."""
+        return self.backend.ref_number(mapper.object_type, identity, payload, params)
 
     def flush(self) -> None:
         """Write the collected history and dependency rows (same transaction as the rows)."""
@@ -324,12 +330,3 @@ def _item_of_another_type(
     # What FlowLink sent wins over what a transaction asked for, then the oldest.
     candidates.sort(key=lambda obj: (obj.mode != Mode.UPSERT, obj.created_at, obj.pk))
     return candidates[0] if candidates else None
-
-
-def ref_number(
-    mapper: Mapper, identity: str, payload: dict[str, Any], params: dict[str, Any]
-) -> str:
-    ref_number_of = getattr(mapper, "ref_number", None)
-    if ref_number_of is None:
-        return ""
-    return str(ref_number_of(ObjectView(mapper.object_type, identity, payload, params)))

@@ -26,7 +26,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from objects.intake import IntakeError
-from objects.qbxml.values import kind_of
+from objects.types.values import kind_of
 
 _READ_BLOCK = 64 * 1024
 # A JSON string token (escapes included) and a JSON structural bracket.

@@ -28,7 +28,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from connections.models import Connection, FlowConfig
 from objects import intake, pulls, webhook_body
 from objects.models import Notification
-from objects.qbxml.mappers import BY_PAYLOAD_TYPE
+from objects.types import BY_PAYLOAD_TYPE
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from objects.backends import Fields
 from objects.qbxml.mappers import MAPPERS
 from objects.qbxml.mappers.base import ObjectView
+from objects.qbxml.mappers.transactions import TransactionMapper
 
 # qbXML IDTYPE: a ListID or TxnID is at most 36 characters.
 IDTYPE_MAX = 36
@@ -32,3 +33,9 @@ class DesktopBackend:
     def known_id(self, object_type: str, payload: Fields) -> str:
         qb_id = MAPPERS[object_type].known_qb_id(payload)
         return qb_id if len(qb_id) <= IDTYPE_MAX else ""
+
+    def ref_number(self, object_type: str, identity: str, payload: Fields, params: Fields) -> str:
+        mapper = MAPPERS[object_type]
+        if not isinstance(mapper, TransactionMapper):
+            return ""  # list records have names, not RefNumbers
+        return mapper.ref_number(ObjectView(object_type, identity, dict(payload), dict(params)))
