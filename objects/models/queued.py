@@ -3,66 +3,41 @@
 Every phase change goes through a verb-named method that updates conditionally
 (`filter(pk=…, phase=<expected>).update(…)`) and writes one QueuedObjectEvent in
 the same transaction, so two Web Connector requests or workers never both win.
+What each change is (where to, why, which notification) is decided by the pure
+functions of objects.models.transitions; the methods here carry it out, one object
+at a time or a whole message's objects at once.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from connections.models import Connection
 from objects.fields import JSONField
+from objects.models import transitions
 from objects.models.notifications import Notification
+from objects.models.phases import ACTIVE_PHASES, SENDABLE_PHASES, Mode, Phase
+from objects.models.sql import update_fields_from_values, update_from_values
+from objects.models.transitions import Transition
 from objects.qbxml.mappers import mapper_for
 from objects.qbxml.mappers.base import Mapper, ObjectView
 
-
-class Phase(models.TextChoices):
-    PENDING = "pending", "Pending (look up in QuickBooks)"
-    TWO_PHASE_PENDING = "two_phase_pending", "Two-phase pending (waiting for dependencies)"
-    READY = "ready", "Ready (add or modify)"
-    IN_PROGRESS = "in_progress", "In progress (request with QuickBooks)"
-    PROCESSED = "processed", "Processed"
-    FAILED = "failed", "Failed"
-
-
-ACTIVE_PHASES = (Phase.PENDING, Phase.TWO_PHASE_PENDING, Phase.READY, Phase.IN_PROGRESS)
-SENDABLE_PHASES = (Phase.PENDING, Phase.READY)
-
-
-class Mode(models.TextChoices):
-    UPSERT = "upsert", "Add or modify (sent by FlowLink)"
-    ENSURE = "ensure", "Add if missing (dependency)"
-    REQUIRE = "require", "Must exist (reference)"
-
-
-def update_from_values(
-    model: type[models.Model], columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]
-) -> None:
-    """Set per-row values of many rows with one UPDATE joined to a VALUES list.
-
-    `rows` are (pk, value, …) in the order of `columns` ((name, SQL type to cast to)).
-    Where the values differ per row (ListIDs, QuickBooks' status texts) this is one
-    statement, where a CASE (bulk_update) costs hundreds of compiled expressions.
-    """
-    if not rows:
-        return
-    table = model._meta.db_table
-    placeholders = ", ".join(["(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"] * len(rows))
-    assignments = ", ".join(
-        f"{name} = CAST(v.column{n} AS {sql_type})" for n, (name, sql_type) in enumerate(columns, 2)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {assignments} FROM (VALUES {placeholders}) AS v "
-            f"WHERE {table}.id = CAST(v.column1 AS bigint)",
-            [value for row in rows for value in row],
-        )
+__all__ = [
+    "ACTIVE_PHASES",
+    "SENDABLE_PHASES",
+    "Mode",
+    "Phase",
+    "QueuedObject",
+    "QueuedObjectEvent",
+    "QueuedObjectQuerySet",
+    "update_from_values",
+]
 
 
 class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
@@ -75,6 +50,31 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
             Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
         )
 
+    def due_objects(self, limit: int, now: datetime | None = None) -> list[QueuedObject]:
+        """The next objects to send: oldest first, lookups and writes alike."""
+        return list(self.due(now or timezone.now()).order_by("created_at", "id")[:limit])
+
+    def has_due_work(self, now: datetime | None = None) -> bool:
+        return self.due(now or timezone.now()).exists() or self.promotable().exists()
+
+    def promote_waiting(self) -> int:
+        """Move two-phase objects whose dependencies are all in QuickBooks to pending."""
+        return self.promote_all()
+
+    def promote_dependents(self, answered: list[int]) -> int:
+        """promote_waiting() limited to the objects that depend on those just answered.
+
+        After each answer only their dependents can have become promotable; looking at
+        those alone keeps a long run from checking every waiting order's dependencies on
+        every round trip (docs/benchmarks.md). Anything this misses (a dependency that
+        finished while its dependent's webhook was still being stored) is promoted by
+        promote_waiting() once nothing else is due.
+        """
+        if not answered:
+            return 0
+        links = QueuedObject.dependencies.through.objects.filter(to_queuedobject_id__in=answered)
+        return self.filter(pk__in=links.values("from_queuedobject_id")).promote_all()
+
     def claim_for(self, claimer: str, objects: list[QueuedObject]) -> list[QueuedObject]:
         """Claim many objects at once for one request message; return the ones won, in order.
 
@@ -83,44 +83,28 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
         An object another session moved first is simply not among those returned.
         """
         now = timezone.now()
-        won: set[int] = set()
+        won: dict[int, Transition] = {}
         with transaction.atomic():
             for phase in SENDABLE_PHASES:
                 ids = [o.pk for o in objects if o.phase == phase]
                 if not ids:
                     continue
+                move = transitions.claimed(phase, claimer, now)
                 QueuedObject.objects.filter(pk__in=ids, phase=phase).update(
-                    phase=Phase.IN_PROGRESS,
-                    claimed_by=claimer,
-                    claimed_at=now,
-                    claimed_from=phase,
-                    updated_at=now,
+                    phase=move.to, updated_at=now, **move.fields
                 )
                 # claimed_at is this update's own timestamp: the rows carrying it are ours.
-                won.update(
-                    QueuedObject.objects.filter(
-                        pk__in=ids, phase=Phase.IN_PROGRESS, claimed_by=claimer, claimed_at=now
-                    ).values_list("pk", flat=True)
-                )
+                for pk in QueuedObject.objects.filter(
+                    pk__in=ids, phase=move.to, claimed_by=claimer, claimed_at=now
+                ).values_list("pk", flat=True):
+                    won[pk] = move
             claimed = [o for o in objects if o.pk in won]
             QueuedObjectEvent.objects.bulk_create(
-                QueuedObjectEvent(
-                    queued_object=o,
-                    from_phase=o.phase,
-                    to_phase=Phase.IN_PROGRESS,
-                    reason=(
-                        f"sent to QuickBooks ({'lookup' if o.phase == Phase.PENDING else 'write'})"
-                    ),
-                    at=now,
-                )
+                QueuedObjectEvent.record(o.pk, o.phase, won[o.pk].to, won[o.pk].reason, now)
                 for o in claimed
             )
         for o in claimed:
-            o.claimed_from = o.phase
-            o.phase = Phase.IN_PROGRESS
-            o.claimed_by = claimer
-            o.claimed_at = now
-            o.updated_at = now
+            o.note_moved(won[o.pk].to, updated_at=now, **won[o.pk].fields)
         return claimed
 
     def move_claimed(
@@ -155,49 +139,72 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
                     "pk", flat=True
                 )
             )
-            if columns:
-                # The rows just moved are ours (locked until commit): their own values next,
-                # each bound and cast as its field's database type (varchar, jsonb).
-                # per_object names concrete fields only: never a relation's reverse side,
-                # so each is a Field with a column and a database type.
-                fields_of = [
-                    cast("models.Field[Any, Any]", QueuedObject._meta.get_field(name))
-                    for name in columns
-                ]
-                update_from_values(
-                    QueuedObject,
-                    [
-                        (cast(str, f.column), cast(str, f.db_type(connection)).split("(")[0])
-                        for f in fields_of
-                    ],
-                    [
-                        (
-                            o.pk,
-                            *(
-                                f.get_db_prep_save(column[index], connection)
-                                for f, column in zip(fields_of, columns.values(), strict=True)
-                            ),
-                        )
-                        for index, o in enumerate(objects)
-                        if o.pk in won
-                    ],
-                )
-            moved = [(o, r) for o, r in zip(objects, reasons, strict=True) if o.pk in won]
-            QueuedObjectEvent.objects.bulk_create(
-                QueuedObjectEvent(
-                    queued_object=o, from_phase=o.phase, to_phase=to, reason=r[:2000], at=now
-                )
-                for o, r in moved
+            moved = [index for index, o in enumerate(objects) if o.pk in won]
+            # The rows just moved are ours (locked until commit): their own values next.
+            update_fields_from_values(
+                QueuedObject,
+                [objects[index].pk for index in moved],
+                {name: [column[index] for index in moved] for name, column in columns.items()},
             )
-        for index, o in enumerate(objects):
-            if o.pk not in won:
-                continue
-            o.phase, o.claimed_by, o.updated_at = to, "", now
-            for key, value in fields.items():
-                setattr(o, key, value)
-            for name, column in (per_object or {}).items():
-                setattr(o, name, column[index])
-        return [o for o, _ in moved]
+            QueuedObjectEvent.objects.bulk_create(
+                QueuedObjectEvent.record(
+                    objects[index].pk, objects[index].phase, to, reasons[index], now
+                )
+                for index in moved
+            )
+        for index in moved:
+            objects[index].note_moved(
+                to,
+                **{**fields, "claimed_by": "", "updated_at": now},
+                **{name: column[index] for name, column in columns.items()},
+            )
+        return [objects[index] for index in moved]
+
+    def take_claimed(
+        self, claimer: str, moves: list[tuple[QueuedObject, Transition]]
+    ) -> list[QueuedObject]:
+        """Carry out one decision per object for many objects `claimer` holds in progress.
+
+        The set-level twin of QueuedObject.take() for decisions with one destination
+        that fail nothing (the common answers of a message: found, written): one
+        move_claimed(), then the notifications owed and the payloads that arrived in
+        flight. A field that some decisions leave alone keeps each object's own value.
+        """
+        if not moves:
+            return []
+        (to,) = {move.to for _, move in moves}
+        names = dict.fromkeys(name for _, move in moves for name in move.fields)
+        columns = {
+            name: [move.fields.get(name, getattr(obj, name)) for obj, move in moves]
+            for name in names
+        }
+        shared = {
+            name: column[0]
+            for name, column in columns.items()
+            if all(value == column[0] for value in column)
+        }
+        by_pk = {obj.pk: move for obj, move in moves}
+        moved = self.move_claimed(
+            claimer,
+            to,
+            [obj for obj, _ in moves],
+            [move.reason for _, move in moves],
+            per_object={name: column for name, column in columns.items() if name not in shared},
+            **shared,
+        )
+        Notification.objects.bulk_create(
+            Notification.about(obj, by_pk[obj.pk]) for obj in moved if by_pk[obj.pk].notify
+        )
+        if to in (Phase.PROCESSED, Phase.FAILED):
+            newer = set(
+                QueuedObject.objects.filter(
+                    pk__in=[obj.pk for obj in moved], pending_payload__isnull=False
+                ).values_list("pk", flat=True)
+            )
+            for obj in moved:
+                if obj.pk in newer:
+                    obj.apply_newer_payload()
+        return moved
 
     def promote_all(self) -> int:
         """Move every promotable object here to pending: the set-level twin of promote().
@@ -206,27 +213,22 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
         transaction; an object that failed meanwhile is simply not moved.
         """
         now = timezone.now()
+        move = transitions.promoted()
         with transaction.atomic(savepoint=False):
             ids = list(self.promotable().values_list("pk", flat=True))
             if not ids:
                 return 0
-            QueuedObject.objects.filter(pk__in=ids, phase=Phase.TWO_PHASE_PENDING).update(
-                phase=Phase.PENDING, updated_at=now
+            QueuedObject.objects.filter(pk__in=ids, phase__in=move.expected).update(
+                phase=move.to, updated_at=now, **move.fields
             )
             # updated_at is this update's own timestamp: the rows carrying it moved now.
             won = list(
-                QueuedObject.objects.filter(
-                    pk__in=ids, phase=Phase.PENDING, updated_at=now
-                ).values_list("pk", flat=True)
+                QueuedObject.objects.filter(pk__in=ids, phase=move.to, updated_at=now).values_list(
+                    "pk", flat=True
+                )
             )
             QueuedObjectEvent.objects.bulk_create(
-                QueuedObjectEvent(
-                    queued_object_id=pk,
-                    from_phase=Phase.TWO_PHASE_PENDING,
-                    to_phase=Phase.PENDING,
-                    reason="dependencies processed",
-                    at=now,
-                )
+                QueuedObjectEvent.record(pk, Phase.TWO_PHASE_PENDING, move.to, move.reason, now)
                 for pk in won
             )
         return len(won)
@@ -268,14 +270,6 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
             if len(ids) < batch:
                 break
         return deleted
-
-
-def with_code(message: str, code: int | str | None) -> str:
-    """`message` led by QuickBooks' status code or HRESULT, once (0 and None are no code)."""
-    if code is None or code == 0 or code == "":
-        return message
-    prefix = f"{code}: "
-    return message if message.startswith(prefix) else prefix + message
 
 
 class QueuedObject(models.Model):
@@ -427,28 +421,46 @@ class QueuedObject(models.Model):
             )
             if won != 1:
                 return False
-            QueuedObjectEvent.objects.create(
-                queued_object=self, from_phase=self.phase, to_phase=to, reason=reason[:2000], at=now
-            )
+            QueuedObjectEvent.record(self.pk, self.phase, to, reason, now).save()
+        self.note_moved(to, **fields)
+        return True
+
+    def note_moved(self, to: str, **fields: Any) -> None:
+        """Mirror a move the database just made on this instance."""
         self.phase = to
         for key, value in fields.items():
             setattr(self, key, value)
+
+    def take(self, move: Transition) -> bool:
+        """Carry out one decision of objects.models.transitions if nobody moved it first.
+
+        With the move, in one transaction: the notification it owes and, for a failure,
+        the failure of every active dependent. After it, a payload that arrived while the
+        request was in flight is queued.
+        """
+        with transaction.atomic(savepoint=False):
+            if not self._move(move.expected, move.to, move.reason, **move.fields):
+                return False
+            if move.notify:
+                Notification.about(self, move).save()
+            if move.to == Phase.FAILED:
+                for dependent in self.dependents.filter(phase__in=ACTIVE_PHASES):
+                    dependent.fail(
+                        transitions.dependency_failed(
+                            self.mapper.notice_name, self.identity, move.reason
+                        )
+                    )
+        if move.to in (Phase.PROCESSED, Phase.FAILED):
+            self.apply_newer_payload()
         return True
 
     def claim(self, claimer: str) -> bool:
         """Take a pending (lookup) or ready (write) object for a request in flight."""
-        return self._move(
-            SENDABLE_PHASES,
-            Phase.IN_PROGRESS,
-            f"sent to QuickBooks ({'lookup' if self.phase == Phase.PENDING else 'write'})",
-            claimed_by=claimer,
-            claimed_at=timezone.now(),
-            claimed_from=self.phase,
-        )
+        return self.take(transitions.claimed(self.phase, claimer, timezone.now()))
 
     def promote(self) -> bool:
         """Dependencies are in QuickBooks: look the object itself up next."""
-        return self._move((Phase.TWO_PHASE_PENDING,), Phase.PENDING, "dependencies processed")
+        return self.take(transitions.promoted())
 
     def wait_for(self, other: QueuedObject, reason: str) -> bool:
         """Wait for `other`, which writes the record this object stands for, then look it up.
@@ -456,44 +468,22 @@ class QueuedObject(models.Model):
         Not while a request of this object is with QuickBooks: its answer decides.
         """
         with transaction.atomic(savepoint=False):
-            won = self._move(
-                (Phase.PENDING, Phase.TWO_PHASE_PENDING, Phase.READY),
-                Phase.TWO_PHASE_PENDING,
-                reason,
-                next_attempt_at=None,
-            )
+            won = self.take(transitions.waiting(reason))
             if won:
                 self.dependencies.add(other)
         return won
 
     def mark_found(self, qb_id: str, edit_sequence: str, qb_state: dict[str, Any]) -> bool:
         """A lookup answered: the object exists (qb_id set) or not (qb_id empty)."""
-        reason = f"found in QuickBooks as {qb_id}" if qb_id else "not in QuickBooks yet"
-        return self._move(
-            (Phase.IN_PROGRESS,),
-            Phase.READY,
-            reason,
-            qb_id=qb_id,
-            edit_sequence=edit_sequence,
-            qb_state=qb_state,
-            claimed_by="",
-        )
+        return self.take(transitions.found(qb_id, edit_sequence, qb_state))
 
     def forget_deleted(self, reason: str) -> bool:
         """A delete was acknowledged and the object is written anew: ready, with no ids."""
-        return self._move(
-            (Phase.IN_PROGRESS,),
-            Phase.READY,
-            reason,
-            qb_id="",
-            edit_sequence="",
-            qb_state={},
-            claimed_by="",
-        )
+        return self.take(transitions.forgotten(reason))
 
     def unclaim(self, to: str, reason: str) -> bool:
         """Give a claimed object back without counting an attempt (its request never ran)."""
-        return self._move((Phase.IN_PROGRESS,), to, reason, claimed_by="")
+        return self.take(transitions.unclaimed(to, reason))
 
     def process(
         self,
@@ -504,112 +494,40 @@ class QueuedObject(models.Model):
         qb_state: dict[str, Any] | None = None,
     ) -> bool:
         # qb_state (e.g. a sales order's TxnLineIDs) lets dependents link to the record.
-        extra: dict[str, Any] = {} if qb_state is None else {"qb_state": qb_state}
-        with transaction.atomic(savepoint=False):
-            won = self._move(
-                (Phase.IN_PROGRESS,),
-                Phase.PROCESSED,
-                reason,
-                qb_id=qb_id,
-                edit_sequence=edit_sequence,
-                claimed_by="",
-                last_status_code=0,
-                last_status_message="",
-                next_attempt_at=None,
-                **extra,
-            )
-            if won and notify:
-                Notification.objects.create(
-                    connection_id=self.connection_id,
-                    queued_object=self,
-                    object_type=self.object_type,
-                    kind=Notification.Kind.SUCCESS,
-                    message=(
-                        f"{self.reference}: {self.mapper.notice_name} successfully sent to "
-                        "Quickbooks Desktop"
-                    ),
-                    request_id=self.request_id,
-                )
-        if won:
-            self.apply_newer_payload()
-        return won
+        return self.take(transitions.processed(qb_id, edit_sequence, reason, notify, qb_state))
 
     def fail(self, message: str, status_code: int | None = None, hresult: str = "") -> bool:
-        """Fail for good (until requeued): one failure notification, dependents fail too.
-
-        The message FlowLink reads starts with QuickBooks' code (`3100: …`, or the HRESULT
-        of a refused message, `0x80040400: …`): users search for failures by code.
-        """
-        message = with_code(message, hresult or status_code)
-        with transaction.atomic(savepoint=False):
-            won = self._move(
-                ACTIVE_PHASES,
-                Phase.FAILED,
-                message,
-                claimed_by="",
-                last_status_code=status_code,
-                last_status_message=message,
-                next_attempt_at=None,
-            )
-            if not won:
-                return False
-            Notification.objects.create(
-                connection_id=self.connection_id,
-                queued_object=self,
-                object_type=self.object_type,
-                kind=Notification.Kind.FAILURE,
-                message=f"{self.reference}: {message}",
-                status_code=status_code,
-                request_id=self.request_id,
-            )
-            for dependent in self.dependents.filter(phase__in=ACTIVE_PHASES):
-                dependent.fail(f"{self.mapper.notice_name} '{self.identity}' failed: {message}")
-        if self.pending_payload is not None:
-            self.apply_newer_payload()
-        return True
-
-    def _give_up(self, attempts: int, message: str, status_code: int | None) -> bool:
-        return self.fail(
-            f"This {self.mapper.notice_name.lower()} never finished syncing to QuickBooks "
-            f"Desktop after {attempts} attempts: {message}",
-            status_code,
-        )
+        """Fail for good (until requeued): one failure notification, dependents fail too."""
+        return self.take(transitions.failed(message, status_code, hresult))
 
     def retry_later(
         self, to: str, message: str, status_code: int | None, now: datetime | None = None
     ) -> bool:
         """A transient failure: back to `to` with backoff, or fail once retries run out."""
-        attempts = self.retry_count + 1
-        if attempts > settings.OBJECT_MAX_RETRIES:
-            return self._give_up(attempts, message, status_code)
-        now = now or timezone.now()
-        # Exponential backoff: 1, 2, 4 … minutes; a later session picks it up.
-        delay = timedelta(minutes=2 ** (attempts - 1))
-        return self._move(
-            (Phase.IN_PROGRESS,),
-            to,
-            f"attempt {attempts} failed, retrying: {message}",
-            retry_count=attempts,
-            next_attempt_at=now + delay,
-            claimed_by="",
-            last_status_code=status_code,
-            last_status_message=message,
+        return self.take(
+            transitions.retried(
+                self.retry_count,
+                settings.OBJECT_MAX_RETRIES,
+                self.mapper.notice_name,
+                to,
+                message,
+                status_code,
+                backoff_from=now or timezone.now(),
+            )
         )
 
     def retry_now(self, to: str, message: str, status_code: int | None, **fields: Any) -> bool:
         """Retry within this session (fresh EditSequence, stale ListID) counting the attempt."""
-        attempts = self.retry_count + 1
-        if attempts > settings.OBJECT_MAX_RETRIES:
-            return self._give_up(attempts, message, status_code)
-        return self._move(
-            (Phase.IN_PROGRESS,),
-            to,
-            f"retrying: {message}",
-            retry_count=attempts,
-            claimed_by="",
-            last_status_code=status_code,
-            last_status_message=message,
-            **fields,
+        return self.take(
+            transitions.retried(
+                self.retry_count,
+                settings.OBJECT_MAX_RETRIES,
+                self.mapper.notice_name,
+                to,
+                message,
+                status_code,
+                **fields,
+            )
         )
 
     def sweep(self, stuck_minutes: int, now: datetime) -> bool:
@@ -623,34 +541,26 @@ class QueuedObject(models.Model):
 
     def retry(self, reason: str = "retried by an operator") -> bool:
         """Send a failed object again from the start, with a fresh retry budget."""
-        to = Phase.TWO_PHASE_PENDING if self.dependencies.exists() else Phase.PENDING
-        return self._move(
-            (Phase.FAILED,),
-            to,
-            reason,
-            retry_count=0,
-            next_attempt_at=None,
-        )
+        return self.take(transitions.restarted((Phase.FAILED,), self.dependencies.exists(), reason))
 
     def cancel(self, by: str = "an operator") -> bool:
         """Stop an object before it reaches QuickBooks; FlowLink hears it failed."""
-        return self.fail(f"Cancelled by {by} before it reached QuickBooks Desktop")
+        return self.fail(transitions.cancelled(by))
 
     def release(self, reason: str) -> bool:
         """The request's outcome is unknown (session lost): verify by lookup before writing."""
-        return self._move((Phase.IN_PROGRESS,), Phase.PENDING, reason, claimed_by="")
+        return self.take(transitions.unclaimed(Phase.PENDING, reason))
 
     def requeue(self, reason: str = "requeued by an operator") -> bool:
         """Send a failed or processed object again (a processed one becomes a Mod)."""
-        to = Phase.TWO_PHASE_PENDING if self.dependencies.exists() else Phase.PENDING
-        return self._move(
-            (Phase.FAILED, Phase.PROCESSED),
-            to,
-            reason,
-            retry_count=0,
-            next_attempt_at=None,
-            last_status_code=None,
-            last_status_message="",
+        return self.take(
+            transitions.restarted(
+                (Phase.FAILED, Phase.PROCESSED),
+                self.dependencies.exists(),
+                reason,
+                last_status_code=None,
+                last_status_message="",
+            )
         )
 
     def replace_payload(
@@ -684,22 +594,27 @@ class QueuedObject(models.Model):
             )
             self.pending_payload = fields
             return
-        to = Phase.TWO_PHASE_PENDING if has_dependencies else Phase.PENDING
         reason = (
             "re-sent after processing: queued as a modification"
             if self.phase == Phase.PROCESSED
             else "re-sent by FlowLink: newest payload replaces the queued one"
         )
-        self._move(
-            (Phase.PENDING, Phase.TWO_PHASE_PENDING, Phase.READY, Phase.PROCESSED, Phase.FAILED),
-            to,
-            reason,
-            retry_count=0,
-            next_attempt_at=None,
-            pending_payload=None,
-            # A new payload starts afresh: no earlier answer counts against it.
-            last_status_code=None,
-            **fields,
+        self.take(
+            transitions.restarted(
+                (
+                    Phase.PENDING,
+                    Phase.TWO_PHASE_PENDING,
+                    Phase.READY,
+                    Phase.PROCESSED,
+                    Phase.FAILED,
+                ),
+                has_dependencies,
+                reason,
+                pending_payload=None,
+                # A new payload starts afresh: no earlier answer counts against it.
+                last_status_code=None,
+                **fields,
+            )
         )
 
     def apply_newer_payload(self) -> None:
@@ -707,16 +622,14 @@ class QueuedObject(models.Model):
         self.refresh_from_db(fields=["pending_payload"])
         if not self.pending_payload:
             return
-        fields = dict(self.pending_payload)
-        to = Phase.TWO_PHASE_PENDING if self.dependencies.exists() else Phase.PENDING
-        self._move(
-            (Phase.PROCESSED, Phase.FAILED),
-            to,
-            "newer payload received while in flight",
-            retry_count=0,
-            next_attempt_at=None,
-            pending_payload=None,
-            **fields,
+        self.take(
+            transitions.restarted(
+                (Phase.PROCESSED, Phase.FAILED),
+                self.dependencies.exists(),
+                "newer payload received while in flight",
+                pending_payload=None,
+                **self.pending_payload,
+            )
         )
 
 
@@ -734,3 +647,16 @@ class QueuedObjectEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_phase or '∅'} → {self.to_phase}"
+
+    @classmethod
+    def record(
+        cls, queued_object_id: int, from_phase: str, to_phase: str, reason: str, at: datetime
+    ) -> QueuedObjectEvent:
+        """The (unsaved) history row of one move: saved alone or bulk-created with others."""
+        return cls(
+            queued_object_id=queued_object_id,
+            from_phase=from_phase,
+            to_phase=to_phase,
+            reason=reason[:2000],
+            at=at,
+        )
