@@ -163,8 +163,8 @@ def _found(found: LookupResult) -> Transition:
 
 
 def _written(obj: QueuedObject, kind: str, rs: Response) -> Transition:
-    """A successful Add or Mod: processed, with what the write learnt (a sales order's
-    TxnLineIDs), else what was known."""
+    """A successful Add or Mod: processed, with the ids and line ids the answer carries."""
+    # What the write learnt (a sales order's TxnLineIDs), else what was known.
     written = obj.mapper.read_write(rs.rets)
     verb = "added to" if kind == ADD else "modified in"
     return transitions.processed(
@@ -180,6 +180,7 @@ def _status_note(rs: Response) -> str:
 
 
 def _apply_lookup(obj: QueuedObject, step: LookupStep, rs: Response) -> None:
+    """Carry out what _lookup_step() decided for a lookup's answer `rs`."""
     found = step.found
     if step.outcome == STALE_ID:
         # Deleted in QuickBooks: forget it and look the object up by name/RefNumber again.

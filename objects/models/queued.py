@@ -278,20 +278,20 @@ class QueuedObject(models.Model):
         self, to: str, message: str, status_code: int | None, now: datetime | None = None
     ) -> bool:
         """A transient failure: back to `to` with backoff, or fail once retries run out."""
-        return self.take(
-            transitions.retried(
-                self.retry_count,
-                settings.OBJECT_MAX_RETRIES,
-                self.mapper.notice_name,
-                to,
-                message,
-                status_code,
-                backoff_from=now or timezone.now(),
-            )
-        )
+        return self._retry(to, message, status_code, backoff_from=now or timezone.now())
 
     def retry_now(self, to: str, message: str, status_code: int | None, **fields: Any) -> bool:
         """Retry within this session (fresh EditSequence, stale ListID) counting the attempt."""
+        return self._retry(to, message, status_code, **fields)
+
+    def _retry(
+        self,
+        to: str,
+        message: str,
+        status_code: int | None,
+        backoff_from: datetime | None = None,
+        **fields: Any,
+    ) -> bool:
         return self.take(
             transitions.retried(
                 self.retry_count,
@@ -300,6 +300,7 @@ class QueuedObject(models.Model):
                 to,
                 message,
                 status_code,
+                backoff_from,
                 **fields,
             )
         )
