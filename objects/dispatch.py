@@ -8,14 +8,14 @@ status code means for an object lives here (qbxml.md §13).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from connections.models import Connection
-from objects.models import Mode, Notification, Phase, QueuedObject
+from objects.models import Mode, Phase, QueuedObject, transitions
+from objects.models.transitions import Transition
 from objects.qbxml.mappers.base import ADD, DELETE, MOD, NOT_FOUND_HINT, Element, LookupResult
 from objects.qbxml.parse import Response
 from objects.qbxml.values import PayloadError, is_on
@@ -44,45 +44,21 @@ class PlannedRequest:
 
 
 def promote_waiting(connection: Connection) -> int:
-    """Move two-phase objects whose dependencies are all in QuickBooks to pending."""
-    return QueuedObject.objects.filter(connection=connection).promote_all()
+    return QueuedObject.objects.filter(connection=connection).promote_waiting()
 
 
 def promote_dependents(connection: Connection, answered: list[int]) -> int:
-    """promote_waiting() limited to the objects that depend on those just answered.
-
-    After each answer only their dependents can have become promotable; looking at
-    those alone keeps a long run from checking every waiting order's dependencies on
-    every round trip (docs/benchmarks.md). Anything this misses (a dependency that
-    finished while its dependent's webhook was still being stored) is promoted by
-    promote_waiting() once nothing else is due.
-    """
-    if not answered:
-        return 0
-    links = QueuedObject.dependencies.through.objects.filter(to_queuedobject_id__in=answered)
-    return (
-        QueuedObject.objects.filter(connection=connection)
-        .filter(pk__in=links.values("from_queuedobject_id"))
-        .promote_all()
-    )
+    return QueuedObject.objects.filter(connection=connection).promote_dependents(answered)
 
 
 def due_objects(
     connection: Connection, limit: int, now: datetime | None = None
 ) -> list[QueuedObject]:
-    """The next objects to send: oldest first, lookups and writes alike."""
-    now = now or timezone.now()
-    return list(
-        QueuedObject.objects.filter(connection=connection)
-        .due(now)
-        .order_by("created_at", "id")[:limit]
-    )
+    return QueuedObject.objects.filter(connection=connection).due_objects(limit, now)
 
 
 def has_due_work(connection: Connection, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    objects = QueuedObject.objects.filter(connection=connection)
-    return objects.due(now).exists() or objects.promotable().exists()
+    return QueuedObject.objects.filter(connection=connection).has_due_work(now)
 
 
 def plan(obj: QueuedObject, qbxml_version: str) -> PlannedRequest | None:
@@ -107,7 +83,7 @@ def apply_response(obj: QueuedObject, kind: str, rs: Response) -> None:
     """Apply one `…Rs` to the object whose request it answers."""
     with transaction.atomic(savepoint=False):
         if kind == LOOKUP:
-            _apply_lookup(obj, rs)
+            _apply_lookup(obj, _lookup_step(obj, rs), rs)
         else:
             _apply_write(obj, kind, rs)
 
@@ -118,151 +94,107 @@ def apply_responses(claimer: str, answers: list[tuple[QueuedObject, str, Respons
     Look-ups that lead to an Add or a Mod (`mark_found`) and successful Adds and Mods
     (`process`, with the line ids a sales form learnt) make up nearly every answer of a
     busy session; each of the two is one conditional update for all its objects
-    (QueuedObjectQuerySet.move_claimed), with the same rules as apply_response().
+    (QueuedObjectQuerySet.take_claimed), decided as apply_response() decides it.
     Anything else (deletes, errors, "nothing to write") goes through apply_response().
     """
-    found_rows: list[tuple[QueuedObject, LookupResult]] = []
-    written_rows: list[tuple[QueuedObject, str, Response, LookupResult]] = []
+    found_rows: list[tuple[QueuedObject, Transition]] = []
+    written_rows: list[tuple[QueuedObject, Transition]] = []
     with transaction.atomic(savepoint=False):
         for obj, kind, rs in answers:
             if kind == LOOKUP:
-                found = _plain_lookup(obj, rs)
-                if found is not None:
-                    found_rows.append((obj, found))
+                step = _lookup_step(obj, rs)
+                # A lookup that learnt details (line ids) keeps them: one at a time.
+                if step.outcome == FOUND and not step.found.details:
+                    found_rows.append((obj, _found(step.found)))
                     continue
+                _apply_lookup(obj, step, rs)
             elif not rs.is_error and kind != DELETE:
-                written_rows.append((obj, kind, rs, obj.mapper.read_write(rs.rets)))
-                continue
-            apply_response(obj, kind, rs)
-        _mark_found_many(claimer, found_rows)
-        _process_many(claimer, written_rows)
+                written_rows.append((obj, _written(obj, kind, rs)))
+            else:
+                apply_response(obj, kind, rs)
+        QueuedObject.objects.take_claimed(claimer, found_rows)
+        QueuedObject.objects.take_claimed(claimer, written_rows)
 
 
-def _plain_lookup(obj: QueuedObject, rs: Response) -> LookupResult | None:
-    """The lookup result when `_apply_lookup` would end in mark_found with no details."""
-    if rs.status_code == 3120 and obj.qb_id:
-        return None
-    if rs.status_code in NOT_FOUND or (rs.status_code < 1000 and not rs.rets):
-        found = obj.mapper.read_lookup(obj.view(), [])
-    elif rs.is_error:
-        return None
-    else:
-        found = obj.mapper.read_lookup(obj.view(), rs.rets)
-    if found.conflict or found.details or obj.mode == Mode.REQUIRE:
-        return None
-    if obj.mode == Mode.ENSURE and found.found and not _may_update_found(obj, found):
-        return None
-    known = replace(obj.view(), qb_id=found.qb_id, edit_sequence=found.edit_sequence)
-    if obj.mapper.write_kind(known) is None:
-        return None  # nothing to write: _apply_lookup() finishes the object
-    return found
+# What a lookup's answer leads to (_lookup_step), carried out by _apply_lookup().
+STALE_ID = "stale_id"  # the stored ListID/TxnID no longer exists
+ERROR = "error"  # QuickBooks refused the query
+CONFLICT = "conflict"  # found, but not what this object may be written over
+EXISTS = "exists"  # a required reference is in QuickBooks
+MISSING = "missing"  # a required reference is not
+LINKED = "linked"  # a dependency found is linked as it is
+DONE = "done"  # found or not, there is nothing to write
+FOUND = "found"  # an Add or a Mod comes next
 
 
-def _mark_found_many(claimer: str, rows: list[tuple[QueuedObject, LookupResult]]) -> None:
-    QueuedObject.objects.move_claimed(
-        claimer,
-        Phase.READY,
-        [obj for obj, _ in rows],
-        [
-            f"found in QuickBooks as {found.qb_id}" if found.qb_id else "not in QuickBooks yet"
-            for _, found in rows
-        ],
-        per_object={
-            "qb_id": [found.qb_id for _, found in rows],
-            "edit_sequence": [found.edit_sequence for _, found in rows],
-        },
-        qb_state={},
-    )
+@dataclass(frozen=True)
+class LookupStep:
+    outcome: str
+    found: LookupResult = field(default_factory=lambda: LookupResult(found=False))
 
 
-def _process_many(
-    claimer: str, rows: list[tuple[QueuedObject, str, Response, LookupResult]]
-) -> None:
-    moved = QueuedObject.objects.move_claimed(
-        claimer,
-        Phase.PROCESSED,
-        [obj for obj, *_ in rows],
-        [
-            f"{'added to' if kind == ADD else 'modified in'} QuickBooks"
-            + (f" (status {rs.status_code}: {rs.message})" if rs.status_code else "")
-            for _, kind, rs, _ in rows
-        ],
-        per_object={
-            "qb_id": [written.qb_id or obj.qb_id for obj, _, _, written in rows],
-            "edit_sequence": [written.edit_sequence for *_, written in rows],
-            # What the write learnt (a sales order's TxnLineIDs), else what was known.
-            "qb_state": [written.details or obj.qb_state for obj, _, _, written in rows],
-        },
-        last_status_code=0,
-        last_status_message="",
-        next_attempt_at=None,
-    )
-    Notification.objects.bulk_create(
-        Notification(
-            connection_id=obj.connection_id,
-            queued_object=obj,
-            object_type=obj.object_type,
-            kind=Notification.Kind.SUCCESS,
-            message=f"{obj.reference}: {obj.mapper.notice_name} successfully sent to "
-            "Quickbooks Desktop",
-            request_id=obj.request_id,
-        )
-        for obj in moved
-    )
-    newer = set(
-        QueuedObject.objects.filter(
-            pk__in=[obj.pk for obj in moved], pending_payload__isnull=False
-        ).values_list("pk", flat=True)
-    )
-    for obj in moved:
-        if obj.pk in newer:
-            obj.apply_newer_payload()
-
-
-def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
+def _lookup_step(obj: QueuedObject, rs: Response) -> LookupStep:
+    """Decide what a lookup's answer means for its object, without changing anything."""
     mapper = obj.mapper
     if rs.status_code == 3120 and obj.qb_id:
-        # The stored ListID/TxnID no longer exists (deleted in QuickBooks): forget it
-        # and look the object up by name/RefNumber once more.
-        obj.retry_now(Phase.PENDING, rs.message, rs.status_code, qb_id="", edit_sequence="")
-        return
+        return LookupStep(STALE_ID)
     if rs.status_code in NOT_FOUND or (rs.status_code < 1000 and not rs.rets):
         found = mapper.read_lookup(obj.view(), [])
     elif rs.is_error:
-        _apply_error(obj, rs, back_to=Phase.PENDING)
-        return
+        return LookupStep(ERROR)
     else:
         found = mapper.read_lookup(obj.view(), rs.rets)
     if found.conflict:
-        obj.fail(found.conflict)
-        return
+        return LookupStep(CONFLICT, found)
     if obj.mode == Mode.REQUIRE:
-        if found.found:
-            obj.process(
-                found.qb_id,
-                found.edit_sequence,
-                "exists in QuickBooks",
-                notify=False,
-                qb_state=found.details,
-            )
-        else:
-            obj.fail(_missing_reference(obj))
-        return
+        return LookupStep(EXISTS if found.found else MISSING, found)
     if obj.mode == Mode.ENSURE and found.found and not _may_update_found(obj, found):
-        obj.process(
-            found.qb_id,
-            found.edit_sequence,
-            "exists in QuickBooks; left unchanged",
-            notify=False,
-            qb_state=found.details,
-        )
-        return
+        return LookupStep(LINKED, found)
     known = replace(
         obj.view(), qb_id=found.qb_id, edit_sequence=found.edit_sequence, qb_state=found.details
     )
-    if mapper.write_kind(known) is None:
-        # e.g. a DELETE of a journal QuickBooks does not have, or an inventory adjustment
-        # this very call already made before its answer was lost: done, nothing to send.
+    # e.g. a DELETE of a journal QuickBooks does not have, or an inventory adjustment
+    # this very call already made before its answer was lost: done, nothing to send.
+    return LookupStep(DONE if mapper.write_kind(known) is None else FOUND, found)
+
+
+def _found(found: LookupResult) -> Transition:
+    return transitions.found(found.qb_id, found.edit_sequence, found.details)
+
+
+def _written(obj: QueuedObject, kind: str, rs: Response) -> Transition:
+    """A successful Add or Mod: processed, with the ids and line ids the answer carries."""
+    # What the write learnt (a sales order's TxnLineIDs), else what was known.
+    written = obj.mapper.read_write(rs.rets)
+    verb = "added to" if kind == ADD else "modified in"
+    return transitions.processed(
+        written.qb_id or obj.qb_id,
+        written.edit_sequence,
+        f"{verb} QuickBooks" + _status_note(rs),
+        qb_state=written.details or None,
+    )
+
+
+def _status_note(rs: Response) -> str:
+    return f" (status {rs.status_code}: {rs.message})" if rs.status_code else ""
+
+
+def _apply_lookup(obj: QueuedObject, step: LookupStep, rs: Response) -> None:
+    """Carry out what _lookup_step() decided for a lookup's answer `rs`."""
+    found = step.found
+    if step.outcome == STALE_ID:
+        # Deleted in QuickBooks: forget it and look the object up by name/RefNumber again.
+        obj.retry_now(Phase.PENDING, rs.message, rs.status_code, qb_id="", edit_sequence="")
+    elif step.outcome == ERROR:
+        _apply_error(obj, rs, back_to=Phase.PENDING)
+    elif step.outcome == CONFLICT:
+        obj.fail(found.conflict)
+    elif step.outcome == MISSING:
+        obj.fail(_missing_reference(obj))
+    elif step.outcome in (EXISTS, LINKED):
+        reason = "exists in QuickBooks" + ("; left unchanged" if step.outcome == LINKED else "")
+        obj.process(found.qb_id, found.edit_sequence, reason, notify=False, qb_state=found.details)
+    elif step.outcome == DONE:
         obj.process(
             found.qb_id,
             found.edit_sequence,
@@ -270,8 +202,8 @@ def _apply_lookup(obj: QueuedObject, rs: Response) -> None:
             if found.found
             else "not in QuickBooks; nothing to delete",
         )
-        return
-    obj.mark_found(found.qb_id, found.edit_sequence, found.details)
+    else:
+        obj.take(_found(found))
 
 
 def _missing_reference(obj: QueuedObject) -> str:
@@ -304,15 +236,7 @@ def _apply_write(obj: QueuedObject, kind: str, rs: Response) -> None:
             _apply_error(obj, rs, back_to=Phase.READY)
         return
     if not rs.is_error:
-        written = obj.mapper.read_write(rs.rets)
-        verb = "added to" if kind == ADD else "modified in"
-        obj.process(
-            written.qb_id or obj.qb_id,
-            written.edit_sequence,
-            f"{verb} QuickBooks"
-            + (f" (status {rs.status_code}: {rs.message})" if rs.status_code else ""),
-            qb_state=written.details or None,
-        )
+        obj.take(_written(obj, kind, rs))
         return
     if rs.status_code == 3200:
         # Stale EditSequence: QuickBooks returns the current record inside the error.
@@ -344,9 +268,7 @@ def _apply_write(obj: QueuedObject, kind: str, rs: Response) -> None:
 
 def _apply_delete(obj: QueuedObject, rs: Response) -> None:
     """The delete is acknowledged: finish, or write anew (a replace) in a later request."""
-    reason = f"deleted {obj.qb_id} from QuickBooks" + (
-        f" (status {rs.status_code}: {rs.message})" if rs.status_code else ""
-    )
+    reason = f"deleted {obj.qb_id} from QuickBooks" + _status_note(rs)
     gone = replace(obj.view(), qb_id="", edit_sequence="", qb_state={})
     if obj.mapper.write_kind(gone) is None:
         obj.process("", "", reason)

@@ -1,5 +1,9 @@
 """The objects app's models: queued objects, notifications and pulls.
 
+Queued objects: phases.py (Phase, Mode), transitions.py (the pure decisions of the state
+machine), queued.py (the model and its history), querysets.py (set-level work and moves),
+sql.py (the one-statement UPDATE of per-row values).
+
 Split by noun (STYLE.md §2); everything is importable from `objects.models` as before.
 """
 
@@ -10,17 +14,12 @@ from objects.models.notifications import (
     NotificationDeliveryQuerySet,
     NotificationQuerySet,
 )
+from objects.models.phases import ACTIVE_PHASES, SENDABLE_PHASES, Mode, Phase
 from objects.models.pulls import PollConfig, PollConfigQuerySet, PulledRecord, PulledRecordQuerySet
-from objects.models.queued import (
-    ACTIVE_PHASES,
-    SENDABLE_PHASES,
-    Mode,
-    Phase,
-    QueuedObject,
-    QueuedObjectEvent,
-    QueuedObjectQuerySet,
-    update_from_values,
-)
+from objects.models.querysets import QueuedObjectQuerySet
+from objects.models.queued import QueuedObject, QueuedObjectEvent
+from objects.models.sql import update_from_values
+from objects.models.transitions import Transition
 
 __all__ = [
     "ACTIVE_PHASES",
@@ -39,5 +38,6 @@ __all__ = [
     "QueuedObject",
     "QueuedObjectEvent",
     "QueuedObjectQuerySet",
+    "Transition",
     "update_from_values",
 ]

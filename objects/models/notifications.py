@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from connections.models import Connection
+from objects.models import transitions
+
+if TYPE_CHECKING:
+    from objects.models.queued import QueuedObject
+    from objects.models.transitions import Transition
 
 # flowlink §10.2: oldest first, at most this many per answer; the rest follows on the next call.
 NOTIFICATIONS_PER_ANSWER = 500
@@ -171,6 +177,25 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message[:80]
+
+    @classmethod
+    def about(cls, obj: QueuedObject, move: Transition) -> Notification:
+        """The (unsaved) notification a move of `obj` owes FlowLink: saved alone or in bulk."""
+        if move.notify == cls.Kind.SUCCESS:
+            message = transitions.success_notice(obj.reference, obj.mapper.notice_name)
+            status_code = None
+        else:
+            message = transitions.failure_notice(obj.reference, move.reason)
+            status_code = move.fields.get("last_status_code")
+        return cls(
+            connection_id=obj.connection_id,
+            queued_object=obj,
+            object_type=obj.object_type,
+            kind=move.notify,
+            message=message,
+            status_code=status_code,
+            request_id=obj.request_id,
+        )
 
     def as_flowlink(self) -> dict[str, str | None]:
         return {"message": self.message, "request_id": self.request_id or None}
