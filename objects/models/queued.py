@@ -269,6 +269,25 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
                 break
         return deleted
 
+    # -- for the Web Connector session loop (qbwc.loop) -----------------------------
+    def held_by(self, claimer: str) -> QueuedObjectQuerySet:
+        """Objects whose request in flight belongs to `claimer` (one session)."""
+        return self.filter(phase=Phase.IN_PROGRESS, claimed_by=claimer)
+
+    def resendable(self, ids: list[int]) -> list[QueuedObject]:
+        """Of `ids` (a group a rejected message is resent in), those still sendable, oldest
+        first; backoff does not apply, the group was sent moments ago."""
+        return list(self.filter(pk__in=ids, phase__in=SENDABLE_PHASES).order_by("created_at", "id"))
+
+    def count_left(self, now: datetime, cap: int) -> int:
+        """Objects still to send or waiting for dependencies, each kind counted up to `cap`
+        (a backlog of 100,000 then costs what one of 1,000 does)."""
+        return (
+            self.due(now)[:cap].count() + self.filter(phase=Phase.TWO_PHASE_PENDING)[:cap].count()
+        )
+
+    # -- end of the session loop's section ------------------------------------------
+
 
 def with_code(message: str, code: int | str | None) -> str:
     """`message` led by QuickBooks' status code or HRESULT, once (0 and None are no code)."""
@@ -718,6 +737,20 @@ class QueuedObject(models.Model):
             pending_payload=None,
             **fields,
         )
+
+    # -- for the Web Connector session loop (qbwc.loop) -----------------------------
+    def give_back(self, reason: str) -> bool:
+        """Give a claimed object back to the phase it was claimed from (look-up or write),
+        without counting an attempt: QuickBooks ran none of its message's requests."""
+        to = Phase.READY if self.claimed_from == Phase.READY else Phase.PENDING
+        return self.unclaim(to, reason)
+
+    def postpone(self, reason: str) -> bool:
+        """QuickBooks itself could not run the request (a dialog open, not ready …): verify
+        by look-up after the backoff, counting the attempt."""
+        return self.retry_later(Phase.PENDING, reason, None)
+
+    # -- end of the session loop's section ------------------------------------------
 
 
 class QueuedObjectEvent(models.Model):
