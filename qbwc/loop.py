@@ -24,10 +24,10 @@ import qbsync
 from connections.models import Connection
 from objects import dispatch, pulls
 from objects.models import QueuedObject
-from objects.qbxml.envelope import MIN_VERSION, build_message, version_tuple
+from objects.qbxml.envelope import build_message
 from objects.qbxml.mappers.base import Element
-from objects.qbxml.parse import QbxmlParseError, parse_document, read_responses, tag_of, text_of
-from qbwc import batch
+from objects.qbxml.parse import QbxmlParseError, read_responses, tag_of
+from qbwc import batch, host
 from qbwc.models import Message, Request, Session, hash_ticket, new_ticket
 
 log = logging.getLogger(__name__)
@@ -118,8 +118,7 @@ def _begin(ticket: str | None, app_connection_id: str | None) -> Session | None:
     session = Session.objects.for_ticket(ticket)
     if session is None or app_url_mismatch(session.connection, app_connection_id):
         return None
-    if session.status == Session.Status.ACTIVE and not session.is_live:
-        session.end(Session.Status.EXPIRED, "Session expired")
+    session.expire_if_idle()
     if not session.begin_call():
         return None
     return session
@@ -149,77 +148,11 @@ def send_request(
     with _call(ticket, app_connection_id) as session:
         if session is None:
             return ""
-        return _send_request(session, hcp_response, company_file, country, major, minor)
-
-
-def _send_request(
-    session: Session,
-    hcp_response: str | None,
-    company_file: str | None,
-    country: str | None,
-    major: int | None,
-    minor: int | None,
-) -> str:
-    if hcp_response:
-        supported = _store_host(session, hcp_response, company_file, country)
-        session.use_version(negotiate(supported, major, minor))
-    elif session.round_trips == 0 and not session.client_version:
-        session.use_version(negotiate([], major, minor))
-    if (country or "US").upper() != "US":
-        session.record_error(
-            f"qbsync supports US editions of QuickBooks only (this one is {country})."
-        )
-        return ""
-    if version_tuple(session.qbxml_version) < version_tuple(MIN_VERSION):
-        session.record_error(
-            f"QuickBooks too old (qbXML {session.qbxml_version}); qbXML 13.0 or later is required."
-        )
-        return ""
-    return build_next_message(session)
-
-
-def _store_host(
-    session: Session, hcp: str, company_file: str | None, country: str | None
-) -> list[str]:
-    """Record what the host query answered on the connection; return the qbXML versions
-    the company supports."""
-    supported: list[str] = []
-    fields: dict[str, str] = {
-        "reported_company_file": company_file or "",
-        "country": (country or "")[:4],
-    }
-    try:
-        root = parse_document(hcp)
-        host = root.find(".//HostRet")
-        supported = (
-            [v.text or "" for v in host.findall("SupportedQBXMLVersion")]
-            if host is not None
-            else []
-        )
-        fields["product_name"] = text_of(host, "ProductName")
-        fields["company_name"] = text_of(root.find(".//CompanyRet"), "CompanyName")
-        fields["qbxml_versions"] = ",".join(supported)[:200]
-    except QbxmlParseError as exc:
-        log.warning("unreadable HCP response in session %s: %s", session.pk, exc)
-    session.connection.record_host(**fields)
-    return supported
-
-
-def negotiate(supported: list[str], major: int | None, minor: int | None) -> str:
-    """version = min(highest the company supports, what QBWC reports, qbsync's maximum)."""
-    ceiling = version_tuple(settings.QBXML_MAX_VERSION)
-    if major:
-        ceiling = min(ceiling, (int(major), int(minor or 0)))
-    candidates = []
-    for value in supported:
-        try:
-            candidates.append(version_tuple(value))
-        except ValueError:
-            continue
-    usable = [v for v in candidates if v <= ceiling]
-    chosen = max(usable) if usable else (ceiling if not candidates else max(candidates))
-    # 14.0/15.0 add no request type qbsync uses; anything between maps to a schema we check.
-    return f"{chosen[0]}.{chosen[1]}"
+        refusal = host.settle(session, hcp_response, company_file, country, major, minor)
+        if refusal:
+            session.record_error(refusal)
+            return ""
+        return build_next_message(session)
 
 
 def build_next_message(session: Session) -> str:
@@ -256,26 +189,23 @@ def receive_response(
     message: str | None,
     app_connection_id: str | None = None,
 ) -> int:
+    response, hresult, text = response or "", hresult or "", message or ""
     with _call(ticket, app_connection_id) as session:
         if session is None:
             return -1
-        return _receive_response(session, response or "", hresult or "", message or "")
-
-
-def _receive_response(session: Session, response: str, hresult: str, text: str) -> int:
-    sent = session.outstanding_message()
-    if sent is None:
-        # Nothing of ours is outstanding: an unsolicited or replayed response is ignored.
-        log.warning("session %s: response with no request outstanding ignored", session.pk)
+        sent = session.outstanding_message()
+        if sent is None:
+            # Nothing of ours is outstanding: an unsolicited or replayed response is ignored.
+            log.warning("session %s: response with no request outstanding ignored", session.pk)
+            return progress(session)
+        requests = {r.request_id: r for r in sent.requests.select_related("queued_object")}
+        if requests and all(r.kind == POLL for r in requests.values()):
+            receive_polls(session, sent, response, hresult, text)
+        elif hresult and not response.strip():
+            return _whole_message_rejected(session, sent, list(requests.values()), hresult, text)
+        else:
+            _apply_answers(session, sent, requests, response)
         return progress(session)
-    requests = {r.request_id: r for r in sent.requests.select_related("queued_object")}
-    if requests and all(r.kind == POLL for r in requests.values()):
-        receive_polls(session, sent, response, hresult, text)
-    elif hresult and not response.strip():
-        return _whole_message_rejected(session, sent, list(requests.values()), hresult, text)
-    else:
-        _apply_answers(session, sent, requests, response)
-    return progress(session)
 
 
 def _apply_answers(
@@ -337,6 +267,30 @@ def _release(session: Session, requests: Iterable[Request], why: str) -> None:
         obj.release(f"{why}; verifying")
 
 
+def _whole_message_rejected(
+    session: Session, sent: Message, requests: list[Request], hresult: str, text: str
+) -> int:
+    if not sent.reject(hresult, text):
+        return progress(session)  # settled meanwhile by a replay of this same call
+    claimed = _claimed(session, requests)
+    if hresult.upper() == PARSE_ERROR_HRESULT.upper():
+        if len(claimed) == 1:
+            dispatch.reject(claimed[0], hresult, text)
+        elif claimed:
+            # QuickBooks ran none of the requests: give them back untouched and resend
+            # in halves, recursively, until the one bad request stands alone.
+            for obj in claimed:
+                obj.give_back(f"message rejected ({hresult}); resending in smaller groups")
+            session.resend_in_halves([obj.pk for obj in claimed])
+        return progress(session)
+    # Any other HRESULT is about QuickBooks itself (dialog open, not ready …): end the run.
+    for obj in claimed:
+        obj.postpone(f"QuickBooks returned {hresult}: {text}")
+    session.connection.record_connection_error(hresult, text)
+    session.record_error(f"QuickBooks returned {hresult}: {text}")
+    return -101
+
+
 def refuse_oversized_response(
     ticket: str, size: int, limit: int, app_connection_id: str | None = None
 ) -> int:
@@ -369,30 +323,6 @@ def refuse_oversized_response(
         return -101
 
 
-def _whole_message_rejected(
-    session: Session, sent: Message, requests: list[Request], hresult: str, text: str
-) -> int:
-    if not sent.reject(hresult, text):
-        return progress(session)  # settled meanwhile by a replay of this same call
-    claimed = _claimed(session, requests)
-    if hresult.upper() == PARSE_ERROR_HRESULT.upper():
-        if len(claimed) == 1:
-            dispatch.reject(claimed[0], hresult, text)
-        elif claimed:
-            # QuickBooks ran none of the requests: give them back untouched and resend
-            # in halves, recursively, until the one bad request stands alone.
-            for obj in claimed:
-                obj.give_back(f"message rejected ({hresult}); resending in smaller groups")
-            session.resend_in_halves([obj.pk for obj in claimed])
-        return progress(session)
-    # Any other HRESULT is about QuickBooks itself (dialog open, not ready …): end the run.
-    for obj in claimed:
-        obj.postpone(f"QuickBooks returned {hresult}: {text}")
-    session.connection.record_connection_error(hresult, text)
-    session.record_error(f"QuickBooks returned {hresult}: {text}")
-    return -101
-
-
 def progress(session: Session) -> int:
     """Percent done; 100 when nothing eligible is left or the session hit its cap."""
     connection = session.connection
@@ -413,6 +343,62 @@ def progress(session: Session) -> int:
     )
     done = session.requests_answered
     return session.record_progress(min(99, (100 * done) // max(1, done + remaining)))
+
+
+# -- the rest ------------------------------------------------------------------------
+def connection_error(
+    ticket: str | None,
+    hresult: str | None,
+    message: str | None,
+    app_connection_id: str | None = None,
+) -> str:
+    """QBWC could not open QuickBooks: record why, end the session (retrying rarely helps)."""
+    session = Session.objects.for_ticket(ticket)
+    if session is not None and not app_url_mismatch(session.connection, app_connection_id):
+        session.connection.record_connection_error(hresult or "", message or "")
+        session.end(
+            Session.Status.FAILED, f"QuickBooks could not be opened: {hresult} {message}".strip()
+        )
+    return "done"
+
+
+def last_error(ticket: str | None, app_connection_id: str | None = None) -> str:
+    session = Session.objects.for_ticket(ticket)
+    if session is None:
+        return "Session expired"
+    mismatch = app_url_mismatch(session.connection, app_connection_id)
+    if mismatch:
+        return mismatch
+    session.expire_if_idle()
+    return session.last_error or (
+        "Session expired" if session.status != Session.Status.ACTIVE else "No error"
+    )
+
+
+def close_connection(ticket: str | None, app_connection_id: str | None = None) -> str:
+    session = Session.objects.for_ticket(ticket)
+    if session is None:
+        return "OK"
+    mismatch = app_url_mismatch(session.connection, app_connection_id)
+    if mismatch:
+        # Not this URL's session to end: its own Web Connector may still be running it.
+        return mismatch
+    session.end(Session.Status.CLOSED)
+    session.refresh_from_db()
+    if session.last_error and session.status == Session.Status.FAILED:
+        return f"Ended with an error: {session.last_error}"
+    return (
+        f"Complete! {session.requests_answered} requests answered in "
+        f"{session.round_trips} round trips."
+    )
+
+
+def expire_stale_sessions() -> int:
+    """End sessions that stopped calling; their in-flight objects are released."""
+    ended = 0
+    for session in Session.objects.stale(timezone.now()):
+        ended += session.expire()
+    return ended
 
 
 # -- polls: the pull side of a run, all through objects.pulls -------------------------
@@ -449,60 +435,3 @@ def receive_polls(session: Session, sent: Message, response: str, hresult: str, 
     else:
         pulls.receive(session.connection, session.claimer, response, now)
     session.count_answered(sent.requests.count())
-
-
-# -- the rest ------------------------------------------------------------------------
-def connection_error(
-    ticket: str | None,
-    hresult: str | None,
-    message: str | None,
-    app_connection_id: str | None = None,
-) -> str:
-    """QBWC could not open QuickBooks: record why, end the session (retrying rarely helps)."""
-    session = Session.objects.for_ticket(ticket)
-    if session is not None and not app_url_mismatch(session.connection, app_connection_id):
-        session.connection.record_connection_error(hresult or "", message or "")
-        session.end(
-            Session.Status.FAILED, f"QuickBooks could not be opened: {hresult} {message}".strip()
-        )
-    return "done"
-
-
-def last_error(ticket: str | None, app_connection_id: str | None = None) -> str:
-    session = Session.objects.for_ticket(ticket)
-    if session is None:
-        return "Session expired"
-    mismatch = app_url_mismatch(session.connection, app_connection_id)
-    if mismatch:
-        return mismatch
-    if session.status == Session.Status.ACTIVE and not session.is_live:
-        session.end(Session.Status.EXPIRED, "Session expired")
-    return session.last_error or (
-        "Session expired" if session.status != Session.Status.ACTIVE else "No error"
-    )
-
-
-def close_connection(ticket: str | None, app_connection_id: str | None = None) -> str:
-    session = Session.objects.for_ticket(ticket)
-    if session is None:
-        return "OK"
-    mismatch = app_url_mismatch(session.connection, app_connection_id)
-    if mismatch:
-        # Not this URL's session to end: its own Web Connector may still be running it.
-        return mismatch
-    session.end(Session.Status.CLOSED)
-    session.refresh_from_db()
-    if session.last_error and session.status == Session.Status.FAILED:
-        return f"Ended with an error: {session.last_error}"
-    return (
-        f"Complete! {session.requests_answered} requests answered in "
-        f"{session.round_trips} round trips."
-    )
-
-
-def expire_stale_sessions() -> int:
-    """End sessions that stopped calling; their in-flight objects are released."""
-    ended = 0
-    for session in Session.objects.stale(timezone.now()):
-        ended += session.end(Session.Status.EXPIRED, "Session expired")
-    return ended

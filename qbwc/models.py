@@ -195,6 +195,14 @@ class Session(models.Model):
             )
         return True
 
+    def expire(self) -> bool:
+        """End a session whose Web Connector stopped calling."""
+        return self.end(self.Status.EXPIRED, "Session expired")
+
+    def expire_if_idle(self) -> None:
+        if self.status == self.Status.ACTIVE and not self.is_live:
+            self.expire()
+
     # -- bookkeeping of the session loop (qbwc.loop) ----------------------------------
     # Only the loop's own callbacks write these columns, one at a time (begin_call), so a
     # plain update is enough; the in-memory row is kept in step for the rest of the call.
