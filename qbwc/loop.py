@@ -245,11 +245,11 @@ def _apply_answers(
                 len(unknown),
                 unknown[0],
             )
-        dispatch.apply_responses(session.claimer, mine)
         Request.objects.record_statuses(statuses)
+        dispatch.apply_responses(session.claimer, mine)
+        dispatch.promote_dependents(session.connection, [obj.pk for obj, _, _ in mine])
         _release(session, requests.values(), "QuickBooks' answer had no response for this request")
         session.count_answered(len(mine))
-        dispatch.promote_dependents(session.connection, [obj.pk for obj, _, _ in mine])
 
 
 def _claimed(session: Session, requests: Iterable[Request]) -> list[QueuedObject]:
