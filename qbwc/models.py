@@ -73,7 +73,7 @@ class SessionQuerySet(models.QuerySet["Session"]):
 class Session(models.Model):
     """One Web Connector update: authenticate … closeConnection."""
 
-    # Module-level so Meta's index conditions can name the phases too.
+    # Module-level so Meta's index conditions can name the statuses too.
     Status = SessionStatus
 
     connection = models.ForeignKey(Connection, models.CASCADE, related_name="sessions")
@@ -204,8 +204,9 @@ class Session(models.Model):
             self.expire()
 
     # -- bookkeeping of the session loop (qbwc.loop) ----------------------------------
-    # Only the loop's own callbacks write these columns, one at a time (begin_call), so a
-    # plain update is enough; the in-memory row is kept in step for the rest of the call.
+    # No state changes here: only the session's own callbacks write these columns, and a
+    # Web Connector makes one call at a time, so a plain update is enough; the in-memory
+    # row is kept in step for the rest of the call.
     def _record(self, **fields: Any) -> None:
         Session.objects.filter(pk=self.pk).update(**fields)
         for key, value in fields.items():
