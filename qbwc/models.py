@@ -243,14 +243,8 @@ class Session(models.Model):
                 session=self, number=self.round_trips + 1, request_xml=xml
             )
             Request.objects.bulk_create(
-                Request(
-                    message=message,
-                    queued_object=obj,
-                    request_id=request_id,
-                    kind=kind,
-                    request_tag=tag,
-                )
-                for obj, kind, request_id, tag in requests
+                Request(message=message, queued_object=o, request_id=r, kind=k, request_tag=t)
+                for o, k, r, t in requests
             )
             self._record(round_trips=self.round_trips + 1)
         return message
