@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -27,6 +28,13 @@ CALL_DEAD_AFTER = timedelta(minutes=5)
 def new_ticket() -> str:
     """128 random bits from the OS CSPRNG (qbwc-protocol §7)."""
     return secrets.token_hex(16)
+
+
+class SessionStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CLOSED = "closed", "Closed"
+    EXPIRED = "expired", "Expired"
+    FAILED = "failed", "Failed"
 
 
 class SessionQuerySet(models.QuerySet["Session"]):
@@ -65,11 +73,8 @@ class SessionQuerySet(models.QuerySet["Session"]):
 class Session(models.Model):
     """One Web Connector update: authenticate … closeConnection."""
 
-    class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        CLOSED = "closed", "Closed"
-        EXPIRED = "expired", "Expired"
-        FAILED = "failed", "Failed"
+    # Module-level so Meta's index conditions can name the statuses too.
+    Status = SessionStatus
 
     connection = models.ForeignKey(Connection, models.CASCADE, related_name="sessions")
     # Only a hash of the ticket is stored: it is a bearer token for the session.
@@ -101,13 +106,13 @@ class Session(models.Model):
             models.Index(
                 fields=["connection", "last_call_at"],
                 name="session_active_idx",
-                condition=Q(status="active"),
+                condition=Q(status=SessionStatus.ACTIVE),
             ),
             # SessionQuerySet.purge_ended() (hourly retention): ended sessions by age.
             models.Index(
                 fields=["last_call_at"],
                 name="session_retention_idx",
-                condition=~Q(status="active"),
+                condition=~Q(status=SessionStatus.ACTIVE),
             ),
         ]
 
@@ -183,12 +188,79 @@ class Session(models.Model):
                 return False
             for key, value in fields.items():
                 setattr(self, key, value)
-            for obj in QueuedObject.objects.filter(phase="in_progress", claimed_by=self.claimer):
+            for obj in QueuedObject.objects.held_by(self.claimer):
                 obj.release(f"session {self.pk} ended before QuickBooks answered; verifying first")
             Message.objects.filter(session=self, status=Message.Status.SENT).update(
                 status=Message.Status.LOST
             )
         return True
+
+    def expire(self) -> bool:
+        """End a session whose Web Connector stopped calling."""
+        return self.end(self.Status.EXPIRED, "Session expired")
+
+    def expire_if_idle(self) -> None:
+        if self.status == self.Status.ACTIVE and not self.is_live:
+            self.expire()
+
+    # -- bookkeeping of the session loop (qbwc.loop) ----------------------------------
+    # No state changes here: only the session's own callbacks write these columns, and a
+    # Web Connector makes one call at a time, so a plain update is enough; the in-memory
+    # row is kept in step for the rest of the call.
+    def _record(self, **fields: Any) -> None:
+        Session.objects.filter(pk=self.pk).update(**fields)
+        for key, value in fields.items():
+            setattr(self, key, value)
+
+    def use_version(self, version: str) -> None:
+        """The qbXML version negotiated for this session (qbwc.loop.negotiate)."""
+        self._record(qbxml_version=version, client_version="hcp")
+
+    def record_error(self, text: str) -> None:
+        """What getLastError answers next."""
+        self._record(last_error=text)
+
+    def count_answered(self, requests: int) -> None:
+        self._record(requests_answered=self.requests_answered + requests)
+
+    def record_progress(self, value: int) -> int:
+        """Store the percent done, never lower than already reported; return it."""
+        value = max(value, self.progress)
+        self._record(progress=value)
+        return value
+
+    def outstanding_message(self) -> Message | None:
+        """The message sent and not yet answered (None: an answer now is unsolicited)."""
+        return self.messages.filter(status=Message.Status.SENT).order_by("-number").first()
+
+    def send_message(
+        self, xml: str, requests: list[tuple[QueuedObject | None, str, str, str]]
+    ) -> Message:
+        """Record the next round trip: its qbXML and its requests, as (object, kind,
+        requestID, request tag)."""
+        with transaction.atomic():
+            message = Message.objects.create(
+                session=self, number=self.round_trips + 1, request_xml=xml
+            )
+            Request.objects.bulk_create(
+                Request(message=message, queued_object=o, request_id=r, kind=k, request_tag=t)
+                for o, k, r, t in requests
+            )
+            self._record(round_trips=self.round_trips + 1)
+        return message
+
+    def resend_in_halves(self, ids: list[int]) -> None:
+        """Resend these objects (a rejected message's) in two groups, ahead of any other."""
+        half = len(ids) // 2
+        self._record(bisect_queue=[ids[:half], ids[half:], *self.bisect_queue])
+
+    def next_resend_group(self) -> list[int] | None:
+        """Take the next group queued by resend_in_halves(), if any."""
+        if not self.bisect_queue:
+            return None
+        group, *rest = self.bisect_queue
+        self._record(bisect_queue=rest)
+        return list(group)
 
 
 class Message(models.Model):
@@ -225,10 +297,38 @@ class Message(models.Model):
 
     def refuse_too_large(self, size: int) -> bool:
         """QuickBooks' answer to this message was over the body limit and was not read."""
-        refused = Message.objects.filter(pk=self.pk, status=self.Status.SENT).update(
-            status=self.Status.TOO_LARGE, answer_bytes=size, answered_at=timezone.now()
+        return self._settle(self.Status.TOO_LARGE, answer_bytes=size)
+
+    def _settle(self, status: str, **fields: Any) -> bool:
+        """Move this sent message to `status` once; False if it was settled already (a
+        replayed answer, or the session ended and marked it lost)."""
+        fields["answered_at"] = timezone.now()
+        won = Message.objects.filter(pk=self.pk, status=self.Status.SENT).update(
+            status=status, **fields
         )
-        return refused == 1
+        if won == 1:
+            self.status = status
+            for key, value in fields.items():
+                setattr(self, key, value)
+        return won == 1
+
+    def answer(self, response_xml: str, hresult: str = "", hresult_message: str = "") -> bool:
+        """QuickBooks answered (`hresult_message` says why the answer could not be read)."""
+        return self._settle(
+            self.Status.ANSWERED,
+            response_xml=response_xml,
+            hresult=hresult[:20],
+            hresult_message=hresult_message,
+        )
+
+    def reject(self, hresult: str, hresult_message: str, response_xml: str = "") -> bool:
+        """QuickBooks refused the whole message with an HRESULT."""
+        return self._settle(
+            self.Status.REJECTED,
+            response_xml=response_xml,
+            hresult=hresult[:20],
+            hresult_message=hresult_message,
+        )
 
 
 class RequestQuerySet(models.QuerySet["Request"]):

@@ -262,3 +262,20 @@ class QueuedObjectQuerySet(models.QuerySet["QueuedObject"]):
             if len(ids) < batch:
                 break
         return deleted
+
+    # -- for the Web Connector session loop (qbwc.loop) -----------------------------
+    def held_by(self, claimer: str) -> QueuedObjectQuerySet:
+        """Objects whose request in flight belongs to `claimer` (one session)."""
+        return self.filter(phase=Phase.IN_PROGRESS, claimed_by=claimer)
+
+    def resendable(self, ids: list[int]) -> list[QueuedObject]:
+        """Of `ids` (a group a rejected message is resent in), those still sendable, oldest
+        first; backoff does not apply, the group was sent moments ago."""
+        return list(self.filter(pk__in=ids, phase__in=SENDABLE_PHASES).order_by("created_at", "id"))
+
+    def count_left(self, now: datetime, cap: int) -> int:
+        """Objects still to send or waiting for dependencies, each kind counted up to `cap`
+        (a backlog of 100,000 then costs what one of 1,000 does)."""
+        return (
+            self.due(now)[:cap].count() + self.filter(phase=Phase.TWO_PHASE_PENDING)[:cap].count()
+        )

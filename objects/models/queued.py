@@ -443,6 +443,20 @@ class QueuedObject(models.Model):
 
     # -- end of intake section --
 
+    # -- for the Web Connector session loop (qbwc.loop) -----------------------------
+    def give_back(self, reason: str) -> bool:
+        """Give a claimed object back to the phase it was claimed from (look-up or write),
+        without counting an attempt: QuickBooks ran none of its message's requests."""
+        to = Phase.READY if self.claimed_from == Phase.READY else Phase.PENDING
+        return self.unclaim(to, reason)
+
+    def postpone(self, reason: str) -> bool:
+        """QuickBooks itself could not run the request (a dialog open, not ready …): verify
+        by look-up after the backoff, counting the attempt."""
+        return self.retry_later(Phase.PENDING, reason, None)
+
+    # -- end of the session loop's section ------------------------------------------
+
 
 class QueuedObjectEvent(models.Model):
     """One phase change: the history operators read and retries rely on."""
