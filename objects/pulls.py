@@ -24,10 +24,10 @@ from django.utils import timezone
 
 from connections.models import Connection, FlowConfig
 from objects.models import PollConfig, PulledRecord
-from objects.qbxml.queries import MAX_PAGE_SIZE, POLL_KINDS, poll_kind
-from objects.qbxml.values import is_on
+from objects.types.pulls import GET_ROUTES, MAX_PAGE_SIZE, pull_route
+from objects.types.values import is_on
 
-GET_ROUTES = (*POLL_KINDS, "get_inventory")
+__all__ = ["GET_ROUTES", "Handout", "PullError", "hand_out", "register"]
 DEFAULT_PAGE_SIZE = 50
 
 
@@ -62,7 +62,7 @@ def register(
     after that qbsync's cursor is authoritative, and a later quickbooks_since from
     FlowLink (an echo of an older cursor, usually) is ignored.
     """
-    kind = poll_kind(route)
+    kind = pull_route(route)
     since = parse_since(params.get("quickbooks_since"))
     force = is_on(params.get("quickbooks_force_config"))
     FlowConfig.objects.store(connection, route, params, force=force)
@@ -127,7 +127,7 @@ def hand_out(
         raise PullError("parameters: must be an object")
     page_size = parse_page_size(params)
     config = register(connection, route, params, now)
-    kind = poll_kind(route)
+    kind = pull_route(route)
     mine = PulledRecord.objects.filter(connection=connection, route=kind.route)
     page = mine.page(request_id, page_size, now)
     records = page.as_flowlink(parse_whitelist(params))

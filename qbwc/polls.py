@@ -35,7 +35,6 @@ from connections.models import Connection
 from objects.models import PollConfig, PulledRecord
 from objects.qbxml.parse import QbxmlParseError
 from objects.qbxml.queries import (
-    MAX_PAGE_SIZE,
     PollKind,
     deleted_query,
     items_by_name,
@@ -47,6 +46,7 @@ from objects.qbxml.readers.stock import read_deleted
 from objects.qbxml.stream import RsEnd, iter_rets
 from objects.qbxml.validate import errors_in_request
 from objects.qbxml.values import is_on
+from objects.types.pulls import MAX_PAGE_SIZE
 
 log = logging.getLogger(__name__)
 

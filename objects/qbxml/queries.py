@@ -14,6 +14,7 @@ from lxml import etree
 
 from objects.qbxml.readers import entities, items, stock, txns
 from objects.qbxml.readers.common import Element, Record
+from objects.types.pulls import PULL_ROUTES, ROUTE_ALIASES
 
 # A reader turns one …Ret into a FlowLink record; `grabbed_at` is when it was read.
 Reader = Callable[[Element, str], Record]
@@ -37,9 +38,7 @@ class Stream:
 
 @dataclass(frozen=True)
 class PollKind:
-    route: str
-    object_type: str  # the internal type name used in the summary (flowlink §8.4)
-    response_key: str
+    route: str  # one of objects.types.pulls.PULL_ROUTES, which names its records
     streams: tuple[Stream, ...]
     is_txn: bool
     page_size: int
@@ -57,6 +56,14 @@ class PollKind:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def object_type(self) -> str:
+        return PULL_ROUTES[self.route].object_type
+
+    @property
+    def response_key(self) -> str:
+        return PULL_ROUTES[self.route].response_key
+
+    @property
     def stream_names(self) -> tuple[str, ...]:
         return tuple(s.query_tag for s in self.streams)
 
@@ -71,8 +78,6 @@ class PollKind:
 
 def _single(
     route: str,
-    object_type: str,
-    response_key: str,
     query: str,
     read: Callable[[Element], Record],
     key: Any,
@@ -89,8 +94,6 @@ def _single(
     """
     return PollKind(
         route=route,
-        object_type=object_type,
-        response_key=response_key,
         streams=(Stream(f"{query}QueryRq", f"{query}Ret", _plain(read)),),
         is_txn=is_txn,
         page_size=page_size,
@@ -132,76 +135,74 @@ POLL_KINDS: dict[str, PollKind] = {
     kind.route: kind
     for kind in (
         _single(
-            "get_customers", "customers", "customers", "Customer", entities.read_customer,
+            "get_customers", "Customer", entities.read_customer,
             _GUID_KEY, "qb_id", is_txn=False,
         ),
         _single(
-            "get_vendors", "vendors", "vendors", "Vendor", entities.read_vendor, _GUID_KEY,
+            "get_vendors", "Vendor", entities.read_vendor, _GUID_KEY,
             "qb_id", is_txn=False,
         ),
         _single(
-            "get_products", "products", "products", "ItemInventory", items.read_inventory,
+            "get_products", "ItemInventory", items.read_inventory,
             _INVENTORY_KEY, "name", is_txn=False,
         ),
         _single(
-            "get_inventoryproducts", "inventoryproducts", "products", "ItemInventory",
+            "get_inventoryproducts", "ItemInventory",
             items.read_inventory, _INVENTORY_KEY, "name", is_txn=False,
         ),
         _single(
-            "get_noninventoryproducts", "noninventoryproducts", "products", "ItemNonInventory",
+            "get_noninventoryproducts", "ItemNonInventory",
             items.read_non_inventory, _GUID_KEY, "name", is_txn=False,
         ),
         _single(
-            "get_serviceproducts", "serviceproducts", "products", "ItemService",
+            "get_serviceproducts", "ItemService",
             items.read_service, "qbe_id", "name", is_txn=False,
         ),
         _single(
-            "get_discountproducts", "discountproducts", "products", "ItemDiscount",
+            "get_discountproducts", "ItemDiscount",
             items.read_discount, _GUID_KEY, "name", is_txn=False,
         ),
         _single(
-            "get_salestaxproducts", "salestaxproducts", "products", "ItemSalesTax",
+            "get_salestaxproducts", "ItemSalesTax",
             items.read_sales_tax, _GUID_KEY, "name", is_txn=False,
         ),
         _single(
-            "get_otherchargeproducts", "otherchargeproducts", "products", "ItemOtherCharge",
+            "get_otherchargeproducts", "ItemOtherCharge",
             items.read_other_charge, "qbe_id", "name", is_txn=False,
         ),
         _single(
-            "get_inventoryassemblyproducts", "inventoryassemblyproducts", "products",
-            "ItemInventoryAssembly", items.read_assembly, "qbe_id", "name", is_txn=False,
+            "get_inventoryassemblyproducts", "ItemInventoryAssembly",
+            items.read_assembly, "qbe_id", "name", is_txn=False,
         ),
         _single(
-            "get_orders", "orders", "orders", "SalesOrder",
+            "get_orders", "SalesOrder",
             txns.read_sales_order, None, "ref_number", linked=True, is_txn=True,
         ),
         _single(
-            "get_invoices", "invoices", "invoices", "Invoice",
+            "get_invoices", "Invoice",
             txns.read_invoice, ["qbe_transaction_id", "qbe_id", "external_guid"],
             "ref_number", linked=True, is_txn=True,
         ),
         _single(
-            "get_salesreceipts", "sales_receipts", "sales_receipts", "SalesReceipt",
+            "get_salesreceipts", "SalesReceipt",
             txns.read_sales_receipt, ["qbe_id", "qbe_transaction_id", "external_guid"],
             "ref_number", linked=False, is_txn=True,
         ),
         _single(
-            "get_purchaseorders", "purchase_orders", "purchase_orders", "PurchaseOrder",
+            "get_purchaseorders", "PurchaseOrder",
             txns.read_purchase_order, ["qbe_id", "qbe_transaction_id", "external_guid"],
             "ref_number", linked=True, is_txn=True,
         ),
         _single(
-            "get_creditmemos", "credit_memos", "credit_memos", "CreditMemo",
+            "get_creditmemos", "CreditMemo",
             txns.read_credit_memo, _GUID_KEY, "qb_id", linked=True, page_size=50, is_txn=True,
         ),
         _single(
-            "get_payments", "payments", "payments", "ReceivePayment",
+            "get_payments", "ReceivePayment",
             txns.read_payment, _GUID_KEY, "ref_number", linked=False, is_txn=True,
         ),
         PollKind(
             route="get_inventories",
-            object_type="inventories",
-            response_key="inventories",
             streams=(
                 Stream("ItemInventoryQueryRq", "ItemInventoryRet", stock.read_inventory_level),
                 Stream(
@@ -221,8 +222,6 @@ POLL_KINDS: dict[str, PollKind] = {
         ),
         PollKind(
             route="get_inventorywithsites",
-            object_type="inventorywithsites",
-            response_key="inventories",
             streams=(Stream("ItemSitesQueryRq", "ItemSitesRet", stock.read_item_site),),
             is_txn=False,
             page_size=100,
@@ -230,10 +229,6 @@ POLL_KINDS: dict[str, PollKind] = {
         ),
     )
 }  # fmt: skip
-# Upstream's legacy singular route polls the same as get_inventories (flowlink §4.2).
-ROUTE_ALIASES = {"get_inventory": "get_inventories"}
-
-MAX_PAGE_SIZE = 1000
 
 
 def poll_kind(route: str) -> PollKind:

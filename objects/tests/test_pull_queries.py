@@ -15,6 +15,7 @@ from objects.qbxml.queries import (
     qb_datetime,
 )
 from objects.qbxml.validate import errors_in_request
+from objects.types.pulls import PULL_ROUTES
 from qbsync.test import require_xsd_dir
 
 PACIFIC = timezone(timedelta(hours=-8))
@@ -103,3 +104,13 @@ class PullQueriesTestCase(SimpleTestCase):
             poll_kind("get_inventory").stream_names[:2],
             ("ItemInventoryQueryRq", "ItemInventoryAssemblyQueryRq"),
         )
+
+
+class PullRoutesTestCase(SimpleTestCase):
+    def test_it_polls_every_route_the_core_hands_out(self) -> None:
+        self.assertEqual(set(POLL_KINDS), set(PULL_ROUTES))
+        for route, names in PULL_ROUTES.items():
+            self.assertEqual(poll_kind(route).response_key, names.response_key)
+
+    def test_it_polls_the_legacy_singular_route_as_get_inventories(self) -> None:
+        self.assertIs(poll_kind("get_inventory"), POLL_KINDS["get_inventories"])
