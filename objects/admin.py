@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from objects.backends import backend_for
 from objects.models import (
     Notification,
     Phase,
@@ -19,7 +20,6 @@ from objects.models import (
     QueuedObject,
     QueuedObjectEvent,
 )
-from objects.qbxml.pretty import fragment
 
 # The index page doubles as the operator dashboard (templates/admin/qbsync_index.html).
 admin.site.index_template = "admin/qbsync_index.html"
@@ -169,21 +169,19 @@ class QueuedObjectAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="Requests and answers")
     def qbxml_exchange(self, obj: QueuedObject) -> SafeString:
-        # Request rows belong to qbwc; read them through the reverse relation so the
-        # objects app does not import qbwc (dependencies point qbwc -> objects).
-        rows = obj.qb_requests.select_related("message").order_by("-message__sent_at", "-pk")[:20]
+        # What was sent is the backend's (qbXML for QuickBooks Desktop): it formats it.
         parts = [
             (
-                f"{row.message.sent_at:%Y-%m-%d %H:%M:%S}",
+                f"{row.sent_at:%Y-%m-%d %H:%M:%S}",
                 row.kind,
-                row.status_code if row.status_code is not None else "—",
-                row.status_message,
+                row.status or "—",
+                row.message,
                 PRE,
-                fragment(row.message.request_xml, row.request_id) or "(not recorded)",
+                row.sent or "(not recorded)",
                 PRE,
-                fragment(row.message.response_xml, row.request_id) or "(no answer)",
+                row.received or "(no answer)",
             )
-            for row in rows
+            for row in backend_for(obj.connection).exchanges(obj, 20)
         ]
         if not parts:
             return format_html("{}", "Nothing sent to QuickBooks yet.")

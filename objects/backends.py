@@ -9,16 +9,31 @@ asks `backend_for(connection)` instead of importing a transport.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from connections.models import Connection
+    from objects.models import QueuedObject
 
 # Every connection is a QuickBooks Desktop company today: Connection names no backend.
 DEFAULT_BACKEND = "desktop"
 
 # A FlowLink object or flow parameters, as JSON.
 Fields = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request an object sent to its backend and the answer, as operators read it."""
+
+    sent_at: datetime
+    kind: str  # look-up, add, mod, delete …
+    status: str  # the backend's status code, "" when there was none
+    message: str  # the backend's status message
+    sent: str  # the request, formatted for reading ("" when not recorded)
+    received: str  # the answer, formatted for reading ("" when none came)
 
 
 class Backend(Protocol):
@@ -40,6 +55,9 @@ class Backend(Protocol):
 
     def known_id(self, object_type: str, payload: Fields) -> str:
         """The backend's own id FlowLink sent for the object, when it can be one ("" if not)."""
+
+    def exchanges(self, obj: QueuedObject, limit: int) -> list[Exchange]:
+        """The object's newest requests and answers, newest first (the admin shows them)."""
 
     def ref_number(self, object_type: str, identity: str, payload: Fields, params: Fields) -> str:
         """The document number the backend will give a transaction ("" for a type without

@@ -7,10 +7,13 @@ look-up, and raises PayloadError naming the payload field that prevents it.
 
 from __future__ import annotations
 
-from objects.backends import Fields
+from objects.backends import Exchange, Fields
+from objects.models import QueuedObject
 from objects.qbxml.mappers import MAPPERS
 from objects.qbxml.mappers.base import ObjectView
 from objects.qbxml.mappers.transactions import TransactionMapper
+from objects.qbxml.pretty import fragment
+from qbwc.models import Request
 
 # qbXML IDTYPE: a ListID or TxnID is at most 36 characters.
 IDTYPE_MAX = 36
@@ -39,3 +42,22 @@ class DesktopBackend:
         if not isinstance(mapper, TransactionMapper):
             return ""  # list records have names, not RefNumbers
         return mapper.ref_number(ObjectView(object_type, identity, dict(payload), dict(params)))
+
+    def exchanges(self, obj: QueuedObject, limit: int) -> list[Exchange]:
+        """Each request is the object's own `…Rq`/`…Rs` out of the message it went in."""
+        rows = (
+            Request.objects.filter(queued_object=obj)
+            .select_related("message")
+            .order_by("-message__sent_at", "-pk")[:limit]
+        )
+        return [
+            Exchange(
+                sent_at=row.message.sent_at,
+                kind=row.kind,
+                status="" if row.status_code is None else str(row.status_code),
+                message=row.status_message,
+                sent=fragment(row.message.request_xml, row.request_id),
+                received=fragment(row.message.response_xml, row.request_id),
+            )
+            for row in rows
+        ]
