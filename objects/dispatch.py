@@ -16,6 +16,7 @@ from django.db import transaction
 from connections.models import Connection
 from objects.models import Mode, Phase, QueuedObject, transitions
 from objects.models.transitions import Transition
+from objects.qbxml.mappers import mapper_for
 from objects.qbxml.mappers.base import ADD, DELETE, MOD, NOT_FOUND_HINT, Element, LookupResult
 from objects.qbxml.parse import Response
 from objects.qbxml.values import PayloadError, is_on
@@ -64,7 +65,7 @@ def has_due_work(connection: Connection, now: datetime | None = None) -> bool:
 def plan(obj: QueuedObject, qbxml_version: str) -> PlannedRequest | None:
     """Build the request for an object just claimed; fail it (and return None) if impossible."""
     view = obj.view(qbxml_version)
-    mapper = obj.mapper
+    mapper = mapper_for(obj.object_type)
     try:
         if obj.claimed_from == Phase.PENDING:
             return PlannedRequest(obj, LOOKUP, mapper.lookup(view))
@@ -135,7 +136,7 @@ class LookupStep:
 
 def _lookup_step(obj: QueuedObject, rs: Response) -> LookupStep:
     """Decide what a lookup's answer means for its object, without changing anything."""
-    mapper = obj.mapper
+    mapper = mapper_for(obj.object_type)
     if rs.status_code == 3120 and obj.qb_id:
         return LookupStep(STALE_ID)
     if rs.status_code in NOT_FOUND or (rs.status_code < 1000 and not rs.rets):
@@ -165,7 +166,7 @@ def _found(found: LookupResult) -> Transition:
 def _written(obj: QueuedObject, kind: str, rs: Response) -> Transition:
     """A successful Add or Mod: processed, with the ids and line ids the answer carries."""
     # What the write learnt (a sales order's TxnLineIDs), else what was known.
-    written = obj.mapper.read_write(rs.rets)
+    written = mapper_for(obj.object_type).read_write(rs.rets)
     verb = "added to" if kind == ADD else "modified in"
     return transitions.processed(
         written.qb_id or obj.qb_id,
@@ -209,7 +210,7 @@ def _apply_lookup(obj: QueuedObject, step: LookupStep, rs: Response) -> None:
 def _missing_reference(obj: QueuedObject) -> str:
     """Name what is missing and how to fix it (flowlink §7.2)."""
     # A required "products" record may be an item of any type (the lookup is ItemQueryRq).
-    noun = "item" if obj.object_type == "products" else obj.mapper.notice_name.lower()
+    noun = "item" if obj.object_type == "products" else obj.kind.notice_name.lower()
     missing = f"{noun} '{obj.identity}' not found in QuickBooks; "
     hint = obj.payload.get(NOT_FOUND_HINT)
     if hint:
@@ -240,7 +241,7 @@ def _apply_write(obj: QueuedObject, kind: str, rs: Response) -> None:
         return
     if rs.status_code == 3200:
         # Stale EditSequence: QuickBooks returns the current record inside the error.
-        current = obj.mapper.read_write(rs.rets) if rs.rets else None
+        current = mapper_for(obj.object_type).read_write(rs.rets) if rs.rets else None
         if current and current.edit_sequence:
             obj.retry_now(
                 Phase.READY, rs.message, rs.status_code, edit_sequence=current.edit_sequence
@@ -270,7 +271,7 @@ def _apply_delete(obj: QueuedObject, rs: Response) -> None:
     """The delete is acknowledged: finish, or write anew (a replace) in a later request."""
     reason = f"deleted {obj.qb_id} from QuickBooks" + _status_note(rs)
     gone = replace(obj.view(), qb_id="", edit_sequence="", qb_state={})
-    if obj.mapper.write_kind(gone) is None:
+    if mapper_for(obj.object_type).write_kind(gone) is None:
         obj.process("", "", reason)
     else:
         obj.forget_deleted(reason)

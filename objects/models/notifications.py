@@ -182,7 +182,7 @@ class Notification(models.Model):
     def about(cls, obj: QueuedObject, move: Transition) -> Notification:
         """The (unsaved) notification a move of `obj` owes FlowLink: saved alone or in bulk."""
         if move.notify == cls.Kind.SUCCESS:
-            message = transitions.success_notice(obj.reference, obj.mapper.notice_name)
+            message = transitions.success_notice(obj.reference, obj.kind.notice_name)
             status_code = None
         else:
             message = transitions.failure_notice(obj.reference, move.reason)

@@ -26,8 +26,8 @@ from objects.models.phases import ACTIVE_PHASES, SENDABLE_PHASES, Mode, Phase
 from objects.models.querysets import QueuedObjectQuerySet
 from objects.models.sql import update_from_values
 from objects.models.transitions import Transition
-from objects.qbxml.mappers import mapper_for
-from objects.qbxml.mappers.base import Mapper, ObjectView
+from objects.types import type_for
+from objects.types.base import ObjectType, ObjectView
 
 __all__ = [
     "ACTIVE_PHASES",
@@ -133,10 +133,12 @@ class QueuedObject(models.Model):
     def __str__(self) -> str:
         return f"{self.object_type}:{self.identity}"
 
-    # -- mapping --------------------------------------------------------------
+    # -- its FlowLink type --------------------------------------------------------
     @property
-    def mapper(self) -> Mapper:
-        return mapper_for(self.object_type)
+    def kind(self) -> ObjectType:
+        """What FlowLink's type says of the object (identity, references, names); how it
+        is written is the backend's (QuickBooks Desktop: qbwc.qbxml.mappers)."""
+        return type_for(self.object_type)
 
     def view(self, qbxml_version: str = "13.0") -> ObjectView:
         return ObjectView(
@@ -159,7 +161,7 @@ class QueuedObject(models.Model):
         states: dict[str, dict[str, Any]] = {}
         # One query per call: only for the types that read them (the loop builds views
         # of hundreds of objects per message).
-        if self.pk is not None and self.mapper.reads_dependencies:
+        if self.pk is not None and self.kind.reads_dependencies:
             for object_type, identity, qb_id, qb_state in self.dependencies.values_list(
                 "object_type", "identity", "qb_id", "qb_state"
             ):
@@ -169,7 +171,7 @@ class QueuedObject(models.Model):
 
     @property
     def reference(self) -> str:
-        return self.mapper.reference(self.view())
+        return self.kind.reference(self.view())
 
     def is_claimed_by(self, claimer: str) -> bool:
         """Whether this object's request in flight belongs to `claimer` (one session)."""
@@ -221,7 +223,7 @@ class QueuedObject(models.Model):
                 for dependent in self.dependents.filter(phase__in=ACTIVE_PHASES):
                     dependent.fail(
                         transitions.dependency_failed(
-                            self.mapper.notice_name, self.identity, move.reason
+                            self.kind.notice_name, self.identity, move.reason
                         )
                     )
         if move.to in (Phase.PROCESSED, Phase.FAILED):
@@ -296,7 +298,7 @@ class QueuedObject(models.Model):
             transitions.retried(
                 self.retry_count,
                 settings.OBJECT_MAX_RETRIES,
-                self.mapper.notice_name,
+                self.kind.notice_name,
                 to,
                 message,
                 status_code,

@@ -72,5 +72,5 @@ class TakeTestCase(BaseTestCase):
             notice = Notification.objects.get(queued_object=obj)
             self.assertEqual(
                 notice.message,
-                transitions.success_notice(obj.reference, obj.mapper.notice_name),
+                transitions.success_notice(obj.reference, obj.kind.notice_name),
             )
