@@ -6,10 +6,10 @@ returns a Markdown fragment with the figures and how they were obtained.
 Method: a CustomerQueryRs of 150,000 CustomerRets (~100 MB; 15,000 and ~10 MB with
 quick=True) is generated once into a temporary file by qbwc/simulator/large_response.py.
 Each run starts a fresh Python process that streams the file through
-objects.qbxml.stream.iter_rets (lxml iterparse, every Ret cleared once handed over),
+qbwc.qbxml.stream.iter_rets (lxml iterparse, every Ret cleared once handed over),
 exactly as the Web Connector loop reads a poll answer, and reports its own wall time
 and peak RSS (getrusage ru_maxrss: the whole process, interpreter included). A second
-series also turns every Ret into its FlowLink record (objects.qbxml.readers) on a
+series also turns every Ret into its FlowLink record (qbwc.qbxml.readers) on a
 ~10 MB response, which is what a real poll page costs on top of parsing.
 
 Run alone: `python bench/bench_large_pull.py [--quick]`.
@@ -42,8 +42,8 @@ TARGET_RSS_MB = 200.0
 # Runs in a fresh interpreter so that its peak RSS is the parse's alone.
 _PROBE = """
 import json, resource, sys, time
-from objects.qbxml.stream import RsEnd, iter_rets
-from objects.qbxml.readers.entities import read_customer
+from qbwc.qbxml.stream import RsEnd, iter_rets
+from qbwc.qbxml.readers.entities import read_customer
 path, mode = sys.argv[1], sys.argv[2]
 count = 0
 started = time.perf_counter()
@@ -133,7 +133,7 @@ def run(quick: bool = False) -> str:
         "",
         "Method: the response (a CustomerQueryRs of ~680-byte CustomerRets with an address "
         "and a custom field) is generated into a temporary file; each run is a fresh Python "
-        "process that streams it through `objects.qbxml.stream.iter_rets` from the file "
+        "process that streams it through `qbwc.qbxml.stream.iter_rets` from the file "
         "and reports its wall time and `ru_maxrss` (the whole process, interpreter "
         "included). The second series also builds every FlowLink record, on a "
         f"{READ_RECORDS:,}-record response. Python {sys.version.split()[0]}, "

@@ -86,8 +86,8 @@ def finding_work(connection_id: str) -> dict[str, float]:
     from django.utils import timezone
 
     from connections.models import Connection
-    from objects import dispatch
     from objects.models import Phase, QueuedObject
+    from qbwc import dispatch
     from qbwc.loop import PROGRESS_COUNT_CAP as cap
 
     connection = Connection.objects.get(connection_id=connection_id)
@@ -195,7 +195,7 @@ def run(quick: bool = False) -> str:
         "(all inserted directly, then `ANALYZE`). In the *history* shape the connection's "
         f"N objects are processed and {BATCH} new ones are due; in the *backlog* shape all N "
         "are due (a queue nobody drains). The first four columns are the queries the Web "
-        "Connector loop runs on every call (`objects.dispatch`), timed in-process, median "
+        "Connector loop runs on every call (`qbwc.dispatch`), timed in-process, median "
         f"of {REPEATS}. Then over HTTP against gunicorn: the p50 latency of {BATCH} "
         f"single-customer webhooks, and the server time of the first two round trips "
         f"(`sendRequestXML` + `receiveResponseXML`, {BATCH} objects each: look-ups, then "

@@ -375,7 +375,7 @@ def cpu_check() -> float:
     fixed piece of qbsync's own work next to its figures: compare tables only when
     their checks agree.
     """
-    from objects.qbxml.mappers import MAPPERS
+    from qbwc.qbxml.mappers import MAPPERS
 
     mapper = MAPPERS["orders"]
     params = dict(ITEM_PARAMS)

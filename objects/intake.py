@@ -420,7 +420,7 @@ def _validate_dependency(dep: Dependency, params: Mapping[str, Any], backend: Ba
         backend.validate_lookup(dep.object_type, dep.payload, params)
         if dep.mode == Mode.ENSURE:
             # Without quickbooks_update_dependencies an existing record is left alone, so
-            # only its Add can ever be sent (objects.dispatch).
+            # only its Add can ever be sent (qbwc.dispatch).
             updates = is_on(params.get("quickbooks_update_dependencies"))
             backend.validate(dep.object_type, dep.payload, params, adds_only=not updates)
     except PayloadError as exc:

@@ -7,8 +7,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from objects.qbxml.pretty import pretty
 from qbwc.models import Message, Request, Session
+from qbwc.qbxml.pretty import pretty
 
 PRE = "white-space:pre-wrap;max-height:24em;overflow:auto;background:#f6f6f6;padding:8px"
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from objects.backends import Exchange, Fields
 from objects.models import QueuedObject
-from objects.qbxml.mappers import MAPPERS
-from objects.qbxml.mappers.base import ObjectView
-from objects.qbxml.mappers.transactions import TransactionMapper
-from objects.qbxml.pretty import fragment
 from qbwc.models import Request
+from qbwc.qbxml.mappers import MAPPERS
+from qbwc.qbxml.mappers.base import ObjectView
+from qbwc.qbxml.mappers.transactions import TransactionMapper
+from qbwc.qbxml.pretty import fragment
 
 # qbXML IDTYPE: a ListID or TxnID is at most 36 characters.
 IDTYPE_MAX = 36

@@ -10,12 +10,12 @@ from copy import deepcopy
 
 from django.conf import settings
 
-from objects import dispatch
 from objects.models import QueuedObject
-from objects.qbxml.envelope import build_message
-from objects.qbxml.parse import tag_of
-from objects.qbxml.validate import errors_in_message, errors_in_request
+from qbwc import dispatch
 from qbwc.models import Request, Session
+from qbwc.qbxml.envelope import build_message
+from qbwc.qbxml.parse import tag_of
+from qbwc.qbxml.validate import errors_in_message, errors_in_request
 
 # expected_answer_bytes(): a record's answer without lines, and each line's.
 ANSWER_RECORD_BYTES = 4_000

@@ -7,9 +7,9 @@ import logging
 
 from django.conf import settings
 
-from objects.qbxml.envelope import MIN_VERSION, version_tuple
-from objects.qbxml.parse import QbxmlParseError, parse_document, text_of
 from qbwc.models import Session
+from qbwc.qbxml.envelope import MIN_VERSION, version_tuple
+from qbwc.qbxml.parse import QbxmlParseError, parse_document, text_of
 
 log = logging.getLogger(__name__)
 

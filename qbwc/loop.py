@@ -22,13 +22,12 @@ from lxml import etree
 
 import qbsync
 from connections.models import Connection
-from objects import dispatch
 from objects.models import QueuedObject
-from objects.qbxml.envelope import build_message
-from objects.qbxml.mappers.base import Element
-from objects.qbxml.parse import QbxmlParseError, read_responses, tag_of
-from qbwc import batch, host, polls
+from qbwc import batch, dispatch, host, polls
 from qbwc.models import Message, Request, Session, hash_ticket, new_ticket
+from qbwc.qbxml.envelope import build_message
+from qbwc.qbxml.mappers.base import Element
+from qbwc.qbxml.parse import QbxmlParseError, read_responses, tag_of
 
 log = logging.getLogger(__name__)
 

@@ -374,7 +374,7 @@ class Request(models.Model):
         QueuedObject, models.SET_NULL, null=True, blank=True, related_name="qb_requests"
     )
     request_id = models.CharField(max_length=40, unique=True)
-    kind = models.CharField(max_length=10)  # objects.dispatch.LOOKUP / ADD / MOD / DELETE
+    kind = models.CharField(max_length=10)  # qbwc.dispatch.LOOKUP / ADD / MOD / DELETE
     request_tag = models.CharField(max_length=60)
     status_code = models.IntegerField(null=True, blank=True)
     status_message = models.TextField(blank=True)

@@ -6,7 +6,7 @@ buffered records out; this module fills that buffer from Web Connector sessions:
 1. Once a session's writes are done, qbwc.loop asks `next_requests` for poll queries:
    one iterator page of every due stream per message, plus the deleted-object query of
    each poll at the start of its iteration.
-2. `receive` reads the answer as a stream (objects.qbxml.stream) and stores every record
+2. `receive` reads the answer as a stream (qbwc.qbxml.stream) and stores every record
    (PulledRecord) before the next page is asked for. When every stream of an iteration
    is complete the cursor moves to the greatest TimeModified/TimeDeleted stored: a
    QuickBooks-clock value, so a workstation clock that differs from ours never skips
@@ -33,20 +33,20 @@ from django.utils import timezone
 
 from connections.models import Connection
 from objects.models import PollConfig, PulledRecord
-from objects.qbxml.parse import QbxmlParseError
-from objects.qbxml.queries import (
+from objects.types.pulls import MAX_PAGE_SIZE
+from qbwc.qbxml.parse import QbxmlParseError
+from qbwc.qbxml.queries import (
     PollKind,
     deleted_query,
     items_by_name,
     poll_kind,
 )
-from objects.qbxml.queries import poll_query as build_poll_query
-from objects.qbxml.readers.common import Element, Record, text
-from objects.qbxml.readers.stock import read_deleted
-from objects.qbxml.stream import RsEnd, iter_rets
-from objects.qbxml.validate import errors_in_request
-from objects.qbxml.values import is_on
-from objects.types.pulls import MAX_PAGE_SIZE
+from qbwc.qbxml.queries import poll_query as build_poll_query
+from qbwc.qbxml.readers.common import Element, Record, text
+from qbwc.qbxml.readers.stock import read_deleted
+from qbwc.qbxml.stream import RsEnd, iter_rets
+from qbwc.qbxml.validate import errors_in_request
+from qbwc.qbxml.values import is_on
 
 log = logging.getLogger(__name__)
 

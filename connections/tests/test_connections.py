@@ -9,8 +9,8 @@ from lxml import etree
 
 from connections.models import Connection
 from connections.qwc import render_qwc
-from objects.qbxml.parse import text_of
 from qbsync.test import BaseTestCase, shared_file
+from qbwc.qbxml.parse import text_of
 
 QWC_XSD_ELEMENTS = {
     "AppName",

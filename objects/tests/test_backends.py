@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.test import SimpleTestCase, TestCase
 
 from objects.backends import backend_for, backend_named
-from objects.qbxml.values import PayloadError
 from qbsync.test import make_connection
+from qbwc.qbxml.values import PayloadError
 
 
 class BackendRegistryTestCase(TestCase):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from objects import dispatch
 from objects.models import Phase, QueuedObject
 from qbsync.test import BaseTestCase
+from qbwc import dispatch
 
 
 class ClaimTestCase(BaseTestCase):

@@ -6,8 +6,8 @@ from typing import Any
 
 from objects.models import Phase, QueuedObject
 from objects.tests.flows import envelope, fixture
-from objects.tests.test_mapper_customers import within_limits
 from qbsync.test import LiveTestCase
+from qbwc.tests.test_mapper_customers import within_limits
 
 
 class ListFixtureFlowTestCase(LiveTestCase):

@@ -9,10 +9,10 @@ from django.test import override_settings
 from django.utils import timezone
 
 from objects.models import Notification, PollConfig, PulledRecord
-from objects.qbxml.queries import poll_kind
 from objects.tasks import purge_pulled_records
 from qbsync.test import QBWC_PASSWORD, BaseTestCase
 from qbwc import loop, polls
+from qbwc.qbxml.queries import poll_kind
 
 
 class PullsTestCase(BaseTestCase):

@@ -16,9 +16,9 @@ from typing import Any
 from lxml import etree
 
 from objects.models import PollConfig
-from objects.qbxml.queries import POLL_KINDS
 from qbsync.test import LiveTestCase
 from qbwc.models import Message
+from qbwc.qbxml.queries import POLL_KINDS
 from qbwc.simulator import FakeQuickBooks
 
 LIST_SEEDS: dict[str, tuple[str, int]] = {

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from django.test import SimpleTestCase
 
-from objects.qbxml.mappers import BY_PAYLOAD_TYPE, ITEM_TYPES, MAPPERS
 from objects.types import BY_PAYLOAD_TYPE as TYPES_BY_PAYLOAD_TYPE
 from objects.types import ITEM_TYPES as NEUTRAL_ITEM_TYPES
 from objects.types import TYPES, type_for
+from qbwc.qbxml.mappers import BY_PAYLOAD_TYPE, ITEM_TYPES, MAPPERS
 
 TYPES_DIR = Path(__file__).resolve().parent.parent / "types"
 
@@ -38,7 +38,7 @@ class ObjectTypesTestCase(SimpleTestCase):
                     continue
                 for name in names:
                     with self.subTest(path.name, name=name):
-                        self.assertFalse(name.startswith(("lxml", "objects.qbxml")))
+                        self.assertFalse(name.startswith(("lxml", "qbwc.qbxml")))
 
     def test_it_inherits_no_mapper_from_a_sibling(self) -> None:
         # A mapper shares pieces with another by a common base, never by extending it

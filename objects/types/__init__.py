@@ -2,7 +2,7 @@
 
 Each type knows its FlowLink side: how an object is identified, what it depends on, what
 follows it and how notifications name it. A backend extends each type with how it is
-written (objects.qbxml.mappers for QuickBooks Desktop).
+written (qbwc.qbxml.mappers for QuickBooks Desktop).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 An object type is stateless. Intake asks it for an object's identity, the records it
 depends on (`Dependency`) and the objects queued after it (`Follower`); notifications ask
 it for the object's reference and name. How the object becomes a request is the backend's:
-objects.qbxml.mappers extends each type with its qbXML building.
+qbwc.qbxml.mappers extends each type with its qbXML building.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ REQUIRE = "require"  # referenced by a transaction: must already exist, never wr
 # (e.g. which parameter chose an adjustment item), appended to its failure notification.
 NOT_FOUND_HINT = "not_found_hint"
 
-# The writes objects.dispatch can plan once an object's lookup is known.
+# The writes qbwc.dispatch can plan once an object's lookup is known.
 ADD = "add"
 MOD = "mod"
 DELETE = "delete"

@@ -2,7 +2,7 @@
 
 Where a transaction's customer, adjustment items and placeholder address come from is
 FlowLink's, the same for every backend; objects.types.lines and objects.types.payments use
-these, and objects.qbxml.mappers.sales re-exports them.
+these, and qbwc.qbxml.mappers.sales re-exports them.
 """
 
 from __future__ import annotations

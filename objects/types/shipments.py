@@ -2,7 +2,7 @@
 
 A shipment names the order it ships (`order_id`) and the items shipped. qbsync makes sure
 the sales order exists (a synthetic one from the shipment when neither FlowLink nor
-QuickBooks has it), then adds an invoice drawn from it (objects.qbxml.mappers.shipments).
+QuickBooks has it), then adds an invoice drawn from it (qbwc.qbxml.mappers.shipments).
 
 `totals` become adjustment lines on the flow's items: `discount` (a positive number)
 and `adjustment` (negative means a discount) on the discount item, `shipping` and `tax`

@@ -2,7 +2,7 @@
 
 What a value means (blank, a flag that is on, an id, a number, a GUID) is FlowLink's and
 shared by every backend; how it is written (qbXML simple types, JSON) is the backend's
-(objects.qbxml.values for QuickBooks Desktop).
+(qbwc.qbxml.values for QuickBooks Desktop).
 """
 
 from __future__ import annotations

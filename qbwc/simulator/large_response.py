@@ -1,6 +1,6 @@
 """A QuickBooks query response of any size, generated on the fly as a byte stream.
 
-For memory and throughput measurements of the pull parser (objects.qbxml.stream):
+For memory and throughput measurements of the pull parser (qbwc.qbxml.stream):
 the document is never held in memory, so what a measurement sees is the parser's
 own footprint. Records look like a real CustomerRet (addresses, custom fields).
 """

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from objects.qbxml.parse import tag_of
+from qbwc.qbxml.parse import tag_of
 from qbwc.simulator import qb_kinds as kinds
 from qbwc.simulator import qb_txn as txn
 from qbwc.simulator.qb_store import Element, QbError, Store, set_text, sub

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from objects.qbxml.parse import tag_of
+from qbwc.qbxml.parse import tag_of
 
 _XS = "{http://www.w3.org/2001/XMLSchema}"
 

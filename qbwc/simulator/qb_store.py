@@ -18,7 +18,7 @@ from typing import Any, TypeAlias
 
 from lxml import etree
 
-from objects.qbxml.parse import tag_of
+from qbwc.qbxml.parse import tag_of
 from qbwc.simulator import qb_kinds as kinds
 from qbwc.simulator.qb_order import sort_children
 

@@ -10,7 +10,7 @@ import copy
 
 from lxml import etree
 
-from objects.qbxml.parse import tag_of
+from qbwc.qbxml.parse import tag_of
 from qbwc.simulator import qb_kinds as kinds
 from qbwc.simulator import qb_links as links
 from qbwc.simulator import qb_txn as txn

@@ -39,8 +39,8 @@ from typing import Any
 
 from lxml import etree
 
-from objects.qbxml.parse import QbxmlParseError, parse_document, tag_of
-from objects.qbxml.validate import errors_in_message
+from qbwc.qbxml.parse import QbxmlParseError, parse_document, tag_of
+from qbwc.qbxml.validate import errors_in_message
 from qbwc.simulator import qb_company as company
 from qbwc.simulator import qb_kinds as kinds
 from qbwc.simulator import qb_write as write

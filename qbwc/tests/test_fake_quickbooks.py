@@ -9,8 +9,8 @@ from pathlib import Path
 from django.test import SimpleTestCase
 from lxml import etree
 
-from objects.qbxml.parse import Response, parse_document, read_responses, text_of
 from qbsync.test import require_xsd_dir
+from qbwc.qbxml.parse import Response, parse_document, read_responses, text_of
 from qbwc.simulator import FakeQuickBooks
 
 LIST_ID = re.compile(r"^[0-9A-F]{8}-\d{10}$")
