@@ -31,12 +31,15 @@ from connections.models import AlertDelivery, Connection
 from objects.models import Phase, QueuedObject, QueuedObjectEvent
 from qbsync.processes import KillableWorker, wait_for
 from qbsync.test import make_connection, require_celery_broker
+from qbwc.models import Session, hash_ticket
 
 QUEUE = "qbsync-kill9-worker"
 RECEIVER_PORT = 8791
 STUCK = 1500  # three sweeps of 500: long enough to be killed inside one
 SWEEP_REASON = "no answer from QuickBooks within"
 COMPANIES = 4
+STALE_SESSIONS = 300
+RELEASE_REASON = "ended before QuickBooks answered"
 BOUND = 45  # seconds any one condition may take on a slow shared machine
 
 
@@ -172,6 +175,51 @@ class WorkerKillTestCase(TransactionTestCase):
         sweeps = QueuedObjectEvent.objects.filter(reason__contains=SWEEP_REASON)
         self.assertEqual(sweeps.count(), STUCK)
         self.assertEqual(sweeps.values("queued_object").distinct().count(), STUCK)
+
+    def test_it_expires_each_stale_session_once_when_killed_mid_expiry(self) -> None:
+        connection = make_connection("acme")
+        idle = timezone.now() - timedelta(hours=1)
+        sessions = Session.objects.bulk_create(
+            Session(connection=connection, ticket_hash=hash_ticket(f"t{n}"), last_call_at=idle)
+            for n in range(STALE_SESSIONS)
+        )
+        QueuedObject.objects.bulk_create(
+            QueuedObject(
+                connection=connection,
+                object_type="customers",
+                identity=f"Held {n:05d}",
+                phase=Phase.IN_PROGRESS,
+                claimed_by=session.claimer,
+                claimed_at=timezone.now(),
+            )
+            for session in sessions
+            for n in (2 * session.pk, 2 * session.pk + 1)
+        )
+        live = Session.objects.filter(status=Session.Status.ACTIVE)
+        with self.worker() as worker:
+            worker.start()
+            self.tick("qbwc.tasks.expire_sessions")
+
+            # Inside the expiry: some sessions ended, the end() of another one open.
+            def is_midway() -> bool:
+                return live.count() < STALE_SESSIONS and worker_transactions() > 0
+
+            self.assertTrue(wait_for(is_midway, BOUND, step=0.01), worker.output())
+            worker.kill()
+            self.assertTrue(wait_for(lambda: worker_connections() == 0, BOUND))
+            worker.start()
+            expired = self.tick_until("qbwc.tasks.expire_sessions", lambda: not live.exists())
+            self.assertTrue(expired, worker.output())
+
+        self.assertEqual(
+            set(Session.objects.values_list("status", flat=True)), {Session.Status.EXPIRED}
+        )
+        objects = QueuedObject.objects.all()
+        self.assertEqual(set(objects.values_list("phase", flat=True)), {Phase.PENDING})
+        # Each held object released once: one history row, by the one end() that won.
+        releases = QueuedObjectEvent.objects.filter(reason__contains=RELEASE_REASON)
+        self.assertEqual(releases.count(), 2 * STALE_SESSIONS)
+        self.assertEqual(releases.values("queued_object").distinct().count(), 2 * STALE_SESSIONS)
 
     def test_it_delivers_every_alert_when_killed_mid_delivery(self) -> None:
         with HoldingReceiver(RECEIVER_PORT) as receiver:
