@@ -23,7 +23,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db import close_old_connections
+import pytest
+from django.db import close_old_connections, transaction
+from django.db import connection as db
 from django.db.models import F
 from django.test import TransactionTestCase
 
@@ -263,3 +265,59 @@ class WebKillTestCase(TransactionTestCase):
         refs = Counter(r.findtext("RefNumber") for r in quickbooks.records("SalesOrder"))
         self.assertEqual(refs, Counter({number[-11:]: 1 for number in expected_orders}))
         self.assertTrue(wait_for(lambda: not server.is_running, seconds=1))
+
+    @pytest.mark.xfail(
+        strict=True,
+        raises=AssertionError,
+        reason="a kill mid-callback leaves the session 'in a call': authenticate answers busy "
+        "until CALL_DEAD_AFTER (5 min) instead of taking over at once",
+    )
+    def test_it_takes_over_at_once_after_a_kill_mid_callback(self) -> None:
+        """Known gap: a session whose server died inside a callback locks the company out
+        until CALL_DEAD_AFTER (5 minutes), answering "busy" meanwhile.
+
+        take_over() cannot tell a callback still being served from one whose process was
+        killed: both leave call_started_at set. Nothing is lost or doubled (the objects are
+        released and verified once the call counts as dead, as the test above shows), but
+        the take-over the Web Connector's next run should get at once waits five minutes.
+        A fix records who serves the call (e.g. the PostgreSQL backend pid, gone with the
+        killed process) and lets take_over() end a session whose server is gone; that needs
+        a Session column and a migration, beyond a test's minimal fix.
+        """
+        broker = require_celery_broker()
+        quickbooks = FakeQuickBooks(xsd_dir=require_xsd_dir(), wall_clock=time.time)
+        make_connection("acme")
+        server = Gunicorn(PORT, broker, Path(tempfile.mkdtemp(prefix="kill9-web-")) / "g.log")
+        connector = FakeWebConnector(f"{server.url}/qbwc/", "acme-qbd", QBWC_PASSWORD, quickbooks)
+        killed_run: list[BaseException] = []
+
+        def run_until_killed() -> None:
+            try:
+                connector.run()
+            except OSError as exc:  # the server died under the call
+                killed_run.append(exc)
+
+        first = threading.Thread(target=run_until_killed, daemon=True)
+        try:
+            server.start()
+            sender = Sender(server.url, "add_customers", customer_bodies()[:1])
+            sender.run()
+            self.assertEqual(len(sender.acknowledged), 1)
+            with transaction.atomic():
+                # Writes to the queue wait on this lock, so the first callback that claims
+                # work is caught inside its call, where the server is then killed.
+                with db.cursor() as cursor:
+                    cursor.execute("LOCK TABLE objects_queuedobject IN SHARE MODE")
+                first.start()
+                in_call = Session.objects.filter(call_started_at__isnull=False)
+                self.assertTrue(wait_for(in_call.exists, seconds=30), server.output())
+                server.kill()
+            first.join(30)
+            self.assertEqual(len(killed_run), 1)
+            server.start()
+            result = connector.run()
+        finally:
+            server.stop()
+            first.join(10)
+        self.assertNotEqual(result.stop_reason, "authenticate busy")
+        self.assertTrue(result.completed, result.stop_reason)
