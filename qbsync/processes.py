@@ -125,14 +125,9 @@ class Gunicorn(ProcessGroup):
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
         }
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "python:qbsync.gunicorn",
-            "qbsync.wsgi:application",
-        ]
+        # The Dockerfile's CMD.
+        deployed = "gunicorn -c python:qbsync.gunicorn qbsync.wsgi:application"
+        command = [sys.executable, "-m", *deployed.split()]
         super().__init__(command, env, log)
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -174,19 +169,8 @@ class KillableWorker(ProcessGroup):
     def __init__(self, broker_url: str, queue: str, log: Path, concurrency: int = 2) -> None:
         # CeleryWorker knows the environment a worker needs to reach the test database.
         env = CeleryWorker(broker_url, queue).env
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "qbsync",
-            "worker",
-            "--loglevel=INFO",
-            f"--concurrency={concurrency}",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ]
+        # docker-compose.yml's worker command, on a queue of the test's own.
+        composed = f"celery -A qbsync worker --loglevel=INFO --concurrency={concurrency}"
+        quiet = "--without-heartbeat --without-gossip --without-mingle"
+        command = [sys.executable, "-m", *composed.split(), "-Q", queue, *quiet.split()]
         super().__init__(command, env, log)

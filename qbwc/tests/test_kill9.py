@@ -11,13 +11,11 @@ acknowledged webhook is stored once and every object is in QuickBooks once.
 
 from __future__ import annotations
 
-import json
+import http.client
 import random
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -29,7 +27,7 @@ from django.db import connection as db
 from django.db.models import F
 from django.test import TransactionTestCase
 
-from bench.harness import customer_envelope, order, order_envelope
+from bench.harness import WebhookClient, customer_envelope, order, order_envelope
 from objects.models import Phase, QueuedObject
 from qbsync.processes import Gunicorn, wait_for
 from qbsync.test import (
@@ -65,38 +63,32 @@ class Sender(threading.Thread):
         self.resends = 0
 
     def run(self) -> None:
+        client = WebhookClient(self.url, "acme", WEBHOOK_TOKEN)
         deadline = time.monotonic() + SEND_SECONDS
-        for body in self.bodies:
-            while time.monotonic() < deadline:
-                status, text = self._post(body)
-                if 200 <= status < 300:
-                    self.acknowledged.append(body)
-                    break
-                if 400 <= status < 500:
-                    self.refused.append((status, text))
-                    break
-                # No answer (killed mid-request, or down): FlowLink sends the same body again.
-                self.resends += 1
-                time.sleep(0.1)
-
-    def _post(self, body: dict[str, Any]) -> tuple[int, str]:
-        request = urllib.request.Request(
-            f"{self.url}/{self.route}",
-            data=json.dumps(body).encode("utf-8"),
-            headers={
-                "Content-Type": "application/json",
-                "X-Hub-Store": "acme",
-                "X-Hub-Token": WEBHOOK_TOKEN,
-            },
-            method="POST",
-        )
         try:
-            with urllib.request.urlopen(request, timeout=30) as reply:
-                return reply.status, reply.read().decode(errors="replace")
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode(errors="replace")
-        except OSError as exc:  # refused, reset, or the server died before answering
-            return 0, str(exc)
+            for body in self.bodies:
+                while time.monotonic() < deadline:
+                    status, answer = self._post(client, body)
+                    if 200 <= status < 300:
+                        self.acknowledged.append(body)
+                        break
+                    if 400 <= status < 500:
+                        self.refused.append((status, str(answer)))
+                        break
+                    # No answer (killed mid-request, or down): FlowLink sends it again.
+                    self.resends += 1
+                    time.sleep(0.1)
+        finally:
+            client.close()
+
+    def _post(self, client: WebhookClient, body: dict[str, Any]) -> tuple[int, object]:
+        try:
+            status, answer, _elapsed = client.post(self.route, body)
+        except (http.client.HTTPException, OSError, ValueError) as exc:
+            # Refused, reset, or the server died before answering in full.
+            client.close()
+            return 0, exc
+        return status, answer
 
 
 class Connector(threading.Thread):
