@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection as db
 from django.db import models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -22,7 +23,28 @@ def hash_ticket(ticket: str) -> str:
 
 # A callback still marked in progress after this long belongs to a process that died (a
 # worker killed mid-call): the Web Connector itself gives up on a call after about 2 minutes.
+# On PostgreSQL a dead server is seen at once instead (Session.call_db_pid).
 CALL_DEAD_AFTER = timedelta(minutes=5)
+
+
+def serving_db_pid() -> int | None:
+    """The PostgreSQL backend serving this process's connection (None elsewhere).
+
+    The backend ends with the connection, and the connection with the process: a web
+    process killed mid-call leaves a pid no longer in pg_stat_activity.
+    """
+    if db.vendor != "postgresql":
+        return None
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+def db_pid_alive(pid: int) -> bool:
+    with db.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone() is not None
 
 
 def new_ticket() -> str:
@@ -85,6 +107,9 @@ class Session(models.Model):
     # Set while one of this session's callbacks is being processed (begin_call/end_call):
     # a new authenticate takes a session over at once unless this is set (take_over).
     call_started_at = models.DateTimeField(null=True, blank=True)
+    # The PostgreSQL backend of the process serving that callback: once it is gone, so is
+    # the process (killed mid-call), and take_over() need not wait for CALL_DEAD_AFTER.
+    call_db_pid = models.IntegerField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     qbxml_version = models.CharField(max_length=5, default="13.0")
     client_version = models.CharField(max_length=30, blank=True)
@@ -139,21 +164,23 @@ class Session(models.Model):
         answered as expired.
         """
         now = timezone.now()
+        pid = serving_db_pid()
         won = (
             Session.objects.filter(pk=self.pk, status=self.Status.ACTIVE).update(
-                last_call_at=now, call_started_at=now
+                last_call_at=now, call_started_at=now, call_db_pid=pid
             )
             == 1
         )
         if won:
             self.last_call_at = self.call_started_at = now
+            self.call_db_pid = pid
             self.connection.touch(now)
         return won
 
     def end_call(self) -> None:
         """The callback begun by begin_call() has been answered."""
-        Session.objects.filter(pk=self.pk).update(call_started_at=None)
-        self.call_started_at = None
+        Session.objects.filter(pk=self.pk).update(call_started_at=None, call_db_pid=None)
+        self.call_started_at = self.call_db_pid = None
 
     def take_over(self) -> bool:
         """End this session because its Web Connector authenticated again; False if one of
@@ -165,10 +192,15 @@ class Session(models.Model):
         company out. What it held is released as end() does.
         """
         dead_call = timezone.now() - CALL_DEAD_AFTER
+        idle = Q(call_started_at__isnull=True) | Q(call_started_at__lt=dead_call)
+        if self.call_db_pid is not None and not db_pid_alive(self.call_db_pid):
+            # The process serving the call is gone. Conditional on the same pid: a call
+            # begun since by a live process keeps the session.
+            idle |= Q(call_db_pid=self.call_db_pid)
         return self.end(
             self.Status.EXPIRED,
             "the Web Connector authenticated again; this session's run was abandoned",
-            only_if=Q(call_started_at__isnull=True) | Q(call_started_at__lt=dead_call),
+            only_if=idle,
         )
 
     def end(self, status: str, error: str = "", only_if: Q | None = None) -> bool:
@@ -177,6 +209,7 @@ class Session(models.Model):
             "status": status,
             "closed_at": timezone.now(),
             "call_started_at": None,
+            "call_db_pid": None,
         }
         if error:
             fields["last_error"] = error

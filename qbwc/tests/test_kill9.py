@@ -21,7 +21,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.db import close_old_connections, transaction
 from django.db import connection as db
 from django.db.models import F
@@ -258,24 +257,10 @@ class WebKillTestCase(TransactionTestCase):
         self.assertEqual(refs, Counter({number[-11:]: 1 for number in expected_orders}))
         self.assertTrue(wait_for(lambda: not server.is_running, seconds=1))
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason="a kill mid-callback leaves the session 'in a call': authenticate answers busy "
-        "until CALL_DEAD_AFTER (5 min) instead of taking over at once",
-    )
     def test_it_takes_over_at_once_after_a_kill_mid_callback(self) -> None:
-        """Known gap: a session whose server died inside a callback locks the company out
-        until CALL_DEAD_AFTER (5 minutes), answering "busy" meanwhile.
-
-        take_over() cannot tell a callback still being served from one whose process was
-        killed: both leave call_started_at set. Nothing is lost or doubled (the objects are
-        released and verified once the call counts as dead, as the test above shows), but
-        the take-over the Web Connector's next run should get at once waits five minutes.
-        A fix records who serves the call (e.g. the PostgreSQL backend pid, gone with the
-        killed process) and lets take_over() end a session whose server is gone; that needs
-        a Session column and a migration, beyond a test's minimal fix.
-        """
+        """A session whose server was killed inside a callback is taken over by the next
+        authenticate at once: the callback's PostgreSQL backend (Session.call_db_pid) went
+        with the process, so take_over() need not wait for CALL_DEAD_AFTER."""
         broker = require_celery_broker()
         quickbooks = FakeQuickBooks(xsd_dir=require_xsd_dir(), wall_clock=time.time)
         make_connection("acme")
