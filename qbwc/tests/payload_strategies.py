@@ -1,52 +1,18 @@
-"""Property tests: random valid-looking FlowLink payloads of every type become qbXML that
-both the 13.0 and the 16.0 schema accept, or are refused up front naming the field.
-
-"Up front" is exactly what intake does before storing anything (objects.intake): the
-mapper's validate() (an Add and a Mod), its dependencies, and the validate() of every
-dependency it would create. What passes there must build Add and Mod requests (and the
-dependencies' Adds) that validate; what fails must name a field of the payload or of
-the flow parameters.
+"""Hypothesis strategies for valid-looking FlowLink payloads of every type and their flow
+parameters: mostly values a shop would send, sometimes junk that must be refused by name.
+The property tests over them are test_request_properties.py (mappers) and
+test_intake_properties.py (the webhook).
 """
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
-from django.test import SimpleTestCase
-from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.django import TestCase as HypothesisDjangoTestCase
-from lxml import etree
 
-from objects.intake import validate_dependency
-from objects.models import QueuedObject
-from qbsync.test import FixturesMixin, require_xsd_dir
-from qbwc.qbxml.mappers import MAPPERS, mapper_for
-from qbwc.qbxml.mappers.base import ENSURE, Dependency, Mapper, ObjectView
-from qbwc.qbxml.mappers.items import MissingAccountError
-from qbwc.qbxml.validate import errors_in_request
-from qbwc.qbxml.values import PayloadError
-
-VERSIONS = ("13.0", "16.0")
-MOD_IDS = {"qb_id": "80000001-1590500864", "edit_sequence": "1590500864"}
 GUID = "{71562455-3E41-42CA-9377-9A26597C1BD0}"
-# Fields a mapper may name although the payload lacks them (it says they are required).
-REQUIRED_ROOTS = {
-    "id",
-    "name",
-    "product_id",
-    "customer",
-    "email",
-    "items",
-    "line_items",
-    "supplier",
-    "quantity",
-    "parameters",
-}
 
-SETTINGS = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # -- building blocks ------------------------------------------------------------------------
 
@@ -57,11 +23,17 @@ short_texts = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=11),
     st.sampled_from(["Jo's Café & <Bar>", 'São "quoted"', "]]>", "日本語"]),
 )
+
+
 texts = st.one_of(short_texts, short_texts, st.sampled_from(["x" * 41, "y" * 4096]))
+
+
 names = st.one_of(
     st.text(min_size=1, max_size=20),
     st.sampled_from(["A&B <Co>", "Zoë", "Ünïcödé:Sub", "x" * 41, "\x01"]),
 )
+
+
 valid_numbers = st.one_of(
     st.just(0),
     st.integers(min_value=-(10**6), max_value=10**6),
@@ -70,21 +42,33 @@ valid_numbers = st.one_of(
         str
     ),
 )
+
+
 numbers = st.one_of(
     valid_numbers,
     valid_numbers,
     valid_numbers,
     st.sampled_from(["", "abc", "1,000.00", "-0.000001", "10.123456789", "1e30", 10**16]),
 )
+
+
 flags = st.sampled_from([True, False, 1, 0, "1", "0", "true", "false", None])
+
+
 dates = st.one_of(
     st.dates().map(str),
     st.datetimes().map(lambda d: d.isoformat()),
     st.sampled_from(["12/26/2019", "12-31-2019", "2020-03-18T15:28:45.493"]),
     st.sampled_from(["soon", ""]),
 )
+
+
 refs = st.one_of(names, st.fixed_dictionaries({"list_id": st.just("80000001-1590500864")}))
+
+
 guids = st.one_of(st.uuids().map(str), st.integers(), texts, st.just(GUID))
+
+
 addresses = st.fixed_dictionaries(
     {},
     optional={
@@ -99,6 +83,8 @@ addresses = st.fixed_dictionaries(
         "lastname": texts,
     },
 )
+
+
 ids = st.one_of(st.text(min_size=1, max_size=30), st.integers(min_value=0).map(str))
 
 
@@ -132,6 +118,8 @@ adjustments = st.lists(
     ),
     max_size=3,
 )
+
+
 transaction_params = st.fixed_dictionaries(
     {
         "quickbooks_shipping_item": st.just("Shipping"),
@@ -154,6 +142,7 @@ transaction_params = st.fixed_dictionaries(
         "use_amount_for_tax": flags,
     },
 )
+
 
 sales_receipts = st.fixed_dictionaries(
     {
@@ -186,6 +175,8 @@ sales_receipts = st.fixed_dictionaries(
         ),
     },
 )
+
+
 returns = st.fixed_dictionaries(
     {
         "id": ids,
@@ -205,6 +196,8 @@ returns = st.fixed_dictionaries(
         "refunds": st.lists(st.fixed_dictionaries({"payment_method": names}), max_size=2),
     },
 )
+
+
 purchase_orders = st.fixed_dictionaries(
     {
         "id": ids,
@@ -229,10 +222,14 @@ purchase_orders = st.fixed_dictionaries(
         "adjustments": adjustments,
     },
 )
+
+
 positive = st.one_of(
     st.integers(min_value=1, max_value=10**6),
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1e9"), places=2).map(str),
 )
+
+
 journal_line = st.fixed_dictionaries(
     {"account_name": names},
     optional={
@@ -243,6 +240,8 @@ journal_line = st.fixed_dictionaries(
         "billable_status": st.sampled_from(["NotBillable", "billable", "HasBeenBilled", "Maybe"]),
     },
 )
+
+
 one_sided = st.tuples(journal_line, st.sampled_from(["debit", "credit"]), positive).map(
     lambda t: {**t[0], t[1]: t[2], ("credit" if t[1] == "debit" else "debit"): 0}
 )
@@ -269,6 +268,8 @@ journal_lines = st.one_of(
         max_size=4,
     ),
 )
+
+
 journals = st.fixed_dictionaries(
     {"id": ids, "line_items": journal_lines},
     optional={
@@ -283,6 +284,8 @@ journals = st.fixed_dictionaries(
         "memo": texts,
     },
 )
+
+
 inventories = st.fixed_dictionaries(
     {"id": ids, "product_id": names, "quantity": numbers},
     optional={
@@ -291,6 +294,8 @@ inventories = st.fixed_dictionaries(
         "memo": texts,
     },
 )
+
+
 inventory_params = st.fixed_dictionaries(
     {},
     optional={
@@ -301,6 +306,8 @@ inventory_params = st.fixed_dictionaries(
         "quickbooks_inventory_account": st.just("Inventory Asset"),
     },
 )
+
+
 customers = st.fixed_dictionaries(
     {"name": names},
     optional={
@@ -323,6 +330,8 @@ customers = st.fixed_dictionaries(
         "class_name": refs,
     },
 )
+
+
 vendors = st.fixed_dictionaries(
     {"name": names},
     optional={
@@ -339,6 +348,8 @@ vendors = st.fixed_dictionaries(
         "email": texts,
     },
 )
+
+
 item_params = st.sampled_from(
     [
         {},
@@ -350,6 +361,8 @@ item_params = st.sampled_from(
         },
     ]
 )
+
+
 items = st.fixed_dictionaries(
     {"product_id": names},
     optional={
@@ -374,197 +387,3 @@ items = st.fixed_dictionaries(
         "sales_tax_code_name": st.sampled_from(["Tax", "Non", "Taxable"]),
     },
 )
-
-
-# -- the property ---------------------------------------------------------------------------
-
-
-class GeneratedRequestsTestCase(SimpleTestCase):
-    def setUp(self) -> None:
-        self.xsd = require_xsd_dir()
-
-    def check(self, mapper: Mapper, payload: dict[str, Any], params: dict[str, Any]) -> None:
-        """Refused naming a field, or every request built from it is schema-valid."""
-        try:
-            identity = mapper.identity(payload)
-            mapper.validate(payload, params)
-            deps = mapper.dependencies(payload, params)
-            for dep in deps:
-                self.accept_dependency(dep, params)
-        except PayloadError as err:
-            root = re.split(r"[.\[ ]", err.field)[0]
-            self.assertTrue(
-                root in payload or root in REQUIRED_ROOTS or root in MAPPERS_NOTICES,
-                f"{err.field!r} names no field of {sorted(payload)}",
-            )
-            self.assertTrue(err.reason)
-            event(f"refused up front: {root}")
-            return
-        event("accepted")
-        view = ObjectView(
-            mapper.object_type, identity, payload, params, external_guid=GUID, mode=ENSURE
-        )
-        found = ObjectView(**{**view.__dict__, **MOD_IDS})
-        requests = [mapper.lookup(view), mapper.lookup(found)]
-        # Every write the object can lead to: when missing, then when found.
-        builders = {"add": self.add_of, "mod": self.mod_of, "delete": self.delete_of}
-        for known in (view, found):
-            kind = mapper.write_kind(known)
-            if kind is not None:
-                requests.extend(builders[kind](mapper, known))
-        for dep in deps:
-            dep_mapper = mapper_for(dep.object_type)
-            dep_view = ObjectView(
-                dep.object_type, dep_mapper.identity(dep.payload), dep.payload, params
-            )
-            requests.append(dep_mapper.lookup(dep_view))
-            if dep.mode == ENSURE:
-                requests.extend(self.add_of(dep_mapper, dep_view))
-        for request in requests:
-            self.assert_valid(request)
-
-    def mod_of(self, mapper: Mapper, view: ObjectView) -> list[etree._Element]:
-        return [mapper.mod(view)]
-
-    def delete_of(self, mapper: Mapper, view: ObjectView) -> list[etree._Element]:
-        return [mapper.delete(view)]
-
-    def add_of(self, mapper: Mapper, view: ObjectView) -> list[etree._Element]:
-        """The Add, unless it is an item whose accounts only an Add needs (by design, an
-        item that exists needs none, so intake accepts it and the Add names the account)."""
-        try:
-            return [mapper.add(view)]
-        except MissingAccountError as err:
-            self.assertTrue(err.field.endswith("account") or err.field.endswith("account_name"))
-            return []
-
-    def accept_dependency(self, dep: Dependency, params: dict[str, Any]) -> None:
-        """What intake does with a dependency, including how it names a refused field."""
-        validate_dependency(dep, params)
-
-    def assert_valid(self, request: etree._Element) -> None:
-        for version in VERSIONS:
-            errors = errors_in_request(request, version, self.xsd)
-            self.assertEqual(errors, [], f"{version}: {etree.tostring(request)[:600]!r}")
-
-    @SETTINGS
-    @given(payload=sales_receipts, params=transaction_params)
-    def test_it_builds_valid_sales_receipts_or_names_the_field(
-        self, payload: dict[str, Any], params: dict[str, Any]
-    ) -> None:
-        self.check(MAPPERS["salesreceipts"], payload, params)
-
-    @SETTINGS
-    @given(payload=returns, params=transaction_params)
-    def test_it_builds_valid_returns_or_names_the_field(
-        self, payload: dict[str, Any], params: dict[str, Any]
-    ) -> None:
-        self.check(MAPPERS["returns"], payload, params)
-
-    @SETTINGS
-    @given(payload=purchase_orders, params=transaction_params)
-    def test_it_builds_valid_purchase_orders_or_names_the_field(
-        self, payload: dict[str, Any], params: dict[str, Any]
-    ) -> None:
-        self.check(MAPPERS["purchaseorders"], payload, params)
-
-    @SETTINGS
-    @given(payload=journals)
-    def test_it_builds_valid_journals_or_names_the_field(self, payload: dict[str, Any]) -> None:
-        self.check(MAPPERS["journals"], payload, {})
-
-    @SETTINGS
-    @given(payload=inventories, params=inventory_params)
-    def test_it_builds_valid_inventory_adjustments_or_names_the_field(
-        self, payload: dict[str, Any], params: dict[str, Any]
-    ) -> None:
-        self.check(MAPPERS["inventories"], payload, params)
-
-    @SETTINGS
-    @given(payload=customers)
-    def test_it_builds_valid_customers_or_names_the_field(self, payload: dict[str, Any]) -> None:
-        self.check(MAPPERS["customers"], payload, {})
-
-    @SETTINGS
-    @given(payload=vendors)
-    def test_it_builds_valid_vendors_or_names_the_field(self, payload: dict[str, Any]) -> None:
-        self.check(MAPPERS["vendors"], payload, {})
-
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(
-        object_type=st.sampled_from(
-            [
-                "products",
-                "noninventoryproducts",
-                "serviceproducts",
-                "discountproducts",
-                "salestaxproducts",
-                "otherchargeproducts",
-            ]
-        ),
-        payload=items,
-        params=item_params,
-    )
-    def test_it_builds_valid_items_of_every_type_or_names_the_field(
-        self, object_type: str, payload: dict[str, Any], params: dict[str, Any]
-    ) -> None:
-        self.check(MAPPERS[object_type], payload, params)
-
-
-# Dependency errors come back from intake prefixed with the dependency's type.
-MAPPERS_NOTICES = {m.notice_name.lower() for m in MAPPERS.values()}
-
-
-class IntakePropertyTestCase(FixturesMixin, HypothesisDjangoTestCase):
-    """The same payloads through the webhook: 200 and stored, or 400 naming the field and
-    nothing stored."""
-
-    def setup_example(self) -> None:
-        # Hypothesis wraps each example (not each test) in the test transaction, so the
-        # fixtures are made per example and rolled back with it.
-        super().setup_example()  # type: ignore[no-untyped-call]
-        self.make_fixtures()
-
-    def post_and_check(self, route: str, key: str, payload: dict[str, Any], params: Any) -> None:
-        before = QueuedObject.objects.count()
-        response = self.webhook(
-            route,
-            {"request_id": "prop", "parameters": {"payload_type": key, **params}, key: payload},
-        )
-        body = response.json()
-        if response.status_code == 400:
-            # The field at fault: in the object, or a flow parameter it was sent with.
-            self.assertRegex(body["summary"], rf"^({key}|parameters)\.[a-z_]+")
-            self.assertEqual(QueuedObject.objects.count(), before)
-            event("400")
-            return
-        self.assertEqual(response.status_code, 200, body)
-        self.assertTrue(QueuedObject.objects.filter(object_type=mapper_for_key(key)).exists())
-        event("200")
-
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(payload=sales_receipts, params=transaction_params)
-    def test_it_stores_a_sales_receipt_or_answers_400_naming_the_field(
-        self, payload: dict[str, Any], params: dict[str, Any]
-    ) -> None:
-        self.post_and_check("add_salesreceipts", "sales_receipt", payload, params)
-
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(payload=journals)
-    def test_it_stores_a_journal_or_answers_400_naming_the_field(
-        self, payload: dict[str, Any]
-    ) -> None:
-        self.post_and_check("add_journals", "journal", payload, {})
-
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(payload=inventories, params=inventory_params)
-    def test_it_stores_an_inventory_level_or_answers_400_naming_the_field(
-        self, payload: dict[str, Any], params: dict[str, Any]
-    ) -> None:
-        self.post_and_check("set_inventory", "inventory", payload, params)
-
-
-def mapper_for_key(key: str) -> str:
-    return {"sales_receipt": "salesreceipts", "journal": "journals", "inventory": "inventories"}[
-        key
-    ]
