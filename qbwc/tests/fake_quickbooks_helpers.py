@@ -1,4 +1,5 @@
-"""What the simulated-company tests share: qbXML message builders, id patterns and the base test case."""
+"""What the simulated-company tests share: qbXML message builders, id patterns and the base
+test case."""
 
 from __future__ import annotations
 
@@ -12,11 +13,7 @@ from qbwc.qbxml.parse import Response, read_responses
 from qbwc.simulator import FakeQuickBooks
 
 LIST_ID = re.compile(r"^[0-9A-F]{8}-\d{10}$")
-
-
 TXN_ID = re.compile(r"^[0-9A-F]+-\d{10}$")
-
-
 PARSE_ERROR = (
     "",
     "0x80040400",

@@ -11,8 +11,6 @@ from qbsync.test import shared_file
 from qbwc.qbxml.mappers.base import Mapper, ObjectView
 
 VERSIONS = ("13.0", "16.0")
-
-
 ACCOUNTS = {
     "income_account": "Sales",
     "cogs_account": "Cost of Goods Sold",

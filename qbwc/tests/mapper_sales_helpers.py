@@ -1,4 +1,5 @@
-"""What the sales-mapper tests share: parameters, fixtures, object views and the valid-qbXML check."""
+"""What the sales-mapper tests share: parameters, fixtures, object views and the valid-qbXML
+check."""
 
 from __future__ import annotations
 
@@ -18,8 +19,6 @@ PARAMS = {
     "quickbooks_discount_item": "Discount",
     "quickbooks_tax_item": "PA Sales Tax",
 }
-
-
 GUID = "{77C2BA76-7F41-463D-9063-57D5022BDBED}"
 
 

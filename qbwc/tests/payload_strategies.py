@@ -23,17 +23,11 @@ short_texts = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=11),
     st.sampled_from(["Jo's Café & <Bar>", 'São "quoted"', "]]>", "日本語"]),
 )
-
-
 texts = st.one_of(short_texts, short_texts, st.sampled_from(["x" * 41, "y" * 4096]))
-
-
 names = st.one_of(
     st.text(min_size=1, max_size=20),
     st.sampled_from(["A&B <Co>", "Zoë", "Ünïcödé:Sub", "x" * 41, "\x01"]),
 )
-
-
 valid_numbers = st.one_of(
     st.just(0),
     st.integers(min_value=-(10**6), max_value=10**6),
@@ -42,33 +36,21 @@ valid_numbers = st.one_of(
         str
     ),
 )
-
-
 numbers = st.one_of(
     valid_numbers,
     valid_numbers,
     valid_numbers,
     st.sampled_from(["", "abc", "1,000.00", "-0.000001", "10.123456789", "1e30", 10**16]),
 )
-
-
 flags = st.sampled_from([True, False, 1, 0, "1", "0", "true", "false", None])
-
-
 dates = st.one_of(
     st.dates().map(str),
     st.datetimes().map(lambda d: d.isoformat()),
     st.sampled_from(["12/26/2019", "12-31-2019", "2020-03-18T15:28:45.493"]),
     st.sampled_from(["soon", ""]),
 )
-
-
 refs = st.one_of(names, st.fixed_dictionaries({"list_id": st.just("80000001-1590500864")}))
-
-
 guids = st.one_of(st.uuids().map(str), st.integers(), texts, st.just(GUID))
-
-
 addresses = st.fixed_dictionaries(
     {},
     optional={
@@ -83,8 +65,6 @@ addresses = st.fixed_dictionaries(
         "lastname": texts,
     },
 )
-
-
 ids = st.one_of(st.text(min_size=1, max_size=30), st.integers(min_value=0).map(str))
 
 
@@ -118,8 +98,6 @@ adjustments = st.lists(
     ),
     max_size=3,
 )
-
-
 transaction_params = st.fixed_dictionaries(
     {
         "quickbooks_shipping_item": st.just("Shipping"),
@@ -142,7 +120,6 @@ transaction_params = st.fixed_dictionaries(
         "use_amount_for_tax": flags,
     },
 )
-
 
 sales_receipts = st.fixed_dictionaries(
     {
@@ -175,8 +152,6 @@ sales_receipts = st.fixed_dictionaries(
         ),
     },
 )
-
-
 returns = st.fixed_dictionaries(
     {
         "id": ids,
@@ -196,8 +171,6 @@ returns = st.fixed_dictionaries(
         "refunds": st.lists(st.fixed_dictionaries({"payment_method": names}), max_size=2),
     },
 )
-
-
 purchase_orders = st.fixed_dictionaries(
     {
         "id": ids,
@@ -222,14 +195,10 @@ purchase_orders = st.fixed_dictionaries(
         "adjustments": adjustments,
     },
 )
-
-
 positive = st.one_of(
     st.integers(min_value=1, max_value=10**6),
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1e9"), places=2).map(str),
 )
-
-
 journal_line = st.fixed_dictionaries(
     {"account_name": names},
     optional={
@@ -240,8 +209,6 @@ journal_line = st.fixed_dictionaries(
         "billable_status": st.sampled_from(["NotBillable", "billable", "HasBeenBilled", "Maybe"]),
     },
 )
-
-
 one_sided = st.tuples(journal_line, st.sampled_from(["debit", "credit"]), positive).map(
     lambda t: {**t[0], t[1]: t[2], ("credit" if t[1] == "debit" else "debit"): 0}
 )
@@ -268,8 +235,6 @@ journal_lines = st.one_of(
         max_size=4,
     ),
 )
-
-
 journals = st.fixed_dictionaries(
     {"id": ids, "line_items": journal_lines},
     optional={
@@ -284,8 +249,6 @@ journals = st.fixed_dictionaries(
         "memo": texts,
     },
 )
-
-
 inventories = st.fixed_dictionaries(
     {"id": ids, "product_id": names, "quantity": numbers},
     optional={
@@ -294,8 +257,6 @@ inventories = st.fixed_dictionaries(
         "memo": texts,
     },
 )
-
-
 inventory_params = st.fixed_dictionaries(
     {},
     optional={
@@ -306,8 +267,6 @@ inventory_params = st.fixed_dictionaries(
         "quickbooks_inventory_account": st.just("Inventory Asset"),
     },
 )
-
-
 customers = st.fixed_dictionaries(
     {"name": names},
     optional={
@@ -330,8 +289,6 @@ customers = st.fixed_dictionaries(
         "class_name": refs,
     },
 )
-
-
 vendors = st.fixed_dictionaries(
     {"name": names},
     optional={
@@ -348,8 +305,6 @@ vendors = st.fixed_dictionaries(
         "email": texts,
     },
 )
-
-
 item_params = st.sampled_from(
     [
         {},
@@ -361,8 +316,6 @@ item_params = st.sampled_from(
         },
     ]
 )
-
-
 items = st.fixed_dictionaries(
     {"product_id": names},
     optional={

@@ -1,4 +1,5 @@
-"""The in-memory QuickBooks company: its host answers, seeded lists and persistence across dump and load."""
+"""The in-memory QuickBooks company: its host answers, seeded lists and persistence across dump
+and load."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The in-memory QuickBooks company answers a message's envelope and statuses the way QuickBooks does (qbxml.md), with injected faults and without the schemas."""
+"""The in-memory QuickBooks company answers a message's envelope and statuses the way
+QuickBooks does (qbxml.md), with injected faults and without the schemas."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The in-memory QuickBooks company keeps list records and iterates over them the way QuickBooks does (qbxml.md)."""
+"""The in-memory QuickBooks company keeps list records and iterates over them the way
+QuickBooks does (qbxml.md)."""
 
 from __future__ import annotations
 

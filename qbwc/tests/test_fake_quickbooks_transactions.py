@@ -1,4 +1,5 @@
-"""The in-memory QuickBooks company adds, modifies and deletes transactions the way QuickBooks does (qbxml.md)."""
+"""The in-memory QuickBooks company adds, modifies and deletes transactions the way QuickBooks
+does (qbxml.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The fake Web Connector's envelopes and HCP answers against a scripted SOAP stub (the real server is tested elsewhere)."""
+"""The fake Web Connector's envelopes and HCP answers against a scripted SOAP stub (the real
+server is tested elsewhere)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The fake Web Connector reports every protocol rule the real one enforces that a scripted SOAP stub breaks."""
+"""The fake Web Connector reports every protocol rule the real one enforces that a scripted
+SOAP stub breaks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Item mappers: the registry of item types, an item's identity, sub-items, references and look-ups."""
+"""Item mappers: the registry of item types, an item's identity, sub-items, references and
+look-ups."""
 
 from __future__ import annotations
 

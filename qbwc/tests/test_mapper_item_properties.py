@@ -27,8 +27,6 @@ from qbwc.tests.mapper_items_helpers import ACCOUNTS, make_obj
 _decimals = st.decimals(
     min_value=Decimal("-1e20"), max_value=Decimal("1e20"), allow_nan=False, allow_infinity=False
 )
-
-
 _numbers = st.one_of(
     st.just(0),
     st.integers(min_value=-(10**19), max_value=10**19),
@@ -36,14 +34,8 @@ _numbers = st.one_of(
     _decimals.map(str),
     st.sampled_from(["", "abc", "1,000.00", "-0.000001", "10.123456789"]),
 )
-
-
 _flags = st.sampled_from([True, False, 1, 0, "1", "0", "true", "false", None])
-
-
 _text = st.text(max_size=40)
-
-
 _item_payloads = st.fixed_dictionaries(
     {"product_id": st.text(min_size=1, max_size=31)},
     optional={

@@ -1,4 +1,5 @@
-"""Item mappers: the requests built from fixtures and payloads are valid qbXML, with their prices, activity and discounts."""
+"""Item mappers: the requests built from fixtures and payloads are valid qbXML, with their
+prices, activity and discounts."""
 
 from __future__ import annotations
 

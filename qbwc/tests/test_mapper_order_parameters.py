@@ -1,4 +1,5 @@
-"""Sales orders under the connection's parameters, cancelled orders and the adjustment items they create."""
+"""Sales orders under the connection's parameters, cancelled orders and the adjustment items
+they create."""
 
 from __future__ import annotations
 

@@ -24,23 +24,15 @@ from qbwc.tests.mapper_sales_helpers import PARAMS, as_mod, view
 # -- property tests: random payloads give valid qbXML or a PayloadError -------------------
 
 _text = st.text(min_size=0, max_size=60)
-
-
 _names = st.one_of(
     st.text(min_size=1, max_size=40), st.sampled_from(["Jo & <Co>", "São Paulo", "O'Neil"])
 )
-
-
 _amounts = st.one_of(
     st.decimals(min_value=Decimal("-99999"), max_value=Decimal("99999"), places=3),
     st.integers(min_value=-1000, max_value=1000),
     st.sampled_from([0, "0", "0.00", -0.01]),
 )
-
-
 _ids = st.one_of(st.text(min_size=1, max_size=300), st.integers(min_value=0, max_value=10**30))
-
-
 _lines = st.lists(
     st.fixed_dictionaries(
         {"product_id": _names, "quantity": _amounts, "price": _amounts},
@@ -55,8 +47,6 @@ _lines = st.lists(
     min_size=0,
     max_size=4,
 )
-
-
 _sales = st.fixed_dictionaries(
     {"id": _ids, "customer": st.fixed_dictionaries({"name": _names}), "line_items": _lines},
     optional={
@@ -85,8 +75,6 @@ _sales = st.fixed_dictionaries(
         "purchase_order_number": _text,
     },
 )
-
-
 _payments = st.fixed_dictionaries(
     {"id": _ids, "customer": st.fixed_dictionaries({"name": _names}), "amount": _amounts},
     optional={

@@ -41,8 +41,6 @@ from qbwc.tests.payload_strategies import (
 )
 
 VERSIONS = ("13.0", "16.0")
-
-
 MOD_IDS = {"qb_id": "80000001-1590500864", "edit_sequence": "1590500864"}
 
 
@@ -59,7 +57,6 @@ REQUIRED_ROOTS = {
     "quantity",
     "parameters",
 }
-
 
 SETTINGS = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,4 +1,5 @@
-"""What the fake Web Connector tests share: a scripted SOAP stub, a stub QuickBooks and the connector built on them."""
+"""What the fake Web Connector tests share: a scripted SOAP stub, a stub QuickBooks and the
+connector built on them."""
 
 from __future__ import annotations
 
@@ -15,24 +16,14 @@ from qbwc.simulator.webconnector import (
 )
 
 URL = "https://qbsync.example.com/qbwc/?tenant=acme"
-
-
 TICKET = "8f0c1e3a-5b7d-4c2e-9a11-3d5f7b9c0e21"
-
-
 PASSWORD = "s3cret-pass-word"
-
-
 REQUEST_1 = (
     '<?xml version="1.0" encoding="utf-8"?><?qbxml version="13.0"?><QBXML>'
     '<QBXMLMsgsRq onError="continueOnError"><CustomerQueryRq requestID="1"/></QBXMLMsgsRq>'
     "</QBXML>"
 )
-
-
 REQUEST_2 = REQUEST_1.replace('requestID="1"', 'requestID="2"')
-
-
 HCP = (
     '<?xml version="1.0" ?><QBXML><QBXMLMsgsRs><HostQueryRs requestID="0" statusCode="0" '
     'statusSeverity="Info" statusMessage="Status OK"><HostRet><ProductName>QuickBooks '
