@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qbwc.tests.test_fake_quickbooks import FakeQuickBooksTestCase
+from qbwc.tests.fake_quickbooks_helpers import FakeQuickBooksTestCase
 
 
 class LinkedTransactionsTestCase(FakeQuickBooksTestCase):
