@@ -17,6 +17,8 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from connections.fields import EncryptedTextField
+
 
 def new_guid() -> str:
     return "{" + str(uuid.uuid4()).upper() + "}"
@@ -64,14 +66,15 @@ class Connection(models.Model):
     last_contact_at = models.DateTimeField(null=True, blank=True)
 
     # Where the health monitor sends alerts (connections.alerts). The secret signs
-    # the webhook, so it is kept usable (not hashed) but never logged or shown in full.
+    # the webhook, so it is kept usable (not hashed): encrypted at rest, never logged
+    # or shown in full.
     alert_emails = models.TextField(
         blank=True,
         validators=[validate_email_list],
         help_text="E-mail addresses for alerts, separated by commas or new lines",
     )
     alert_url = models.URLField("alert webhook URL", max_length=500, blank=True)
-    alert_secret = models.CharField("alert webhook secret", max_length=200, blank=True)
+    alert_secret = EncryptedTextField("alert webhook secret", blank=True)
 
     # What the Web Connector last reported (HCP response, sendRequestXML parameters).
     company_name = models.CharField(max_length=200, blank=True)
