@@ -17,6 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from connections.encryption import DecryptionError
 from connections.fields import EncryptedTextField
 
 
@@ -135,9 +136,19 @@ class Connection(models.Model):
     @property
     def masked_alert_secret(self) -> str:
         """Enough to recognise the secret, never enough to use it."""
-        if not self.alert_secret:
+        try:
+            secret = self.alert_secret
+        except DecryptionError:
+            # Shown, not raised: the operator can still see the problem and set a new one.
+            return "set, but no key in FIELD_ENCRYPTION_KEYS decrypts it (docs/security.md)"
+        if not secret:
             return ""
-        return f"set, ending …{self.alert_secret[-4:]}" if len(self.alert_secret) >= 16 else "set"
+        return f"set, ending …{secret[-4:]}" if len(secret) >= 16 else "set"
+
+    @property
+    def has_alert_secret(self) -> bool:
+        """Whether a secret is set, even one that cannot be decrypted."""
+        return bool(self.masked_alert_secret)
 
     # -- health -----------------------------------------------------------------
     def touch(self, now: datetime | None = None) -> None:

@@ -17,7 +17,7 @@ from django.test import TransactionTestCase, override_settings
 
 from connections import alerts
 from connections.encryption import PREFIX, DecryptionError, EncryptionKeyError, derived_key
-from connections.models import Connection
+from connections.models import AlertDelivery, Connection
 from connections.tests.test_alerts import Receiver
 from qbsync.test import BaseTestCase
 
@@ -67,10 +67,12 @@ class EncryptedFieldTestCase(BaseTestCase):
         Connection.objects.filter(pk=self.connection.pk).update(alert_secret=SECRET)
 
         self.assertNotIn(SECRET, stored(self.connection.pk))
-        self.assertEqual(
-            Connection.objects.values_list("alert_secret", flat=True).get(pk=self.connection.pk),
-            SECRET,
+        self.assertEqual(Connection.objects.get(pk=self.connection.pk).alert_secret, SECRET)
+        # values() bypasses the model: it gives the sealed token, never the plain text.
+        sealed = Connection.objects.values_list("alert_secret", flat=True).get(
+            pk=self.connection.pk
         )
+        self.assertEqual(repr(sealed), "<encrypted>")
 
     def test_it_encrypts_the_same_secret_differently_each_time(self) -> None:
         self.connection.alert_secret = SECRET
@@ -105,13 +107,41 @@ class EncryptedFieldTestCase(BaseTestCase):
         raw = stored(self.connection.pk)
 
         with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]):
+            connection = Connection.objects.get(pk=self.connection.pk)
             with self.assertRaises(DecryptionError) as caught:
-                Connection.objects.get(pk=self.connection.pk)
+                connection.alert_secret  # noqa: B018 (the read is the test)
         message = str(caught.exception)
         self.assertIn("connections.Connection.alert_secret", message)
         self.assertIn("FIELD_ENCRYPTION_KEYS", message)
         self.assertNotIn(SECRET, message)
         self.assertNotIn(raw.removeprefix(PREFIX), message)
+
+    def test_it_fails_only_what_needs_a_secret_no_key_decrypts(self) -> None:
+        with override_settings(FIELD_ENCRYPTION_KEYS=[OLD_KEY]):
+            Connection.objects.filter(pk=self.connection.pk).update(
+                alert_secret=SECRET,
+                alert_url="https://hooks.example.com/q",
+                last_contact_at=T0,
+            )
+        token = stored(self.connection.pk)
+
+        with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]):
+            # Loading and saving the connection (Web Connector, webhooks) still works...
+            connection = Connection.objects.get(pk=self.connection.pk)
+            connection.company_name = "Acme Ltd"
+            connection.save()
+            self.assertEqual(stored(self.connection.pk), token)
+            self.assertIn("no key in FIELD_ENCRYPTION_KEYS", connection.masked_alert_secret)
+            self.client.force_login(self.operator)
+            page = self.client.get(f"/admin/connections/connection/{connection.pk}/change/")
+            self.assertContains(page, "no key in FIELD_ENCRYPTION_KEYS decrypts it")
+            # ...and the alert that needs the secret fails with the reason, to be retried.
+            [delivery_id] = alerts.check_health(T0 + timedelta(minutes=6))
+            self.assertFalse(alerts.deliver(delivery_id, T0 + timedelta(minutes=6)))
+        delivery = AlertDelivery.objects.get(pk=delivery_id)
+        self.assertEqual(delivery.status, "pending")
+        self.assertIn("connections.Connection.alert_secret: no key", delivery.last_error)
+        self.assertNotIn(SECRET, delivery.last_error)
 
     def test_it_derives_the_default_key_from_secret_key(self) -> None:
         with override_settings(FIELD_ENCRYPTION_KEYS=[]):
@@ -125,7 +155,7 @@ class EncryptedFieldTestCase(BaseTestCase):
             SECRET_KEY="another-secret-key-0123456789", FIELD_ENCRYPTION_KEYS=[]
         ):
             with self.assertRaises(DecryptionError):
-                Connection.objects.get(pk=self.connection.pk)
+                Connection.objects.get(pk=self.connection.pk).alert_secret  # noqa: B018
         with override_settings(
             SECRET_KEY="another-secret-key-0123456789", FIELD_ENCRYPTION_KEYS=[NEW_KEY, old_derived]
         ):
