@@ -95,7 +95,7 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]
         if self.instance.pk is None and not data.get("new_qbwc_password"):
             self.add_error("new_qbwc_password", "A new connection needs a Web Connector password.")
         has_secret = bool(data.get("new_alert_secret")) or (
-            bool(self.instance.alert_secret) and not data.get("clear_alert_secret")
+            self.instance.has_alert_secret and not data.get("clear_alert_secret")
         )
         if data.get("alert_url") and not has_secret:
             self.add_error("new_alert_secret", "An alert webhook URL needs a secret to sign with.")

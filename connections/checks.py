@@ -37,3 +37,21 @@ def check_site_root(app_configs: Any, **kwargs: Any) -> list[Warning]:
             )
         ]
     return []
+
+
+@register(Tags.security)
+def check_field_encryption_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """A malformed key stops `check`/`migrate` at once, not the first read of a secret."""
+    from connections.encryption import EncryptionKeyError, key_ring
+
+    try:
+        key_ring()
+    except EncryptionKeyError as exc:
+        return [
+            Error(
+                str(exc),
+                hint="Fix FIELD_ENCRYPTION_KEYS (see docs/security.md).",
+                id="qbsync.E002",
+            )
+        ]
+    return []

@@ -17,6 +17,9 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from connections.encryption import DecryptionError
+from connections.fields import EncryptedTextField
+
 
 def new_guid() -> str:
     return "{" + str(uuid.uuid4()).upper() + "}"
@@ -64,14 +67,15 @@ class Connection(models.Model):
     last_contact_at = models.DateTimeField(null=True, blank=True)
 
     # Where the health monitor sends alerts (connections.alerts). The secret signs
-    # the webhook, so it is kept usable (not hashed) but never logged or shown in full.
+    # the webhook, so it is kept usable (not hashed): encrypted at rest, never logged
+    # or shown in full.
     alert_emails = models.TextField(
         blank=True,
         validators=[validate_email_list],
         help_text="E-mail addresses for alerts, separated by commas or new lines",
     )
     alert_url = models.URLField("alert webhook URL", max_length=500, blank=True)
-    alert_secret = models.CharField("alert webhook secret", max_length=200, blank=True)
+    alert_secret = EncryptedTextField("alert webhook secret", blank=True)
 
     # What the Web Connector last reported (HCP response, sendRequestXML parameters).
     company_name = models.CharField(max_length=200, blank=True)
@@ -132,9 +136,19 @@ class Connection(models.Model):
     @property
     def masked_alert_secret(self) -> str:
         """Enough to recognise the secret, never enough to use it."""
-        if not self.alert_secret:
+        try:
+            secret = self.alert_secret
+        except DecryptionError:
+            # Shown, not raised: the operator can still see the problem and set a new one.
+            return "set, but no key in FIELD_ENCRYPTION_KEYS decrypts it (docs/security.md)"
+        if not secret:
             return ""
-        return f"set, ending …{self.alert_secret[-4:]}" if len(self.alert_secret) >= 16 else "set"
+        return f"set, ending …{secret[-4:]}" if len(secret) >= 16 else "set"
+
+    @property
+    def has_alert_secret(self) -> bool:
+        """Whether a secret is set, even one that cannot be decrypted."""
+        return bool(self.masked_alert_secret)
 
     # -- health -----------------------------------------------------------------
     def touch(self, now: datetime | None = None) -> None:

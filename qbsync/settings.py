@@ -48,6 +48,12 @@ if not SECRET_KEY:
             " (see .env.example), or set DEBUG=true for local development only."
         )
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
+# Fernet keys that encrypt secrets at rest (connections.encryption; docs/security.md),
+# comma-separated: the first encrypts, every one decrypts. Empty: one key derived from
+# SECRET_KEY (HKDF), so changing SECRET_KEY then needs the old derived key listed here.
+FIELD_ENCRYPTION_KEYS = [
+    k.strip() for k in env_str("FIELD_ENCRYPTION_KEYS", "").split(",") if k.strip()
+]
 ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 # The public base URL written into .qwc files (AppURL, AppSupport).
 SITE_ROOT = env_str("SITE_ROOT", "http://localhost:8000").rstrip("/")

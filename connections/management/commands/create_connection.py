@@ -76,7 +76,7 @@ class Command(BaseCommand):
                 URLValidator(schemes=["http", "https"])(connection.alert_url)
             except ValidationError as exc:
                 raise CommandError(f"--alert-url {connection.alert_url!r} is not a URL") from exc
-            if not connection.alert_secret:
+            if not connection.has_alert_secret:
                 raise CommandError("--alert-url needs --alert-secret to sign the webhooks")
         if options["inactive"]:
             connection.is_active = False
