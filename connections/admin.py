@@ -121,6 +121,21 @@ class FlowConfigInline(admin.TabularInline):  # type: ignore[type-arg]
     can_delete = False
 
 
+# What the Web Connector and QuickBooks told us about a company: shown, never edited.
+REPORTED_BY_QUICKBOOKS = (
+    "last_contact_at",
+    "company_name",
+    "product_name",
+    "qbxml_versions",
+    "country",
+    "reported_company_file",
+    "last_error_hresult",
+    "last_error_message",
+    "last_error_at",
+    "created_at",
+)
+
+
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = ConnectionForm
@@ -139,16 +154,7 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "health",
         "alert_secret_state",
         "webhook_token_state",
-        "last_contact_at",
-        "company_name",
-        "product_name",
-        "qbxml_versions",
-        "country",
-        "reported_company_file",
-        "last_error_hresult",
-        "last_error_message",
-        "last_error_at",
-        "created_at",
+        *REPORTED_BY_QUICKBOOKS,
     )
     fieldsets = (
         (None, {"fields": ("connection_id", "origin", "is_active", "health")}),
@@ -181,20 +187,7 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         ),
         (
             "Reported by QuickBooks",
-            {
-                "fields": (
-                    "last_contact_at",
-                    "company_name",
-                    "product_name",
-                    "qbxml_versions",
-                    "country",
-                    "reported_company_file",
-                    "last_error_hresult",
-                    "last_error_message",
-                    "last_error_at",
-                    "created_at",
-                )
-            },
+            {"fields": REPORTED_BY_QUICKBOOKS},
         ),
     )
     inlines = [FlowConfigInline]
