@@ -384,10 +384,16 @@ def oversized_calls(
     """A well-formed call whose last string field makes the body pass `limit` bytes in any
     encoding. Its ticket (the first field, read from the body's head) is always there, so
     the answer is exactly predictable."""
-    op = draw(st.sampled_from([op for op, fields in OPERATIONS.items() if fields]))
+    # receiveResponseXML half the time: the one call over the limit with answers of its own.
+    op = draw(
+        st.one_of(
+            st.just("receiveResponseXML"),
+            st.sampled_from([op for op, fields in OPERATIONS.items() if fields]),
+        )
+    )
     params = {name: draw(_value(name, op)) for name in OPERATIONS[op]}
     if "ticket" in params:
-        params["ticket"] = draw(st.one_of(st.just(LIVE_TICKET), soap_texts(80)))
+        params["ticket"] = draw(st.sampled_from([LIVE_TICKET, LIVE_TICKET, "", " x "]))
     last = [n for n in OPERATIONS[op] if n not in INTEGER_FIELDS][-1]
     pad = draw(st.sampled_from("xé€😀<&"))
     # At least one byte per character in every encoding: over the limit whatever it is.

@@ -121,7 +121,7 @@ class SoapPropertyTestCase(FixturesMixin, LiveServerTestCase):
     def test_it_answers_every_re_encoded_call_exactly_like_its_utf_8_original(self) -> None:
         self.start()
 
-        @bounded(50)
+        @bounded(30)
         @given(reencoded_calls())
         def alike(case: SoapCase) -> None:
             outcome = self.probe.check(case)
@@ -135,7 +135,7 @@ class SoapPropertyTestCase(FixturesMixin, LiveServerTestCase):
     ) -> None:
         self.start()
 
-        @bounded(40)
+        @bounded(30)
         @given(mismatched_app_calls())
         def mismatched(case: SoapCase) -> None:
             outcome = self.probe.check(case)
@@ -151,7 +151,7 @@ class SoapPropertyTestCase(FixturesMixin, LiveServerTestCase):
         self.start()
 
         # Django's test server reads no chunked body (bench/fuzz.py sends those to gunicorn).
-        @bounded(40)
+        @bounded(30)
         @given(oversized_calls(SMALL_LIMIT, lengths=(HONEST, SHORT)))
         def refused(case: SoapCase) -> None:
             outcome = self.probe.check(case)
