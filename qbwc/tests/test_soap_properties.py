@@ -16,6 +16,7 @@ import os
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis.extra.django import LiveServerTestCase
+from hypothesis.strategies import SearchStrategy
 
 from objects.models import QueuedObject
 from qbsync.test import QBWC_PASSWORD, FixturesMixin, make_connection
@@ -94,71 +95,39 @@ class SoapPropertyTestCase(FixturesMixin, LiveServerTestCase):
             payload={"name": f"Property {self.queued}"},
         )
 
-    def test_it_answers_every_well_formed_call_inside_the_protocol(self) -> None:
+    def assert_holds(self, cases: SearchStrategy[SoapCase], examples: int) -> None:
+        """The property over `examples` cases, one after another on this database."""
         self.start()
 
-        @bounded(150)
-        @given(well_formed_calls())
-        def answered(case: SoapCase) -> None:
+        @bounded(examples)
+        @given(cases)
+        def holds(case: SoapCase) -> None:
             outcome = self.probe.check(case)
 
             self.assertEqual(outcome.failure, "", case)
 
-        answered()
+        holds()
+
+    def test_it_answers_every_well_formed_call_inside_the_protocol(self) -> None:
+        self.assert_holds(well_formed_calls(), 150)
 
     def test_it_refuses_every_malformed_body_with_a_client_fault_and_stores_nothing(self) -> None:
-        self.start()
-
-        @bounded(200)
-        @given(malformed_bodies())
-        def refused(case: SoapCase) -> None:
-            outcome = self.probe.check(case)
-
-            self.assertEqual(outcome.failure, "", case)
-
-        refused()
+        self.assert_holds(malformed_bodies(), 200)
 
     def test_it_answers_every_re_encoded_call_exactly_like_its_utf_8_original(self) -> None:
-        self.start()
-
-        @bounded(30)
-        @given(reencoded_calls())
-        def alike(case: SoapCase) -> None:
-            outcome = self.probe.check(case)
-
-            self.assertEqual(outcome.failure, "", case)
-
-        alike()
+        self.assert_holds(reencoded_calls(), 30)
 
     def test_it_answers_a_ticket_at_another_connections_app_url_and_touches_nothing(
         self,
     ) -> None:
-        self.start()
-
-        @bounded(30)
-        @given(mismatched_app_calls())
-        def mismatched(case: SoapCase) -> None:
-            outcome = self.probe.check(case)
-
-            self.assertEqual(outcome.failure, "", case)
-
-        mismatched()
+        self.assert_holds(mismatched_app_calls(), 30)
 
     @override_settings(QBWC_MAX_BODY_BYTES=SMALL_LIMIT)
     def test_it_answers_every_body_over_the_limit_inside_the_protocol_and_keeps_none(
         self,
     ) -> None:
-        self.start()
-
         # Django's test server reads no chunked body (bench/fuzz.py sends those to gunicorn).
-        @bounded(30)
-        @given(oversized_calls(SMALL_LIMIT, lengths=(HONEST, SHORT)))
-        def refused(case: SoapCase) -> None:
-            outcome = self.probe.check(case)
-
-            self.assertEqual(outcome.failure, "", case)
-
-        refused()
+        self.assert_holds(oversized_calls(SMALL_LIMIT, lengths=(HONEST, SHORT)), 30)
 
     @bounded(30)
     @given(quickbooks_answers())
