@@ -746,22 +746,19 @@ class SoapProbe:
         outstanding; getLastError then says why, and nothing of the answer is stored), -1
         for any other ticket, a 413 fault for every other call; a false Content-Length
         under the limit makes the server read a truncated body: a 400 fault."""
-        ticket = ""
         if case.live:
-            if case.op == "receiveResponseXML":
-                ticket, _ = self.open_request()
-            else:
-                ticket = self.live_ticket()
-            case = case.with_ticket(ticket)
+            live = self.open_request()[0] if case.op == "receiveResponseXML" else self.live_ticket()
+            case = case.with_ticket(live)
+        # The ticket the server reads is the first field: LIVE_TICKET's session, or a live
+        # one the caller put in (an answer to a request sent), or any text.
         wrapper = etree.fromstring(case.body)[0][0]
-        first = (wrapper[0].text or "").strip() if len(wrapper) else ""
-        mine = bool(ticket) and not case.app
+        ticket = (wrapper[0].text or "").strip() if len(wrapper) else ""
+        mine = bool(ticket) and not case.app and session_is_live(ticket)
         before = self.snapshot()
         status, content_type, body = self.send(case)
         if case.length == SHORT:
-            refused = self._refused_alike(case, before, status, content_type, body, 400)
-            return refused
-        if case.op != "receiveResponseXML" or not first:
+            return self._refused_alike(case, before, status, content_type, body, 400)
+        if case.op != "receiveResponseXML" or not ticket:
             return self._refused_alike(case, before, status, content_type, body, 413)
         outcome, answer = _accepted(case.op, status, content_type, body)
         if outcome.failure:
@@ -773,13 +770,12 @@ class SoapProbe:
             if before != after:
                 return Outcome(status, f"a refused body changed stored state: {before} -> {after}")
             return outcome
-        explained = parse_reply(
-            "getLastError",
-            *self.post("getLastError", build_envelope("getLastError", {"ticket": ticket})),
-        )
-        if "more than this server accepts" not in str(
-            explained
-        ) or "QBWC_MAX_BODY_BYTES" not in str(explained):
+        reply = self.post("getLastError", build_envelope("getLastError", {"ticket": ticket}))
+        explained = str(parse_reply("getLastError", *reply))
+        if (
+            "more than this server accepts" not in explained
+            or "QBWC_MAX_BODY_BYTES" not in explained
+        ):
             return Outcome(status, f"getLastError after -101 does not say why: {explained!r}")
         unread = answer_unread(ticket)
         if unread:
@@ -868,6 +864,13 @@ def ticket_state(ticket: str, app: str) -> tuple[object, ...]:
         list(Message.objects.filter(session=session).values_list("pk", "status")),
         list(queue.values_list("pk", "phase", "claimed_by", "updated_at")),
     )
+
+
+def session_is_live(ticket: str) -> bool:
+    from qbwc.models import Session
+
+    session = Session.objects.for_ticket(ticket)
+    return session is not None and session.status == Session.Status.ACTIVE
 
 
 def answer_unread(ticket: str) -> str:
