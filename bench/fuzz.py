@@ -9,15 +9,20 @@ examples, over real HTTP, one request at a time, on one database that accumulate
 as a production server's does:
 
 * SOAP (qbwc/tests/strategies.py): well-formed Web Connector calls of every operation
-  with arbitrary field values, malformed bodies, and arbitrary qbXML answering a request
-  really outstanding. Never a 5xx; a well-formed call gets an answer the Web Connector
-  accepts; a malformed body gets a 4xx SOAP fault and stores nothing.
+  with arbitrary field values, the same calls re-encoded (UTF-16, Latin-1, a BOM …), a
+  live ticket at another connection's AppURL, bodies over the limit (the server runs with
+  QBWC_MAX_BODY_BYTES of FUZZ_BODY_LIMIT; honest, false or no Content-Length), malformed
+  bodies, and arbitrary qbXML answering a request really outstanding. Never a 5xx; a
+  well-formed call gets an answer the Web Connector accepts (a re-encoded one the answer
+  of its UTF-8 original; the others their documented answers); a malformed body gets a
+  4xx SOAP fault and stores nothing.
 * Webhooks, when objects/tests/strategies.py exists: its `requests()` (route, body,
   content type) posted with the connection's credentials. Never a 5xx (get_health_check's
   documented 500 "not successful" aside); a 4xx stores nothing and says why in JSON.
 
-`--examples N` is per surface (SOAP: 45% well-formed calls, 45% malformed bodies, 10%
-answers to a sent request; webhooks: N). With --write (the default from 10,000 examples)
+`--examples N` is per surface (SOAP: 30% well-formed calls, 30% malformed bodies, 10%
+each re-encoded calls, another AppURL, bodies over the limit and answers to a sent
+request; webhooks: N). With --write (the default from 10,000 examples)
 the table between the `fuzz:results` markers of docs/reliability.md is rewritten. Every
 violation goes to var/fuzz-failures.jsonl. The server runs the production settings with
 the test suite's fast password hasher (qbsync.test_settings): a PBKDF2 per authenticate
@@ -50,6 +55,9 @@ PAGE = harness.ROOT / "docs" / "reliability.md"
 FAILURES = harness.ROOT / "var" / "fuzz-failures.jsonl"
 MARKERS = ("<!-- fuzz:results -->", "<!-- /fuzz:results -->")
 WRITE_FROM = 10_000
+# The server's QBWC_MAX_BODY_BYTES during a campaign: bodies over it stay small and fast
+# (an ordinary call with long values may pass it too, and is judged as such).
+FUZZ_BODY_LIMIT = 65_536
 SAMPLES_PER_CLASS = 3
 
 
@@ -139,36 +147,50 @@ def soap_campaigns(
     progress: Callable[[], None],
     tallies: list[Tally],
 ) -> None:
+    from connections.models import Connection
     from objects.models import QueuedObject
+    from qbwc.dispatch import has_due_work
     from qbwc.tests import strategies
 
-    connection_id = "fuzz-00000"
+    connection_id, other_id = "fuzz-00000", "fuzz-00001"
     counter = iter(range(10**9))
 
-    def make_work() -> None:
-        from connections.models import Connection
-
+    def queue(connection: Connection) -> None:
         n = next(counter)
         QueuedObject.objects.create(
-            connection=Connection.objects.get(connection_id=connection_id),
+            connection=connection,
             object_type="customers",
             identity=f"Fuzz {n}",
             payload={"name": f"Fuzz {n}"},
         )
 
+    def make_work() -> None:
+        # Only when nothing is due: two sessions then see the same work (re-encoded calls
+        # are compared with their UTF-8 original, each in a session of its own).
+        connection = Connection.objects.get(connection_id=connection_id)
+        if not has_due_work(connection):
+            queue(connection)
+
+    # The other connection has work of its own, which its AppURL's callers must not touch.
+    queue(Connection.objects.get(connection_id=other_id))
     probe = strategies.SoapProbe(
         f"{base_url}/qbwc/",
         (f"{connection_id}-qbwc", harness.QBWC_PASSWORD),
         make_work,
         strategies.stored_state,
+        other_app=other_id,
+        limit=FUZZ_BODY_LIMIT,
     )
-    calls, refused, answers = (
+    calls, reencoded, other_app, oversized, refused, answers = (
         Tally("SOAP: well-formed Web Connector calls", failures_path=FAILURES),
+        Tally("SOAP: calls in another encoding", failures_path=FAILURES),
+        Tally("SOAP: a live ticket at another AppURL", failures_path=FAILURES),
+        Tally("SOAP: bodies over the limit", failures_path=FAILURES),
         Tally("SOAP: malformed bodies", failures_path=FAILURES),
         Tally("SOAP: qbXML answers to a request sent", failures_path=FAILURES),
     )
     # Registered before running, so a campaign stopped early still reports what it tried.
-    tallies += [calls, refused, answers]
+    tallies += [calls, reencoded, other_app, oversized, refused, answers]
 
     def check_case(tally: Tally) -> Callable[[Any], None]:
         def check(case: Any) -> None:
@@ -185,16 +207,25 @@ def soap_campaigns(
         kind = f"HRESULT {hresult if hresult.startswith('0x') else '(any text)'}"
         answers.record(kind if hresult else "qbXML", outcome.status, outcome.failure, repr(answer))
 
-    well_formed = examples * 45 // 100
+    most, some = examples * 30 // 100, examples * 10 // 100
+    run_strategy(strategies.well_formed_calls(), most, seed_value, check_case(calls), progress)
     run_strategy(
-        strategies.well_formed_calls(), well_formed, seed_value, check_case(calls), progress
+        strategies.reencoded_calls(), some, seed_value + 4, check_case(reencoded), progress
     )
     run_strategy(
-        strategies.malformed_bodies(), well_formed, seed_value + 1, check_case(refused), progress
+        strategies.mismatched_app_calls(), some, seed_value + 5, check_case(other_app), progress
     )
+    run_strategy(
+        strategies.oversized_calls(FUZZ_BODY_LIMIT),
+        some,
+        seed_value + 6,
+        check_case(oversized),
+        progress,
+    )
+    run_strategy(strategies.malformed_bodies(), most, seed_value + 1, check_case(refused), progress)
     run_strategy(
         strategies.quickbooks_answers(),
-        examples - 2 * well_formed,
+        examples - 2 * most - 3 * some,
         seed_value + 2,
         check_answer,
         progress,
@@ -334,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     harness.SERVER_ENV["DJANGO_SETTINGS_MODULE"] = "qbsync.test_settings"
     harness.ensure_database()
     harness.reset_database()
-    harness.make_connections(1, prefix="fuzz")
+    harness.make_connections(2, prefix="fuzz")
     FAILURES.unlink(missing_ok=True)
 
     done = 0
@@ -346,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         if done % 1000 == 0:
             print(f"  {done:,} inputs, {time.monotonic() - started:.0f} s", flush=True)
 
-    with harness.server() as server:
+    with harness.server(QBWC_MAX_BODY_BYTES=str(FUZZ_BODY_LIMIT)) as server:
         tallies: list[Tally] = []
         try:
             if options.surface in ("both", "soap"):

@@ -92,9 +92,14 @@ def endpoint(request: HttpRequest, connection_id: str | None = None, **_: Any) -
         declared = _declared_length(request)
         # request.read(), never request.body: the latter applies Django's
         # DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), far below what a pull can answer.
-        envelope = wire.read(request, declared, settings.QBWC_MAX_BODY_BYTES)
+        stream: wire.Readable = request
+        if declared is None and request.META.get("wsgi.input_terminated"):
+            # No Content-Length (chunked): Django reads such a body as empty, but a server
+            # that sets wsgi.input_terminated (gunicorn) ends the input where the body ends.
+            stream = request.META["wsgi.input"]
+        envelope = wire.read(stream, declared, settings.QBWC_MAX_BODY_BYTES)
         if envelope.too_large:
-            wire.drain(request, envelope, declared)
+            wire.drain(stream, envelope, declared)
             return _too_large(envelope, declared, connection_id)
         if envelope.error:
             return soap_fault(envelope.error)

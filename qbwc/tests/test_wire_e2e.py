@@ -24,6 +24,7 @@ from qbsync.test import QBWC_PASSWORD, LiveTestCase
 from qbwc.models import Message, Session
 from qbwc.simulator.quickbooks import FakeQuickBooks
 from qbwc.simulator.webconnector import SOAP11_NS, build_envelope
+from qbwc.tests.strategies import post_with_length
 
 NS = "http://developer.intuit.com/"
 DJANGO_UPLOAD_LIMIT = 2_621_440  # DATA_UPLOAD_MAX_MEMORY_SIZE's default, which refused answers
@@ -272,6 +273,27 @@ class GunicornBodyLimitTestCase(SimpleTestCase):
         self.assertEqual((status, content_type), (413, "text/xml; charset=utf-8"))
         self.assertIn(b"Request too large: 60,000,", reply)
         self.assertEqual(still_up, 200)
+
+
+class GunicornChunkedBodyTestCase(SimpleTestCase):
+    def test_it_reads_a_chunked_body_to_its_end_and_finds_one_over_the_limit(self) -> None:
+        # Found while widening the over-the-limit property to bodies with no length:
+        # Django reads a request without a Content-Length as empty, so a chunked call was
+        # refused as malformed ("no element found") and one over the limit never counted.
+        over = build_envelope(
+            "authenticate", {"strUserName": "acme-qbd", "strPassword": "x" * 60_000_000}
+        )
+        headers = {"Content-Type": "text/xml; charset=utf-8"}
+        with gunicorn() as server:
+            url = f"{server}/qbwc/"
+            # None: no Content-Length, the body goes chunked.
+            version = post_with_length(url, build_envelope("serverVersion", {}), headers, None)
+            too_large = post_with_length(url, over, headers, None)
+
+        self.assertEqual(version[0], 200, version[2][:300])
+        self.assertIn(b"<tns:serverVersionResult>qbsync ", version[2])
+        self.assertEqual(too_large[:2], (413, "text/xml; charset=utf-8"), too_large[2][:300])
+        self.assertIn(b"bytes or more; this server accepts", too_large[2])
 
 
 class EncodingTestCase(LiveTestCase):
