@@ -110,27 +110,38 @@ def database_url() -> str:
 
 
 class Gunicorn(ProcessGroup):
-    """qbsync under gunicorn as deployed (`-c python:qbsync.gunicorn`), on the test database."""
+    """qbsync under gunicorn as deployed (the Dockerfile's CMD, `-c python:qbsync.gunicorn`).
 
-    def __init__(self, port: int, broker_url: str, log: Path, workers: int = 2) -> None:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            # Persistent connections, as the deployment and the benchmarks run.
-            "DATABASE_CONN_MAX_AGE": "60",
-            "CELERY_BROKER_URL": broker_url,
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "WEB_CONCURRENCY": str(workers),
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": "WARNING",
-        }
-        # The Dockerfile's CMD.
+    `env` adds to this process's environment; `on_test_database()` points the server at
+    the test database and a broker.
+    """
+
+    def __init__(
+        self, port: int, log: Path, workers: int = 2, env: dict[str, str] | None = None
+    ) -> None:
         deployed = "gunicorn -c python:qbsync.gunicorn qbsync.wsgi:application"
         command = [sys.executable, "-m", *deployed.split()]
-        super().__init__(command, env, log)
+        bind = {"GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
+        super().__init__(command, {**os.environ, **bind, **(env or {})}, log)
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
+
+    @classmethod
+    def on_test_database(cls, port: int, broker_url: str, log: Path, workers: int = 2) -> Gunicorn:
+        return cls(
+            port,
+            log,
+            workers,
+            {
+                "DATABASE_URL": database_url(),
+                # Persistent connections, as the deployment and the benchmarks run.
+                "DATABASE_CONN_MAX_AGE": "60",
+                "CELERY_BROKER_URL": broker_url,
+                "DEBUG": "false",
+                "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "LOG_LEVEL": "WARNING",
+            },
+        )
 
     def start(self) -> None:
         if _port_open(self.port):

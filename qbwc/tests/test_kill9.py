@@ -181,7 +181,7 @@ class WebKillTestCase(TransactionTestCase):
         rng = random.Random(SEED)
         quickbooks = FakeQuickBooks(xsd_dir=xsd_dir, wall_clock=time.time)
         log = Path(tempfile.mkdtemp(prefix="kill9-web-")) / "gunicorn.log"
-        server = Gunicorn(PORT, broker, log)
+        server = Gunicorn.on_test_database(PORT, broker, log)
         senders = [
             Sender(server.url, "add_customers", customer_bodies()),
             Sender(server.url, "add_orders", order_bodies(0)),
@@ -264,7 +264,9 @@ class WebKillTestCase(TransactionTestCase):
         broker = require_celery_broker()
         quickbooks = FakeQuickBooks(xsd_dir=require_xsd_dir(), wall_clock=time.time)
         make_connection("acme")
-        server = Gunicorn(PORT, broker, Path(tempfile.mkdtemp(prefix="kill9-web-")) / "g.log")
+        server = Gunicorn.on_test_database(
+            PORT, broker, Path(tempfile.mkdtemp(prefix="kill9-web-")) / "g.log"
+        )
         connector = FakeWebConnector(f"{server.url}/qbwc/", "acme-qbd", QBWC_PASSWORD, quickbooks)
         killed_run: list[BaseException] = []
 

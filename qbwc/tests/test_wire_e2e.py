@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import http.client
-import os
 import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.test import SimpleTestCase, override_settings
 from lxml import etree
 
 from objects.models import Phase, QueuedObject
 from objects.tests.flows import envelope
+from qbsync.processes import Gunicorn
 from qbsync.test import QBWC_PASSWORD, LiveTestCase
 from qbwc.models import Message, Session
 from qbwc.simulator.quickbooks import FakeQuickBooks
@@ -133,33 +130,13 @@ def gunicorn() -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with tempfile.TemporaryDirectory() as var_dir:
-        env = {
-            **os.environ,
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "WEB_CONCURRENCY": "1",
-            "VAR_DIR": var_dir,
-            "DJANGO_SETTINGS_MODULE": "qbsync.settings",
-        }
-        command = [sys.executable, "-m", "gunicorn", "-c", "python:qbsync.gunicorn", "qbsync.wsgi"]
-        server = subprocess.Popen(
-            command,
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        env = {"VAR_DIR": var_dir, "DJANGO_SETTINGS_MODULE": "qbsync.settings"}
+        server = Gunicorn(port, Path(var_dir) / "gunicorn.log", workers=1, env=env)
+        server.start()
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and server.poll() is None:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}"
+            yield server.url
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
 
 
 def post_raw(
