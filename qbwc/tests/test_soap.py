@@ -439,6 +439,7 @@ def race(pk: int) -> dict[str, bool]:
     """begin_call() and take_over() of one session at the same moment, each on its own
     database connection; returns who won."""
     barrier = threading.Barrier(2)
+    done = threading.Barrier(2)
     won: dict[str, bool] = {}
 
     def run(name: str) -> None:
@@ -447,6 +448,10 @@ def race(pk: int) -> dict[str, bool]:
             mine = Session.objects.select_related("connection").get(pk=pk)
             won[name] = mine.begin_call() if name == "call" else mine.take_over()
         finally:
+            # The call's database connection stays open until both are done: a closed
+            # one is what a killed web process looks like, and take_over() rightly ends
+            # a session whose call is served by no live backend.
+            done.wait()
             connections.close_all()
 
     threads = [threading.Thread(target=run, args=(name,)) for name in ("call", "take")]
