@@ -48,8 +48,15 @@ def hash_token(token: str) -> str:
 
 
 class Connection(models.Model):
+    class Backend(models.TextChoices):
+        DESKTOP = "desktop", "QuickBooks Desktop (Web Connector)"
+        QBO = "qbo", "QuickBooks Online"
+
     # The FlowLink X-Hub-Store value (or parameters.connection_id).
     connection_id = models.CharField(max_length=100, unique=True)
+    # Which QuickBooks the connection writes to; everything but the transport is shared
+    # (docs/architecture.md). A QBO connection's OAuth state is its qbo.QboConnection.
+    backend = models.CharField(max_length=10, choices=Backend.choices, default=Backend.DESKTOP)
     origin = models.CharField(max_length=50, default="flowlink")
     qbwc_username = models.CharField("Web Connector user name", max_length=100, unique=True)
     # Django password hash; the clear password is typed into the Web Connector only.

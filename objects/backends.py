@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from connections.models import Connection
     from objects.models import QueuedObject
 
-# Every connection is a QuickBooks Desktop company today: Connection names no backend.
+# What a connection without a backend of its own writes to (every connection made
+# before QuickBooks Online arrived).
 DEFAULT_BACKEND = "desktop"
 
 # A FlowLink object or flow parameters, as JSON.
@@ -83,4 +84,4 @@ def backend_named(name: str) -> Backend:
 
 def backend_for(connection: Connection) -> Backend:
     """The backend `connection` writes to."""
-    return backend_named(DEFAULT_BACKEND)
+    return backend_named(connection.backend or DEFAULT_BACKEND)

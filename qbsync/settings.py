@@ -310,6 +310,27 @@ PULL_RETENTION_DAYS = env_int("PULL_RETENTION_DAYS", 30)
 # Seconds after which a failed poll (QuickBooks error) is tried again.
 PULL_RETRY_SECONDS = env_int("PULL_RETRY_SECONDS", 300)
 
+# -- QuickBooks Online (qbo/; docs/qbo.md) --
+# The app's OAuth client; a connection may carry its own (create_connection --qbo-client-id).
+QBO_CLIENT_ID = env_str("QBO_CLIENT_ID", "")
+QBO_CLIENT_SECRET = env_str("QBO_CLIENT_SECRET", "")
+# Intuit's hosts unless set; a sandbox connection uses the sandbox API host when
+# QBO_API_BASE is unset. http:// is accepted for loopback addresses only (the local double).
+QBO_API_BASE = env_str("QBO_API_BASE", "")
+QBO_TOKEN_URL = env_str("QBO_TOKEN_URL", "")
+QBO_AUTHORIZE_URL = env_str("QBO_AUTHORIZE_URL", "")
+QBO_REVOKE_URL = env_str("QBO_REVOKE_URL", "")
+# Sent as ?minorversion= on every call (Intuit serves anything below 75 as 75).
+QBO_MINOR_VERSION = env_int("QBO_MINOR_VERSION", 75)
+# Where Intuit sends the operator back after "Connect to QuickBooks". [SITE_ROOT/qbo/callback]
+QBO_REDIRECT_URI = env_str("QBO_REDIRECT_URI", "")
+# Seconds one call to QuickBooks Online may take (Intuit gives up after 120).
+QBO_TIMEOUT_SECONDS = env_int("QBO_TIMEOUT_SECONDS", 60)
+# Longest wait on a 429 inside a pass before the pass stops and is rescheduled. [60]
+QBO_THROTTLE_MAX_WAIT_SECONDS = env_int("QBO_THROTTLE_MAX_WAIT_SECONDS", 60)
+# Days before a refresh token's hard expiry at which operators are warned. [30]
+QBO_HARD_EXPIRY_WARNING_DAYS = env_int("QBO_HARD_EXPIRY_WARNING_DAYS", 30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

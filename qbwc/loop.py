@@ -62,7 +62,12 @@ def client_version_reply(version: str) -> str:
 def authenticate(
     username: str | None, password: str | None, app_connection_id: str | None = None
 ) -> list[str]:
-    connection = Connection.objects.filter(qbwc_username=username or "").first()
+    # A QuickBooks Online connection has no Web Connector: its name logs nobody in.
+    connection = (
+        Connection.objects.filter(qbwc_username=username or "")
+        .filter(backend=Connection.Backend.DESKTOP)
+        .first()
+    )
     if connection is None:
         make_password(password or "")  # same cost as a real check: no user enumeration
         return [new_ticket(), "nvu"]

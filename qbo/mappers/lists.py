@@ -1,0 +1,3 @@
+from qbo.mappers.base import QboMapper
+
+LIST_MAPPERS: dict[str, QboMapper] = {}

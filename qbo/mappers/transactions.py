@@ -1,0 +1,3 @@
+from qbo.mappers.base import QboMapper
+
+TRANSACTION_MAPPERS: dict[str, QboMapper] = {}
