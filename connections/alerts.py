@@ -75,11 +75,16 @@ def check_health(now: datetime | None = None) -> list[int]:
 
 
 def _open_incident(connection: Connection, now: datetime) -> list[int]:
-    minutes = connection.minutes_since_contact(now) or 0
-    summary = (
-        f"The Web Connector of {connection.connection_id} has not called for "
-        f"{minutes:.0f} minutes (threshold {connection.health_threshold_minutes})."
-    )
+    return open_incident(connection, now, connection.unhealthy_reason(now))
+
+
+def open_incident(connection: Connection, now: datetime, summary: str) -> list[int]:
+    """Open the connection's incident now (unless one is open) and queue its alerts.
+
+    The health monitor calls it for a silent connection; qbo.tokens for a QuickBooks
+    Online grant that died (a person must reconnect: waiting for the threshold would
+    only delay the alert). Returns the deliveries to send.
+    """
     with transaction.atomic():
         incident = Incident.open_for(connection, now, summary)
         if incident is None:

@@ -173,6 +173,10 @@ class Connection(models.Model):
         self, threshold_minutes: float | None = None, now: datetime | None = None
     ) -> bool:
         """flowlink §11: failing when minutes since contact > threshold; never-contacted passes."""
+        if self.backend == self.Backend.QBO:
+            qbo = getattr(self, "qbo", None)
+            if qbo is not None and qbo.status == "needs_reconnect":
+                return False  # nothing reaches QuickBooks until a person reconnects
         minutes = self.minutes_since_contact(now)
         if minutes is None:
             return True
@@ -180,6 +184,25 @@ class Connection(models.Model):
             self.health_threshold_minutes if threshold_minutes is None else threshold_minutes
         )
         return not (threshold < minutes)
+
+    def unhealthy_reason(self, now: datetime | None = None) -> str:
+        """Why the connection fails its health check, for incidents and get_health_check."""
+        minutes = self.minutes_since_contact(now) or 0
+        if self.backend == self.Backend.QBO:
+            qbo = getattr(self, "qbo", None)
+            if qbo is not None and qbo.status == "needs_reconnect":
+                return (
+                    f"QuickBooks Online refused the connection of {self.connection_id}: "
+                    f"{qbo.last_error or 'the authorization ended'}. Reconnect it from the admin."
+                )
+            return (
+                f"qbsync has not reached QuickBooks Online for {self.connection_id} for "
+                f"{minutes:.0f} minutes (threshold {self.health_threshold_minutes})."
+            )
+        return (
+            f"The Web Connector of {self.connection_id} has not called for "
+            f"{minutes:.0f} minutes (threshold {self.health_threshold_minutes})."
+        )
 
     def health_state(self, now: datetime | None = None) -> str:
         """One word for dashboards: paused, waiting (never called), healthy or unhealthy."""

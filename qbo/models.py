@@ -9,6 +9,7 @@ under a row lock on this row (qbo.tokens), so two workers never spend one refres
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +18,9 @@ from django.utils import timezone
 from connections.encryption import DecryptionError
 from connections.fields import EncryptedTextField
 from connections.models import Connection
+
+if TYPE_CHECKING:
+    from qbo.oauth import TokenSet
 
 
 class QboConnection(models.Model):
@@ -96,6 +100,31 @@ class QboConnection(models.Model):
             self.access_token
             and self.access_expires_at is not None
             and self.access_expires_at - margin > now
+        )
+
+    def store_tokens(self, tokens: TokenSet, now: datetime) -> None:
+        """Keep a new token pair (the caller holds this row's lock when refreshing).
+
+        The rotated refresh token is saved before anything uses the new access token:
+        the old one dies within a day, and a lost new one bricks the connection.
+        """
+        self.access_token = tokens.access_token
+        self.access_expires_at = tokens.access_expires_at
+        self.refresh_token = tokens.refresh_token
+        if tokens.refresh_expires_at is not None:
+            self.refresh_expires_at = tokens.refresh_expires_at
+        if tokens.refresh_hard_expires_at is not None:
+            self.refresh_hard_expires_at = tokens.refresh_hard_expires_at
+        self.updated_at = now
+        self.save(
+            update_fields=[
+                "access_token",
+                "access_expires_at",
+                "refresh_token",
+                "refresh_expires_at",
+                "refresh_hard_expires_at",
+                "updated_at",
+            ]
         )
 
     def record_failure(self, message: str, intuit_tid: str = "") -> None:
