@@ -41,6 +41,8 @@ class Backend(Protocol):
     """The transport-specific part of validating an object before it is queued."""
 
     name: str
+    # How FlowLink's texts name it: "… successfully sent to Quickbooks Desktop".
+    product: str
 
     def validate(
         self, object_type: str, payload: Fields, params: Fields, *, adds_only: bool = False
@@ -59,6 +61,11 @@ class Backend(Protocol):
 
     def exchanges(self, obj: QueuedObject, limit: int) -> list[Exchange]:
         """The object's newest requests and answers, newest first (the admin shows them)."""
+
+    def work_queued(self, connection: Connection) -> None:
+        """Objects were just queued for `connection` (inside intake's transaction): a
+        backend that pushes (QuickBooks Online) schedules a pass on commit; one that is
+        polled (the Web Connector) has nothing to do."""
 
     def ref_number(self, object_type: str, identity: str, payload: Fields, params: Fields) -> str:
         """The document number the backend will give a transaction ("" for a type without
@@ -80,6 +87,11 @@ def backend_named(name: str) -> Backend:
         raise LookupError(
             f"no backend {name!r} is registered (is its app in INSTALLED_APPS?)"
         ) from None
+
+
+def product_name(connection: Connection) -> str:
+    """What FlowLink's texts call the QuickBooks `connection` writes to."""
+    return backend_for(connection).product
 
 
 def backend_for(connection: Connection) -> Backend:

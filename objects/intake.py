@@ -117,9 +117,9 @@ def mapper_for_request(route: str, parameters: Mapping[str, Any]) -> tuple[Objec
     return mapper, payload_type, payload_type
 
 
-def summary_for(payload_type: str) -> str:
+def summary_for(payload_type: str, product: str = "Quickbooks Desktop") -> str:
     name = payload_type.replace("_", "")
-    return f"{name[:1].upper()}{name[1:]} waiting for Quickbooks Desktop scheduler"
+    return f"{name[:1].upper()}{name[1:]} waiting for {product} scheduler"
 
 
 def accept(connection: Connection, route: str, body: Mapping[str, Any]) -> Accepted:
@@ -160,8 +160,9 @@ class Intake:
                 self.queue_item(item)
             self.rows.flush()
             self.supersede_item_stand_ins(items)
+            self.backend.work_queued(self.connection)
         return Accepted(
-            summary=summary_for(self.payload_type),
+            summary=summary_for(self.payload_type, self.backend.product),
             echo_key=self.mapper.echo_key,
             echo=self.echo,
             with_notifications=self.mapper.answers_with_notifications,

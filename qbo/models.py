@@ -63,6 +63,9 @@ class QboConnection(models.Model):
     # and renewed by conditional updates, so a killed worker's pass is taken over.
     pass_owner = models.CharField(max_length=64, blank=True)
     pass_until = models.DateTimeField(null=True, blank=True)
+    # New work arrived (intake) or a push was asked for while a pass may be running: the
+    # running pass loops once more instead of a second pass starting (qbo.push).
+    push_requested = models.BooleanField(default=False)
     # A 429 stops a pass; the next one waits until then.
     throttled_until = models.DateTimeField(null=True, blank=True)
     last_pass_at = models.DateTimeField(null=True, blank=True)

@@ -230,6 +230,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    # QuickBooks Online: a pass for every connection with due work or a health check to
+    # make, and refresh-token hard-expiry warnings (qbo.tasks.push_due). New work starts
+    # a pass at once (on commit); this catches retries whose backoff has passed.
+    "push-qbo-connections": {
+        "task": "qbo.tasks.push_due",
+        "schedule": _tick,
+        "options": {"expires": _tick * 0.9},
+    },
+    # Calls to QuickBooks Online older than RETENTION_DAYS, and OAuth states older than a
+    # day (qbo.tasks.purge_old_calls).
+    "purge-qbo-calls": {
+        "task": "qbo.tasks.purge_old_calls",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     # Deletes pulled records delivered longer ago than PULL_RETENTION_DAYS
     # (objects.tasks.purge_pulled_records). Idempotent; safe on many workers.
     "purge-pulled-records": {

@@ -7,6 +7,7 @@ look-up, and raises PayloadError naming the payload field that prevents it.
 
 from __future__ import annotations
 
+from connections.models import Connection
 from objects.backends import Exchange, Fields
 from objects.models import QueuedObject
 from qbwc.models import Request
@@ -21,6 +22,10 @@ IDTYPE_MAX = 36
 
 class DesktopBackend:
     name = "desktop"
+    product = "Quickbooks Desktop"
+
+    def work_queued(self, connection: Connection) -> None:
+        """The Web Connector polls on its schedule: nothing to start."""
 
     def validate(
         self, object_type: str, payload: Fields, params: Fields, *, adds_only: bool = False

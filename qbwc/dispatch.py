@@ -55,7 +55,10 @@ def promote_dependents(connection: Connection, answered: list[int]) -> int:
 def due_objects(
     connection: Connection, limit: int, now: datetime | None = None
 ) -> list[QueuedObject]:
-    return QueuedObject.objects.filter(connection=connection).due_objects(limit, now)
+    due = QueuedObject.objects.filter(connection=connection).due_objects(limit, now)
+    for obj in due:
+        obj.connection = connection  # notifications read its backend
+    return due
 
 
 def has_due_work(connection: Connection, now: datetime | None = None) -> bool:

@@ -258,11 +258,15 @@ def _apply_answers(
 
 def _claimed(session: Session, requests: Iterable[Request]) -> list[QueuedObject]:
     """The objects of `requests` this session still holds."""
-    return [
+    held = [
         r.queued_object
         for r in requests
         if r.queued_object is not None and r.queued_object.is_claimed_by(session.claimer)
     ]
+    for obj in held:
+        # Their notifications name the connection's QuickBooks without a query each.
+        obj.connection = session.connection
+    return held
 
 
 def _release(session: Session, requests: Iterable[Request], why: str) -> None:

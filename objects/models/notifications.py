@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connections.models import Connection
+from objects.backends import backend_named
 from objects.models import transitions
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ class Notification(models.Model):
     def about(cls, obj: QueuedObject, move: Transition) -> Notification:
         """The (unsaved) notification a move of `obj` owes FlowLink: saved alone or in bulk."""
         if move.notify == cls.Kind.SUCCESS:
-            message = transitions.success_notice(obj.reference, obj.kind.notice_name)
+            message = transitions.success_notice(obj.reference, obj.kind.notice_name, _product(obj))
             status_code = None
         else:
             message = transitions.failure_notice(obj.reference, move.reason)
@@ -199,3 +200,17 @@ class Notification(models.Model):
 
     def as_flowlink(self) -> dict[str, str | None]:
         return {"message": self.message, "request_id": self.request_id or None}
+
+
+def _product(obj: QueuedObject) -> str:
+    """The QuickBooks the object went to, as FlowLink's texts name it."""
+    if type(obj)._meta.get_field("connection").is_cached(obj):
+        backend = obj.connection.backend
+    else:
+        # The loops set the connection on the objects they send; this is for the rest.
+        backend = (
+            Connection.objects.filter(pk=obj.connection_id)
+            .values_list("backend", flat=True)
+            .first()
+        ) or "desktop"
+    return backend_named(backend).product

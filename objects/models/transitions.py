@@ -34,8 +34,8 @@ class Transition:
 
 
 # -- notification texts (flowlink §10) -------------------------------------------------
-def success_notice(reference: str, notice_name: str) -> str:
-    return f"{reference}: {notice_name} successfully sent to Quickbooks Desktop"
+def success_notice(reference: str, notice_name: str, product: str = "Quickbooks Desktop") -> str:
+    return f"{reference}: {notice_name} successfully sent to {product}"
 
 
 def failure_notice(reference: str, message: str) -> str:
