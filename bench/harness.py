@@ -81,13 +81,13 @@ def ensure_database() -> None:
 
 
 def reset_database() -> None:
-    """Empty every qbsync table (connections, objects, sessions) between runs."""
+    """Empty every qbsync table (connections, objects, sessions, QBO calls) between runs."""
     from django.apps import apps
     from django.db import connection
 
     tables = [
         model._meta.db_table
-        for label in ("connections", "objects", "qbwc")
+        for label in ("connections", "objects", "qbwc", "qbo")
         for model in apps.get_app_config(label).get_models(include_auto_created=True)
     ]
     with connection.cursor() as cursor:
