@@ -46,7 +46,7 @@ def access_token(qbo: QboConnection) -> str:
     """A usable access token: the stored one while it has over 5 minutes, else a new one."""
     check_usable(qbo)
     if qbo.access_token_fresh(timezone.now(), ACCESS_MARGIN):
-        return qbo.access_token
+        return str(qbo.access_token)
     return refresh(qbo)
 
 
