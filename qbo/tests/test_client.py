@@ -104,7 +104,9 @@ class ClientTestCase(ConnectedMixin, TestCase):
             self.api().company_info()
 
         self.assertEqual(len(self.waits), 3)
-        self.assertEqual(QboConnection.objects.get(pk=self.qbo.pk).last_intuit_tid, self.records[-1].intuit_tid)
+        self.assertEqual(
+            QboConnection.objects.get(pk=self.qbo.pk).last_intuit_tid, self.records[-1].intuit_tid
+        )
 
     def test_it_takes_a_5xx_for_transient_and_records_the_failure(self) -> None:
         self.double.inject_server_error(1)
@@ -166,7 +168,10 @@ class ClientTestCase(ConnectedMixin, TestCase):
 
         self.assertEqual([r["DisplayName"] for r in rows], ["A", "B", "C", "D", "E"])
         self.assertEqual(len(self.records), 3)
-        self.assertEqual(self.records[0].request_body, "SELECT * FROM Customer ORDERBY DisplayName STARTPOSITION 1 MAXRESULTS 2")
+        self.assertEqual(
+            self.records[0].request_body,
+            "SELECT * FROM Customer ORDERBY DisplayName STARTPOSITION 1 MAXRESULTS 2",
+        )
 
     def test_it_answers_an_empty_query_response_when_nothing_matches(self) -> None:
         self.assertEqual(self.api().query("SELECT * FROM Customer WHERE DisplayName = 'X'"), {})
@@ -194,7 +199,10 @@ class ClientTestCase(ConnectedMixin, TestCase):
         client = self.api()
         customer = client.create("Customer", {"DisplayName": "Amy"}, request_id="c-1")
         item = self.make_item("Feeding", Decimal("10.00"))
-        sale = {"CustomerRef": {"value": customer["Id"]}, "Line": self.sale_lines(item, 1, Decimal("10.00"))}
+        sale = {
+            "CustomerRef": {"value": customer["Id"]},
+            "Line": self.sale_lines(item, 1, Decimal("10.00")),
+        }
         receipt = client.create("SalesReceipt", sale, request_id="s-1")
 
         deleted = client.delete("SalesReceipt", {"Id": receipt["Id"], "SyncToken": "0"}, "d-1")
