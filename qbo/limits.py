@@ -30,7 +30,8 @@ class Window:
 
 class Limiter:
     """Sliding windows per realm (10 a second, 500 a minute, batch 40 a minute) and at
-    most 10 calls in flight per realm; thread-safe."""
+    most 10 calls in flight per realm; thread-safe, counted in this process only (see
+    the module docstring for why that is enough)."""
 
     def __init__(
         self,

@@ -6,6 +6,9 @@ grant a day later. So a refresh happens inside a transaction holding the row loc
 QboConnection, re-reads the row after taking it (another worker may have refreshed
 meanwhile), and stores the new pair before the lock is released. The access token is
 reused while more than five minutes of it remain.
+
+Call these outside any transaction of the caller: inside one, the row lock would be held
+(and a needs_reconnect mark could be rolled back) until the caller's commit.
 """
 
 from __future__ import annotations

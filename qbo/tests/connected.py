@@ -30,9 +30,7 @@ class ConnectedMixin(unittest.TestCase):
         self.double = FakeQbo(clock=self.clock, limits=None).start()
         self.addCleanup(self.double.stop)
         settings = override_settings(
-            # endpoints_for() puts "/company/<realm>" after QBO_API_BASE; the double serves
-            # the API under /v3 of its base URL, like Intuit's hosts.
-            QBO_API_BASE=self.double.api_base + "/v3",
+            QBO_API_BASE=self.double.api_base,
             QBO_TOKEN_URL=self.double.token_url,
             QBO_AUTHORIZE_URL=self.double.authorize_url,
             QBO_REVOKE_URL=self.double.revoke_url,
