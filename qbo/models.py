@@ -130,6 +130,70 @@ class QboConnection(models.Model):
             ]
         )
 
+    def mark_connected(self, tokens: TokenSet, realm_id: str, now: datetime) -> None:
+        """Keep a new grant: an operator connected (or reconnected) the company."""
+        self.realm_id = realm_id
+        self.status = self.Status.ACTIVE
+        self.connected_at = now
+        self.last_error = ""
+        self.last_error_at = None
+        # A new grant has its own hard expiry; warn about that one when its time comes.
+        self.hard_expiry_warned_at = None
+        self.refresh_expires_at = None
+        self.refresh_hard_expires_at = None
+        self.save(
+            update_fields=[
+                "realm_id",
+                "status",
+                "connected_at",
+                "last_error",
+                "last_error_at",
+                "hard_expiry_warned_at",
+            ]
+        )
+        self.store_tokens(tokens, now)
+
+    def mark_needs_reconnect(self, reason: str, intuit_tid: str, now: datetime) -> bool:
+        """Stop calling QuickBooks: the grant died. False if it was not active."""
+        fields = {
+            "status": self.Status.NEEDS_RECONNECT,
+            "last_error": reason[:4000],
+            "last_error_at": now,
+            "last_intuit_tid": intuit_tid[:100],
+            "updated_at": now,
+        }
+        won = QboConnection.objects.filter(pk=self.pk, status=self.Status.ACTIVE).update(**fields)
+        if won:
+            for key, value in fields.items():
+                setattr(self, key, value)
+        return won == 1
+
+    def clear_tokens(self, now: datetime) -> None:
+        """Forget the grant's tokens (after revoking it); the realm stays for a reconnect."""
+        self.access_token = ""
+        self.access_expires_at = None
+        self.refresh_token = ""
+        self.refresh_expires_at = None
+        self.updated_at = now
+        self.save(
+            update_fields=[
+                "access_token",
+                "access_expires_at",
+                "refresh_token",
+                "refresh_expires_at",
+                "updated_at",
+            ]
+        )
+
+    def mark_hard_expiry_warned(self, now: datetime) -> bool:
+        """Note the hard-expiry warning once; False if another worker already did."""
+        won = QboConnection.objects.filter(pk=self.pk, hard_expiry_warned_at__isnull=True).update(
+            hard_expiry_warned_at=now
+        )
+        if won:
+            self.hard_expiry_warned_at = now
+        return won == 1
+
     def record_failure(self, message: str, intuit_tid: str = "") -> None:
         now = timezone.now()
         fields = {"last_error": message[:4000], "last_error_at": now, "updated_at": now}

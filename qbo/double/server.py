@@ -129,8 +129,8 @@ class FakeQbo:
 
     @property
     def api_base(self) -> str:
-        """What a client puts before `/v3/company/<realm>/...` (QBO_API_BASE)."""
-        return self.base_url
+        """QBO_API_BASE: like Intuit's, it ends in /v3 (qbo.endpoints adds /company/<realm>)."""
+        return self.base_url + "/v3"
 
     def company_url(self, realm_id: str | None = None) -> str:
         return f"{self.base_url}{API_PREFIX}{realm_id or self.realm_id}"
