@@ -69,7 +69,7 @@ def check_health(now: datetime | None = None) -> list[int]:
         # still resolves once its Web Connector calls again.
         if not healthy and incident is None and connection.is_active:
             created += _open_incident(connection, now)
-        elif healthy and incident is not None:
+        elif healthy and incident is not None and not connection.needs_attention(now):
             created += _resolve_incident(connection, incident, now)
     return created
 

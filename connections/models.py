@@ -185,6 +185,22 @@ class Connection(models.Model):
         )
         return not (threshold < minutes)
 
+    def needs_attention(self, now: datetime | None = None) -> bool:
+        """Healthy, but a person must act before long: an open incident stays open.
+
+        A QuickBooks Online grant nearing Intuit's 5-year hard expiry works until that day
+        (get_health_check passes) yet was alerted on (qbo.tokens.warn_hard_expiry); the
+        incident resolves once a reconnect brings a new grant.
+        """
+        if self.backend != self.Backend.QBO:
+            return False
+        qbo = getattr(self, "qbo", None)
+        expires = qbo.refresh_hard_expires_at if qbo is not None else None
+        if expires is None:
+            return False
+        warning = timedelta(days=settings.QBO_HARD_EXPIRY_WARNING_DAYS)
+        return expires - (now or timezone.now()) <= warning
+
     def unhealthy_reason(self, now: datetime | None = None) -> str:
         """Why the connection fails its health check, for incidents and get_health_check."""
         minutes = self.minutes_since_contact(now) or 0
