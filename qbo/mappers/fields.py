@@ -36,6 +36,9 @@ TAX_IDENTIFIER_MAX = 20
 SKU_MAX = 100
 DESCRIPTION_MAX = 4000
 PURCHASE_DESCRIPTION_MAX = 1000
+# QBO sets no length on a reference's path (FullyQualifiedName); this only bounds the
+# text a look-up query carries.
+REF_NAME_MAX = 1000
 # A QBO Id is a decimal counter; anything else FlowLink sends is some other system's id.
 ID_MAX = 20
 
@@ -142,9 +145,11 @@ def name_ref(entity: str, value: Any, field: str, by: str) -> Ref | dict[str, st
                 return {"value": str(value[key])}
         for key in ("full_name", "name"):
             if not is_blank(value.get(key)):
-                return Ref(entity, text(value[key], f"{field}.{key}", 1000), by, where=field)
+                return Ref(
+                    entity, text(value[key], f"{field}.{key}", REF_NAME_MAX), by, where=field
+                )
         raise PayloadError(field, "needs a name (or the QuickBooks Online Id as qbo_id)")
-    return Ref(entity, text(value, field, 1000), by, where=field)
+    return Ref(entity, text(value, field, REF_NAME_MAX), by, where=field)
 
 
 def account_ref(view: ObjectView, key: str, default: str | None) -> Ref | dict[str, str] | None:

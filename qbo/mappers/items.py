@@ -62,7 +62,6 @@ class ItemMapper(QboMapper, ItemType):
     natural_key = "Name"
     qbo_type: ClassVar[str]  # the QBO Item Type this route writes
     label: ClassVar[str]  # "service", for messages
-    default_income_account: ClassVar[str]
 
     # -- identity and lookup ------------------------------------------------------
 
@@ -173,8 +172,8 @@ class ItemMapper(QboMapper, ItemType):
     def put_account(
         self, body: dict[str, Any], key: str, view: ObjectView, field: str, default: str | None
     ) -> None:
-        """An account ref; the starter chart's default only on create (an update changes an
-        item's account only when FlowLink names one)."""
+        """An account ref, else `default` (callers pass one on create only: an update
+        changes an item's account only when FlowLink names one)."""
         ref = F.account_ref(view, field, default)
         if ref is not None:
             body[key] = ref
@@ -200,7 +199,6 @@ class ItemMapper(QboMapper, ItemType):
 class InventoryItemMapper(ItemMapper, InventoryItemType):
     qbo_type = "Inventory"
     label = "inventory"
-    default_income_account = SALES_INCOME
 
     def update(self, view: ObjectView, current: Mapping[str, Any]) -> dict[str, Any]:
         if "active" not in view.payload:
@@ -259,6 +257,8 @@ class _PriceBlockItemMapper(ItemMapper):
     QBO has no percentage price, so a `price_percent` without a `price` is refused.
     """
 
+    default_income_account: ClassVar[str]  # of the starter chart, used on create
+
     def fill(self, body: dict[str, Any], view: ObjectView, *, is_create: bool) -> None:
         payload = view.payload
         default = self.default_income_account if is_create else None
@@ -306,7 +306,6 @@ class DiscountItemMapper(ItemMapper, DiscountItemType):
 
     qbo_type = "Service"
     label = "service"
-    default_income_account = SALES_INCOME
 
     def fill(self, body: dict[str, Any], view: ObjectView, *, is_create: bool) -> None:
         payload = view.payload
@@ -319,7 +318,8 @@ class DiscountItemMapper(ItemMapper, DiscountItemType):
                 "QuickBooks Online items have no percentage price; send discount_rate "
                 "(an amount) instead",
             )
-        default = self.default_income_account if is_create else None
+        # A discount reduces sales: by default it posts against the sales income account.
+        default = SALES_INCOME if is_create else None
         self.put_account(body, "IncomeAccountRef", view, "account_name", default)
 
 
@@ -327,9 +327,9 @@ class SalesTaxItemMapper(ItemMapper, SalesTaxItemType):
     """Refused: QBO calculates US sales tax itself (automated sales tax) and has no item
     for it; tax rates and agencies are not created through the Item entity."""
 
+    # No QBO item has this type: any item found under the name is another route's.
     qbo_type = "SalesTax"
     label = "sales-tax"
-    default_income_account = ""
 
     def fill(self, body: dict[str, Any], view: ObjectView, *, is_create: bool) -> None:
         raise PayloadError(
