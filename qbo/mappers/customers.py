@@ -9,7 +9,7 @@ rather than created twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from objects.types.base import ObjectView
 from objects.types.customers import CustomerType, VendorType
@@ -26,7 +26,7 @@ class _PersonMapper(QboMapper):
     """What customers and vendors share: names, contact details, the main address."""
 
     natural_key = "DisplayName"
-    address_key: str  # the FlowLink address the name parts fall back to
+    address_key: ClassVar[str]  # the FlowLink address the name parts fall back to
 
     def lookup(self, view: ObjectView) -> Lookup:
         entity = self.entity_for(view)
