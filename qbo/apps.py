@@ -7,3 +7,9 @@ class QboConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "qbo"
     verbose_name = "QuickBooks Online"
+
+    def ready(self) -> None:
+        from objects.backends import register
+        from qbo.backend import QboBackend
+
+        register(QboBackend())
