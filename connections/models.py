@@ -199,7 +199,7 @@ class Connection(models.Model):
         if expires is None:
             return False
         warning = timedelta(days=settings.QBO_HARD_EXPIRY_WARNING_DAYS)
-        return expires - (now or timezone.now()) <= warning
+        return bool(expires - (now or timezone.now()) <= warning)
 
     def unhealthy_reason(self, now: datetime | None = None) -> str:
         """Why the connection fails its health check, for incidents and get_health_check."""

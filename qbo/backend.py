@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from connections.models import Connection
 from objects.backends import Exchange, Fields
 from objects.models import QueuedObject
 from objects.types.base import ObjectView
@@ -32,6 +33,13 @@ def _readable(head: str, body: str) -> str:
 
 class QboBackend:
     name = "qbo"
+    product = "Quickbooks Online"
+
+    def work_queued(self, connection: Connection) -> None:
+        """Push soon after intake commits: one pass per connection, coalesced."""
+        from qbo.tasks import schedule
+
+        schedule(connection)
 
     def validate(
         self, object_type: str, payload: Fields, params: Fields, *, adds_only: bool = False

@@ -494,7 +494,13 @@ class Pass:
         if isinstance(body, Ref):
             return self._ref(body)
         if isinstance(body, dict):
-            return {key: self._resolved(value) for key, value in body.items()}
+            return {
+                # A linked transaction names its document by a bare Id (LinkedTxn.TxnId).
+                key: self._ref(value)["value"]
+                if isinstance(value, Ref) and key == "TxnId"
+                else self._resolved(value)
+                for key, value in body.items()
+            }
         if isinstance(body, list):
             return [self._resolved(value) for value in body]
         return body

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from connections.models import Connection
 from objects.models import QueuedObject
 from qbo import push, tokens
 from qbo.models import Authorization, QboCall, QboConnection
+
+log = logging.getLogger(__name__)
 
 # A pass stops taking objects after this long so the task ends inside its time limit.
 PASS_BUDGET_SECONDS = max(10.0, settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.6)
@@ -33,7 +37,21 @@ def push_connection(connection_pk: int) -> str:
 def schedule(connection: Connection) -> None:
     """Objects were queued (intake's transaction): one pass after commit, coalesced."""
     if push.request_push(connection):
-        push_connection.delay_on_commit(connection.pk)
+        pk = connection.pk
+        transaction.on_commit(lambda: _enqueue(pk))
+
+
+def _enqueue(connection_pk: int) -> None:
+    try:
+        push_connection.delay(connection_pk)
+    except Exception:
+        # The webhook is stored and answered whatever the broker does: beat's push_due
+        # starts a pass for every connection with due work within a tick.
+        log.warning(
+            "could not enqueue a push for connection %s; beat will start it",
+            connection_pk,
+            exc_info=True,
+        )
 
 
 @shared_task(name="qbo.tasks.push_due")

@@ -115,7 +115,7 @@ class PushTestCase(QboLiveTestCase):
             {
                 "request_id": "req-1",
                 "parameters": {"payload_type": "customer"},
-                "customers": [customer("Acme Supplies"), customer("Bo Jones")],
+                "customer": [customer("Acme Supplies"), customer("Bo Jones")],
             },
         )
 
