@@ -94,8 +94,5 @@ class PaymentMapper(DocumentMapper, PaymentType):
         txn_id = payload.get("invoice_txn_id")
         return None if is_blank(txn_id) else text(txn_id, "invoice_txn_id", 40)
 
-    def key_value(self, view: ObjectView) -> str:
-        return self.ref_number(view)
-
     def ref_number(self, view: ObjectView) -> str:
         return view.identity[-PAYMENT_REF_MAX:]
