@@ -299,3 +299,22 @@ class OrderTestCase(Pushing):
         self.assertEqual(
             amounts, [Decimal(a) for a in ("12.35", "3", "0.50", "1.00", "10", "2.01")]
         )
+
+    def test_it_clears_the_tax_of_an_order_sent_again_without_it(self) -> None:
+        taxed = self.order(adjustments=[{"name": "tax", "value": 2}])
+        params = {"quickbooks_tax_item": "Tax"}
+        _, view = self.push(mapper_for("orders"), self.view("orders", taxed, params))
+        self.assertEqual(self.stored("SalesReceipt", view.qb_id)["TotalAmt"], Decimal("32.77"))
+        kind, _ = self.push(mapper_for("orders"), replace(view, payload=self.order()))
+        self.assertEqual(kind, UPDATE)
+        receipt = self.stored("SalesReceipt", view.qb_id)
+        self.assertEqual(
+            (receipt["TotalAmt"], receipt["TxnTaxDetail"]["TotalTax"]), (Decimal("30.77"), 0)
+        )
+
+    def test_it_updates_its_own_document_where_doc_numbers_must_be_unique(self) -> None:
+        self.qbo.company(self.realm).unique_doc_numbers = True
+        _, view = self.push(mapper_for("orders"), self.view("orders", self.order()))
+        kind, again = self.push(mapper_for("orders"), self.view("orders", self.order(memo="2nd")))
+        self.assertEqual((kind, again.qb_id), (UPDATE, view.qb_id))
+        self.assertEqual(len(self.qbo.entities(self.realm, "SalesReceipt")), 1)
