@@ -94,6 +94,8 @@ class SalesDocumentMapper(DocumentMapper, LinesType):
 
     def deposit_account(self, view: ObjectView) -> tuple[Any, str]:
         """The first of the type's `deposit_fields` the object or the flow sets."""
+        # Read, not declared here: a default on this base would shadow the sales receipt
+        # and return types' own `deposit_fields`, which come later in the MRO.
         fields: tuple[str, ...] = getattr(self, "deposit_fields", ())
         for name in fields:
             value, source = param_source(view, name)
