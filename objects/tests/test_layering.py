@@ -47,3 +47,8 @@ class LayeringTestCase(SimpleTestCase):
 
     def test_it_keeps_connections_below_the_core(self) -> None:
         self.assertEqual(offenders("connections", ("objects", "qbwc", "qbo", "spyne")), [])
+
+    def test_it_keeps_the_two_backends_apart(self) -> None:
+        # Only the transport differs between Desktop and Online: neither builds on the other.
+        self.assertEqual(offenders("qbo", ("qbwc", "spyne")), [])
+        self.assertEqual(offenders("qbwc", ("qbo",)), [])
