@@ -95,6 +95,9 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]
         if "qbwc_username" in self.fields:
             # A QuickBooks Online connection gets one derived from its id.
             self.fields["qbwc_username"].required = False
+        if "backend" in self.fields:
+            # Left out, a new connection is a Web Connector one, as before backends existed.
+            self.fields["backend"].required = False
 
     def is_qbo(self, data: dict[str, Any]) -> bool:
         backend = data.get("backend") or self.instance.backend
@@ -102,6 +105,8 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if "backend" in self.fields and not data.get("backend"):
+            data["backend"] = self.instance.backend or Connection.Backend.DESKTOP
         if not self.is_qbo(data):
             if "qbwc_username" in self.fields and not data.get("qbwc_username"):
                 self.add_error("qbwc_username", "A Web Connector connection needs a user name.")
