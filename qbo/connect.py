@@ -90,7 +90,7 @@ def finish(
             "QuickBooks' answer lacks the authorization code or the company (realmId).",
             connection,
         )
-    qbo = QboConnection.objects.get(connection=connection)
+    qbo, _ = QboConnection.objects.get_or_create(connection=connection)
     endpoints = endpoints_for(qbo.environment)
     try:
         tokens = oauth.exchange_code(

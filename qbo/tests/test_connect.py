@@ -147,6 +147,9 @@ class ConnectTestCase(BaseTestCase):
         answer = self.callback(path, client=other)
         self.assertIn("another browser session", " ".join(self.said(answer)))
         self.assert_nothing_stored()
+        # Not spent by the stranger: the operator who started it still finishes.
+        self.callback(path)
+        self.assertEqual(self.stored().realm_id, self.qbo.realm_id)
 
     def test_it_refuses_a_state_older_than_ten_minutes(self) -> None:
         path = self.consent(self.start())
