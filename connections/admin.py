@@ -90,10 +90,30 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]
         model = Connection
         exclude = ("qbwc_password", "webhook_token_hash", "alert_secret")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "qbwc_username" in self.fields:
+            # A QuickBooks Online connection gets one derived from its id.
+            self.fields["qbwc_username"].required = False
+        if "backend" in self.fields:
+            # Left out, a new connection is a Web Connector one, as before backends existed.
+            self.fields["backend"].required = False
+
+    def is_qbo(self, data: dict[str, Any]) -> bool:
+        backend = data.get("backend") or self.instance.backend
+        return bool(backend == Connection.Backend.QBO)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if self.instance.pk is None and not data.get("new_qbwc_password"):
-            self.add_error("new_qbwc_password", "A new connection needs a Web Connector password.")
+        if "backend" in self.fields and not data.get("backend"):
+            data["backend"] = self.instance.backend or Connection.Backend.DESKTOP
+        if not self.is_qbo(data):
+            if "qbwc_username" in self.fields and not data.get("qbwc_username"):
+                self.add_error("qbwc_username", "A Web Connector connection needs a user name.")
+            if self.instance.pk is None and not data.get("new_qbwc_password"):
+                self.add_error(
+                    "new_qbwc_password", "A new connection needs a Web Connector password."
+                )
         has_secret = bool(data.get("new_alert_secret")) or (
             self.instance.has_alert_secret and not data.get("clear_alert_secret")
         )
@@ -103,7 +123,9 @@ class ConnectionForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def save(self, commit: bool = True) -> Connection:
         connection: Connection = super().save(commit=False)
-        if self.cleaned_data.get("new_qbwc_password"):
+        if connection.backend == Connection.Backend.QBO:
+            connection.close_web_connector_login()
+        elif self.cleaned_data.get("new_qbwc_password"):
             connection.set_qbwc_password(self.cleaned_data["new_qbwc_password"])
         if self.cleaned_data.get("clear_alert_secret"):
             connection.alert_secret = ""
@@ -135,12 +157,32 @@ REPORTED_BY_QUICKBOOKS = (
     "created_at",
 )
 
+# What qbsync keeps about a QuickBooks Online connection's company (its qbo.QboConnection,
+# read through the reverse relation: connections does not import qbo).
+QUICKBOOKS_ONLINE = (
+    "qbo_company",
+    "qbo_environment",
+    "qbo_status",
+    "qbo_access_expires",
+    "qbo_refresh_expires",
+    "qbo_last_intuit_tid",
+    "qbo_last_error",
+    "qbo_actions",
+    "last_contact_at",
+)
+
+
+def qbo_of(connection: Connection) -> Any:
+    """The connection's qbo.QboConnection, or None before it has one."""
+    return getattr(connection, "qbo", None)
+
 
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = ConnectionForm
     list_display = (
         "connection_id",
+        "backend",
         "health",
         "last_contact_at",
         "company_name",
@@ -148,19 +190,22 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "open_incident",
         "qwc_link",
     )
-    list_filter = ("is_active",)
+    list_filter = ("backend", "is_active")
     search_fields = ("connection_id", "qbwc_username", "company_name")
     readonly_fields = (
         "health",
         "alert_secret_state",
         "webhook_token_state",
         *REPORTED_BY_QUICKBOOKS,
+        *QUICKBOOKS_ONLINE,
     )
     fieldsets = (
-        (None, {"fields": ("connection_id", "origin", "is_active", "health")}),
+        (None, {"fields": ("connection_id", "backend", "origin", "is_active", "health")}),
         (
             "Web Connector",
             {
+                "description": "QuickBooks Desktop only: leave the user name and password "
+                "empty for a QuickBooks Online connection.",
                 "fields": (
                     "qbwc_username",
                     "new_qbwc_password",
@@ -168,7 +213,7 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     "owner_id",
                     "file_id",
                     "run_every_minutes",
-                )
+                ),
             },
         ),
         ("FlowLink", {"fields": ("webhook_token_state",)}),
@@ -192,6 +237,21 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
     inlines = [FlowConfigInline]
     actions = ["pause_selected", "resume_selected"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Connection | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.backend != Connection.Backend.QBO:
+            return fieldsets
+        # No Web Connector calls a QuickBooks Online connection: its login, .qwc and
+        # host reports mean nothing there.
+        kept = [fs for fs in fieldsets if fs[0] not in ("Web Connector", "Reported by QuickBooks")]
+        return [kept[0], ("QuickBooks Online", {"fields": QUICKBOOKS_ONLINE}), *kept[1:]]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Connection | None = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        # Queued objects and their history belong to one backend: the import command
+        # changes it, refusing while objects are queued.
+        return readonly if obj is None else (*readonly, "backend")
 
     @method_decorator(sensitive_post_parameters("new_qbwc_password", "new_alert_secret"))
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -249,12 +309,78 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         state = "set" if obj.webhook_token_hash else "not set"
         return format_html('{} — <a class="button" href="{}">Rotate token…</a>', state, url)
 
+    @admin.display(description="QuickBooks company")
+    def qbo_company(self, obj: Connection) -> SafeString:
+        qbo = qbo_of(obj)
+        if qbo is None:
+            return format_html("{}", "not connected")
+        url = reverse("admin:qbo_qboconnection_change", args=[qbo.pk])
+        realm = f"realm {qbo.realm_id}" if qbo.realm_id else "not connected"
+        return format_html('{} — <a href="{}">OAuth client, tokens, page size…</a>', realm, url)
+
+    @admin.display(description="Environment")
+    def qbo_environment(self, obj: Connection) -> str:
+        qbo = qbo_of(obj)
+        return "—" if qbo is None else str(qbo.get_environment_display())
+
+    @admin.display(description="Status")
+    def qbo_status(self, obj: Connection) -> str:
+        qbo = qbo_of(obj)
+        if qbo is None:
+            return "—"
+        connected = "connected" if qbo.is_connected else "not connected"
+        return f"{qbo.get_status_display()}, {connected}"
+
+    @admin.display(description="Access token expires")
+    def qbo_access_expires(self, obj: Connection) -> Any:
+        qbo = qbo_of(obj)
+        return None if qbo is None else qbo.access_expires_at
+
+    @admin.display(description="Refresh token expires")
+    def qbo_refresh_expires(self, obj: Connection) -> str:
+        qbo = qbo_of(obj)
+        if qbo is None or qbo.refresh_expires_at is None:
+            return "—"
+        rolling = f"{qbo.refresh_expires_at:%Y-%m-%d %H:%M} unless used"
+        if qbo.refresh_hard_expires_at is None:
+            return rolling
+        return f"{rolling}; at the latest {qbo.refresh_hard_expires_at:%Y-%m-%d}"
+
+    @admin.display(description="Last intuit_tid")
+    def qbo_last_intuit_tid(self, obj: Connection) -> str:
+        qbo = qbo_of(obj)
+        return "—" if qbo is None or not qbo.last_intuit_tid else str(qbo.last_intuit_tid)
+
+    @admin.display(description="Last error")
+    def qbo_last_error(self, obj: Connection) -> str:
+        qbo = qbo_of(obj)
+        if qbo is None or not qbo.last_error:
+            return "—"
+        at = f" ({qbo.last_error_at:%Y-%m-%d %H:%M})" if qbo.last_error_at else ""
+        return f"{qbo.last_error}{at}"
+
+    @admin.display(description="Authorization")
+    def qbo_actions(self, obj: Connection) -> SafeString:
+        connect = reverse("admin:qbo_connect", args=[obj.pk])
+        qbo = qbo_of(obj)
+        if qbo is None or not qbo.is_connected:
+            return format_html('<a class="button" href="{}">Connect to QuickBooks…</a>', connect)
+        disconnect = reverse("admin:qbo_disconnect", args=[obj.pk])
+        return format_html(
+            '<a class="button" href="{}">Reconnect…</a> '
+            '<a class="button" href="{}">Disconnect…</a>',
+            connect,
+            disconnect,
+        )
+
     @admin.display(description=".qwc")
     def qwc_link(self, obj: Connection) -> SafeString:
+        if obj.backend == Connection.Backend.QBO:
+            return format_html("{}", "—")
         url = reverse("admin:connections_connection_qwc", args=[obj.pk])
         return format_html('<a href="{}">download</a>', url)
 
-    @admin.action(description="Pause selected connections (the Web Connector gets no work)")
+    @admin.action(description="Pause selected connections (nothing is sent to QuickBooks)")
     def pause_selected(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
         paused = sum(connection.pause() for connection in queryset)
         self.message_user(request, f"{paused} connection(s) paused.", messages.SUCCESS)
@@ -280,7 +406,8 @@ class ConnectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return extra + super().get_urls()
 
     def download_qwc(self, request: HttpRequest, pk: int) -> HttpResponse:
-        connection = get_object_or_404(Connection, pk=pk)
+        # A QuickBooks Online connection has no Web Connector to give a .qwc to.
+        connection = get_object_or_404(Connection, pk=pk, backend=Connection.Backend.DESKTOP)
         response = HttpResponse(render_qwc(connection), content_type="application/x-qwc")
         response["Content-Disposition"] = f'attachment; filename="{connection.qwc_filename}"'
         return response

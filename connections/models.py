@@ -106,6 +106,17 @@ class Connection(models.Model):
     def set_qbwc_password(self, raw: str) -> None:
         self.qbwc_password = make_password(raw)
 
+    def close_web_connector_login(self) -> None:
+        """A QuickBooks Online connection has no Web Connector: an unusable password and,
+        as the column is unique and required, a user name derived from the id."""
+        self.qbwc_password = make_password(None)
+        if self.qbwc_username:
+            return
+        username = f"qbo-{self.connection_id}"[:100]
+        if Connection.objects.filter(qbwc_username=username).exclude(pk=self.pk).exists():
+            username = f"{username[:91]}-{secrets.token_hex(4)}"
+        self.qbwc_username = username
+
     def check_qbwc_password(self, raw: str) -> bool:
         return bool(raw) and check_password(raw, self.qbwc_password)
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),
     path("", include("qbwc.urls")),
     path("", include("objects.urls")),
+    path("", include("qbo.urls")),
 ]
