@@ -20,6 +20,10 @@ from dataclasses import dataclass
 
 # Longest wait on a freed concurrency slot before the windows are looked at again.
 _SLOT_POLL_SECONDS = 1.0
+# Intuit counts a call when it arrives, we when it leaves: a call sent the instant the
+# window has room can arrive while a slower earlier one still counts (a 429 then costs a
+# minute). Each window is kept this much longer on our side.
+MARGIN_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -87,11 +91,11 @@ class Limiter:
     def _wait(self, realm_id: str, window: Window, now: float) -> float:
         """Seconds until `window` has room (0: now), forgetting calls that left it."""
         sent = self._sent[(realm_id, window)]
-        while sent and sent[0] <= now - window.span:
+        while sent and sent[0] <= now - window.span - MARGIN_SECONDS:
             sent.popleft()
         if len(sent) < window.limit:
             return 0.0
-        return sent[len(sent) - window.limit] + window.span - now
+        return sent[len(sent) - window.limit] + window.span + MARGIN_SECONDS - now
 
 
 _default: Limiter | None = None

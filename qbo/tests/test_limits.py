@@ -4,7 +4,7 @@ import threading
 
 from django.test import SimpleTestCase
 
-from qbo.limits import Limiter, default_limiter
+from qbo.limits import MARGIN_SECONDS, Limiter, default_limiter
 
 REALM = "9341450000000001"
 
@@ -44,20 +44,21 @@ class LimiterTestCase(SimpleTestCase):
             in_window = [t for t in started if at <= t < at + 1.0]
             self.assertLessEqual(len(in_window), 10)
         self.assertEqual(started[:10], [0.0] * 10)
-        self.assertEqual(started[10], 1.0)
-        self.assertEqual(started[29], 2.0)
+        # Each window is kept MARGIN_SECONDS longer than Intuit's (arrival vs. departure).
+        self.assertAlmostEqual(started[10], 1.0 + MARGIN_SECONDS)
+        self.assertAlmostEqual(started[29], 2.0 + 2 * MARGIN_SECONDS)
 
     def test_it_holds_500_calls_a_minute(self) -> None:
         started = self.calls(501)
 
-        self.assertEqual(started[499], 49.0)
-        self.assertEqual(started[500], 60.0)
+        self.assertAlmostEqual(started[499], 49 * (1.0 + MARGIN_SECONDS))
+        self.assertAlmostEqual(started[500], 60.0 + MARGIN_SECONDS)
 
     def test_it_holds_batch_calls_to_40_a_minute(self) -> None:
         started = self.calls(41, batch=True)
 
         self.assertLess(started[39], 60.0)
-        self.assertEqual(started[40], 60.0)
+        self.assertAlmostEqual(started[40], 60.0 + MARGIN_SECONDS)
 
     def test_it_counts_each_realm_on_its_own(self) -> None:
         self.calls(10, realm="1")
