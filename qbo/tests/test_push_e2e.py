@@ -4,11 +4,17 @@ both ends, and the faults of the field: expired tokens, a dead grant, 429 bursts
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import connection as db
+from django.db import connections
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from connections.models import Incident
@@ -17,6 +23,7 @@ from objects.tests.flows import envelope
 from qbo import tokens
 from qbo.models import QboCall, QboConnection
 from qbo.oauth import TokenSet
+from qbo.push import PassSummary, run_pass
 from qbo.tests.live import SHOP, QboLiveTestCase
 from qbsync.test import WEBHOOK_TOKEN
 
@@ -277,6 +284,64 @@ class PushTestCase(QboLiveTestCase):
         calls = QboCall.objects.filter(queued_object=jo)
         self.assertTrue(calls.filter(method="POST", http_status=200).exists())
         self.assertFalse(any("Bearer" in call.request_body for call in calls))
+
+    def test_it_shows_the_json_sent_and_received_on_the_objects_admin_page(self) -> None:
+        self.post_ok("add_customers", envelope("customer", customer()))
+        self.push()
+        operator = get_user_model().objects.create_superuser("operator", "", "password")
+        browser = Client()
+        browser.force_login(operator)
+
+        page = browser.get(
+            reverse(
+                "admin:objects_queuedobject_change", args=[self.obj("customers", "Jo Smith").pk]
+            )
+        )
+
+        self.assertEqual(page.status_code, 200)
+        text = page.content.decode()
+        self.assertIn("POST /customer", text)
+        self.assertIn("&quot;DisplayName&quot;: &quot;Jo Smith&quot;", text)
+        company = QboConnection.objects.get(pk=self.company.pk)
+        self.assertNotIn(company.access_token, text)
+
+    def test_it_pushes_everything_once_when_two_workers_start_a_pass_at_once(self) -> None:
+        if db.vendor != "postgresql":
+            if os.environ.get("CI") == "true":
+                raise AssertionError("CI runs the suite on PostgreSQL (DATABASE_URL)")
+            self.skipTest("concurrent passes need PostgreSQL")
+        # Every refresh rotates the refresh token, and the first call of either pass refreshes.
+        self.qbo.oauth.rotation_interval = 0
+        self.qbo.expire_access_tokens()
+        names = [f"Customer {n}" for n in range(6)]
+        self.post_ok(
+            "add_customers",
+            envelope("customer", [customer(name) for name in names]),
+        )
+        barrier = threading.Barrier(2)
+        summaries: list[PassSummary] = []
+
+        def worker() -> None:
+            try:
+                barrier.wait()
+                summaries.append(run_pass(self.connection, sleep=self.sleeps.append))
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        self.assertEqual(sum(s.processed for s in summaries), len(names))
+        for name in names:
+            self.one("Customer", DisplayName=name)
+        # The rotated refresh token was kept: the connection still works.
+        self.qbo.expire_access_tokens()
+        self.post_ok("add_customers", envelope("customer", customer("Late Comer"), "req-2"))
+        self.push()
+        self.one("Customer", DisplayName="Late Comer")
 
     # -- helpers --------------------------------------------------------------------
     def make_due(self) -> None:
