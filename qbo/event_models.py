@@ -34,6 +34,16 @@ ALL_EVENTS = "*"
 MIN_SECRET_LENGTH = 16
 
 
+class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
+    def purge(self, before: datetime) -> int:
+        """Forget events older than `before` that have nothing left to deliver."""
+        old = self.filter(occurred_at__lt=before).exclude(
+            deliveries__status=EventDelivery.Status.PENDING
+        )
+        _, counts = ChangeEvent.objects.filter(pk__in=old.values("pk")).delete()
+        return counts.get("qbo.ChangeEvent", 0)
+
+
 class ChangeEvent(models.Model):
     """One change of one record version, as the triggers hand it to subscribers."""
 
@@ -54,6 +64,8 @@ class ChangeEvent(models.Model):
     record = models.JSONField(default=dict)
     occurred_at = models.DateTimeField(default=timezone.now)
 
+    objects = ChangeEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-occurred_at", "-id"]
         constraints = [
@@ -64,7 +76,11 @@ class ChangeEvent(models.Model):
                 name="changeevent_once_per_version",
             )
         ]
-        indexes = [models.Index(fields=["connection", "event_type"], name="changeevent_type_idx")]
+        indexes = [
+            models.Index(fields=["connection", "event_type"], name="changeevent_type_idx"),
+            # ChangeEventQuerySet.purge(): qbo.tasks.purge_old_events.
+            models.Index(fields=["occurred_at"], name="changeevent_occurred_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.qb_id} v{self.version or '-'}"
@@ -233,6 +249,13 @@ class EventDelivery(models.Model):
             setattr(self, key, value)
 
 
+class IntuitNotificationQuerySet(models.QuerySet["IntuitNotification"]):
+    def purge(self, before: datetime) -> int:
+        # Intuit retries for days at most: an older id will not come again.
+        _, counts = self.filter(received_at__lt=before).delete()
+        return counts.get("qbo.IntuitNotification", 0)
+
+
 class IntuitNotification(models.Model):
     """One change Intuit notified by webhook: a hint to read changes now, kept once."""
 
@@ -256,6 +279,8 @@ class IntuitNotification(models.Model):
     occurred_at = models.CharField(max_length=40, blank=True)
     payload = models.JSONField(default=dict)
     received_at = models.DateTimeField(default=timezone.now)
+
+    objects = IntuitNotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -6,13 +6,17 @@ Imported by qbo/tasks.py so the autodiscovery of `tasks` modules registers them.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
+from django.conf import settings
+from django.utils import timezone
 
 from qbo import events
 from qbo.client import QboClient
 from qbo.errors import QboError
+from qbo.event_models import ChangeEvent, IntuitNotification
 from qbo.models import QboConnection
 
 log = logging.getLogger(__name__)
@@ -46,3 +50,13 @@ def refresh_company_info() -> int:
             # The next run tries again; the push pass reports the connection's health.
             log.warning("company info of %s not read: %s", qbo.connection.connection_id, exc)
     return refreshed
+
+
+@shared_task(name="qbo.tasks.purge_old_events")
+def purge_old_events() -> dict[str, int]:
+    """Forget delivered events and Intuit notifications older than RETENTION_DAYS."""
+    before = timezone.now() - timedelta(days=settings.RETENTION_DAYS)
+    return {
+        "events": ChangeEvent.objects.purge(before),
+        "notifications": IntuitNotification.objects.purge(before),
+    }

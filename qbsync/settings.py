@@ -254,6 +254,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    # Change events with nothing left to deliver and Intuit notifications older than
+    # RETENTION_DAYS (qbo.tasks.purge_old_events).
+    "purge-qbo-events": {
+        "task": "qbo.tasks.purge_old_events",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "purge-qbo-calls": {
         "task": "qbo.tasks.purge_old_calls",
         "schedule": 3600.0,

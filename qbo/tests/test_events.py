@@ -9,10 +9,12 @@ from typing import Any
 from unittest import mock
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import ValidationError
 from django.db import connection as db
 from django.test import RequestFactory, TestCase, override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from connections.alerts import verify
@@ -20,7 +22,7 @@ from connections.models import Connection
 from qbo import events
 from qbo.admin_events import EventDeliveryAdmin, EventSubscriptionForm
 from qbo.event_models import ChangeEvent, EventDelivery, EventSubscription, parse_event_types
-from qbo.event_tasks import deliver_event, send_due_events
+from qbo.event_tasks import deliver_event, purge_old_events, send_due_events
 from qbo.signals import record_changed
 from qbo.tests.test_webhooks import Receiver
 from qbsync.test import make_connection
@@ -233,3 +235,36 @@ class EventsTestCase(TestCase):
         self.assertFalse(deliver_event(delivery_id))
         EventDelivery.objects.filter(pk=delivery_id).update(next_attempt_at=self.now)
         self.assertEqual(send_due_events(), 1)
+
+    def test_it_purges_old_events_with_nothing_left_to_deliver(self) -> None:
+        receiver = self.receiver(500)
+        self.subscribe(receiver.url)
+        self.change("Item", "3", "created", "0")
+        [pending] = self.change("Item", "3", "updated", "1")
+        sent = EventDelivery.objects.exclude(pk=pending).get()
+        EventDelivery.objects.filter(pk=sent.pk).update(status=EventDelivery.Status.SENT)
+        ChangeEvent.objects.update(occurred_at=self.now - timedelta(days=40))
+        self.assertEqual(purge_old_events(), {"events": 1, "notifications": 0})
+        self.assertEqual(list(ChangeEvent.objects.values_list("version", flat=True)), ["1"])
+
+    def test_it_shows_events_deliveries_and_subscriptions_in_the_admin(self) -> None:
+        self.subscribe("https://hooks.example.com/qbo")
+        self.change("Invoice", "130", "created", "0")
+        operator = get_user_model().objects.create_superuser("operator", "", "password")
+        self.client.force_login(operator)
+        event = ChangeEvent.objects.get()
+        for page in (
+            reverse("admin:qbo_eventsubscription_changelist"),
+            reverse(
+                "admin:qbo_eventsubscription_change", args=[EventSubscription.objects.get().pk]
+            ),
+            reverse("admin:qbo_changeevent_changelist"),
+            reverse("admin:qbo_changeevent_change", args=[event.pk]),
+            reverse("admin:qbo_eventdelivery_changelist"),
+            reverse("admin:qbo_intuitnotification_changelist"),
+            reverse("admin:qbo_companyprofile_changelist"),
+        ):
+            with self.subTest(page):
+                answer = self.client.get(page)
+                self.assertEqual(answer.status_code, 200)
+                self.assertNotIn(SECRET, answer.content.decode())
