@@ -93,7 +93,7 @@ def on_record_changed(
 
 
 def _send_on_commit(delivery_ids: list[int]) -> None:
-    from qbo.event_tasks import deliver_event
+    from qbo.event_tasks import deliver_event  # it imports this module
 
     for delivery_id in delivery_ids:
         deliver_event.delay_on_commit(delivery_id)
