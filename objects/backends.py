@@ -71,6 +71,10 @@ class Backend(Protocol):
         """The document number the backend will give a transaction ("" for a type without
         one): intake refuses two ids of one connection that would share it (flowlink §5.5)."""
 
+    def health_details(self, connection: Connection) -> dict[str, Any]:
+        """What get_health_check adds under `details` for `connection` ({}: nothing, and
+        the answer keeps FlowLink's two keys)."""
+
 
 _BACKENDS: dict[str, Backend] = {}
 

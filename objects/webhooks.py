@@ -27,6 +27,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from connections.models import Connection, FlowConfig
 from objects import intake, pulls, webhook_body
+from objects.backends import backend_for
 from objects.models import Notification
 from objects.types import BY_PAYLOAD_TYPE
 
@@ -248,13 +249,23 @@ class NotificationsView(WebhookView):
         return Response(data)
 
 
+class HealthCheckResponseSerializer(AddResponseSerializer):
+    # The backend's view of the company (QuickBooks Online: its CompanyInfo); absent
+    # when the backend has none.
+    details = serializers.DictField(required=False)
+
+
 class HealthCheckView(WebhookView):
     route = "get_health_check"
 
     @extend_schema(
         operation_id="get_health_check",
         request=EnvelopeSerializer,
-        responses={200: AddResponseSerializer, 500: AddResponseSerializer, **REFUSALS},
+        responses={
+            200: HealthCheckResponseSerializer,
+            500: HealthCheckResponseSerializer,
+            **REFUSALS,
+        },
         parameters=HEADERS,
         description="200 while the Web Connector called within "
         "parameters.health_check_threshold_in_minutes (default: the connection's threshold), "
@@ -272,12 +283,17 @@ class HealthCheckView(WebhookView):
                 threshold = float(raw)
             except (TypeError, ValueError):
                 threshold = 0.0  # upstream's to_i of a non-number
-        if connection.is_healthy(threshold, timezone.now()):
-            return Response({"request_id": request_id, "summary": "Health check was successful"})
-        return Response(
-            {"request_id": request_id, "summary": "Health check was not successful"},
-            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
-        )
+        healthy = connection.is_healthy(threshold, timezone.now())
+        answer: dict[str, Any] = {
+            "request_id": request_id,
+            "summary": f"Health check was {'' if healthy else 'not '}successful",
+        }
+        details = backend_for(connection).health_details(connection)
+        if details:
+            answer["details"] = details
+        if healthy:
+            return Response(answer)
+        return Response(answer, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 # -- get_* routes: pulls from QuickBooks (objects.pulls; docs/pulls.md) --------------------

@@ -19,7 +19,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from connections.encryption import DecryptionError
 from connections.models import Connection
-from qbo import connect
+
+# Event subscriptions, events and their deliveries register from their own module.
+from qbo import admin_events, connect  # noqa: F401
 from qbo.endpoints import redirect_uri
 from qbo.models import QboConnection
 

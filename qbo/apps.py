@@ -13,3 +13,5 @@ class QboConfig(AppConfig):
         from qbo.backend import QboBackend
 
         register(QboBackend())
+        # Connects qbo.signals.record_changed to the triggers in every process.
+        import qbo.events  # noqa: F401

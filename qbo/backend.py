@@ -9,12 +9,14 @@ refuse. Every object type with a mapper works, lists and transactions alike.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from connections.models import Connection
 from objects.backends import Exchange, Fields
 from objects.models import QueuedObject
 from objects.types.base import ObjectView
 from objects.types.values import is_blank
+from qbo import events
 from qbo.mappers import mapper_for
 from qbo.mappers.fields import is_qbo_id
 from qbo.models import QboCall
@@ -62,6 +64,9 @@ class QboBackend:
     def ref_number(self, object_type: str, identity: str, payload: Fields, params: Fields) -> str:
         mapper = mapper_for(object_type)
         return mapper.ref_number(ObjectView(object_type, identity, dict(payload), dict(params)))
+
+    def health_details(self, connection: Connection) -> dict[str, Any]:
+        return events.health_details(connection)
 
     def exchanges(self, obj: QueuedObject, limit: int) -> list[Exchange]:
         rows = QboCall.objects.filter(queued_object=obj).order_by("-sent_at", "-pk")[:limit]

@@ -265,3 +265,6 @@ class Authorization(models.Model):
 
     def __str__(self) -> str:
         return f"authorization of {self.connection} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+from qbo.event_models import *  # noqa: E402, F403  (the triggers' models: qbo.events)

@@ -81,3 +81,6 @@ def purge_old_calls() -> dict[str, int]:
         "calls": QboCall.objects.purge(now - timedelta(days=settings.RETENTION_DAYS)),
         "authorizations": Authorization.objects.purge(now - timedelta(days=1)),
     }
+
+
+from qbo import event_tasks  # noqa: E402, F401

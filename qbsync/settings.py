@@ -240,6 +240,27 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Calls to QuickBooks Online older than RETENTION_DAYS, and OAuth states older than a
     # day (qbo.tasks.purge_old_calls).
+    # Event deliveries to subscribers whose backoff has passed (qbo.tasks.send_due_events);
+    # a new event is sent at once (on commit), retries live in EventDelivery rows.
+    "send-due-qbo-events": {
+        "task": "qbo.tasks.send_due_events",
+        "schedule": _tick,
+        "options": {"expires": _tick * 0.9},
+    },
+    # CompanyInfo of QBO companies never read or read over a day ago
+    # (qbo.tasks.refresh_company_info); hourly so a new connection is read soon.
+    "refresh-qbo-company-info": {
+        "task": "qbo.tasks.refresh_company_info",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    # Change events with nothing left to deliver and Intuit notifications older than
+    # RETENTION_DAYS (qbo.tasks.purge_old_events).
+    "purge-qbo-events": {
+        "task": "qbo.tasks.purge_old_events",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "purge-qbo-calls": {
         "task": "qbo.tasks.purge_old_calls",
         "schedule": 3600.0,
@@ -345,6 +366,12 @@ QBO_TIMEOUT_SECONDS = env_int("QBO_TIMEOUT_SECONDS", 60)
 QBO_THROTTLE_MAX_WAIT_SECONDS = env_int("QBO_THROTTLE_MAX_WAIT_SECONDS", 60)
 # Days before a refresh token's hard expiry at which operators are warned. [30]
 QBO_HARD_EXPIRY_WARNING_DAYS = env_int("QBO_HARD_EXPIRY_WARNING_DAYS", 30)
+# Intuit's webhook verifier token (developer portal, Webhooks; not the client secret):
+# POST /qbo/webhooks refuses every delivery while it is empty (docs/qbo-events.md).
+QBO_WEBHOOK_VERIFIER_TOKEN = env_str("QBO_WEBHOOK_VERIFIER_TOKEN", "")
+# Attempts at one event delivery to a subscriber (backoff 1, 2, 4 … minutes) before it
+# is marked "gave up". [10: the last retry about 8.5 hours after the event]
+QBO_EVENT_MAX_ATTEMPTS = env_int("QBO_EVENT_MAX_ATTEMPTS", 10)
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,8 @@ look-up, and raises PayloadError naming the payload field that prevents it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from connections.models import Connection
 from objects.backends import Exchange, Fields
 from objects.models import QueuedObject
@@ -26,6 +28,10 @@ class DesktopBackend:
 
     def work_queued(self, connection: Connection) -> None:
         """The Web Connector polls on its schedule: nothing to start."""
+
+    def health_details(self, connection: Connection) -> dict[str, Any]:
+        """The Web Connector reports no company details beyond the connection's own."""
+        return {}
 
     def validate(
         self, object_type: str, payload: Fields, params: Fields, *, adds_only: bool = False
