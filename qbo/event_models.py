@@ -293,7 +293,7 @@ class IntuitNotification(models.Model):
 class CompanyProfile(models.Model):
     """The QuickBooks Online company's CompanyInfo, as last read (seed 001)."""
 
-    connection = models.OneToOneField(Connection, models.CASCADE, related_name="qbo_company")
+    connection = models.OneToOneField(Connection, models.CASCADE, related_name="qbo_profile")
     company_name = models.CharField(max_length=1024, blank=True)
     legal_name = models.CharField(max_length=1024, blank=True)
     country = models.CharField(max_length=50, blank=True)

@@ -25,7 +25,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from connections.models import Connection
-from qbo import push
 from qbo.event_models import IntuitNotification
 from qbo.models import QboConnection
 
@@ -193,11 +192,11 @@ def nudge_realms(realm_ids: set[str]) -> list[Connection]:
 
 def nudge(connection: Connection) -> None:
     """Read the connection's changes now rather than at its next poll."""
-    from qbo.tasks import push_connection
+    from qbo.tasks import schedule
 
-    # Coalesced: a burst of webhooks for one realm makes one pass.
-    if push.request_push(connection):
-        push_connection.delay_on_commit(connection.pk)
+    # Coalesced: a burst of webhooks for one realm makes one pass; enqueued on commit,
+    # and a broker outage never fails Intuit's delivery (beat starts the pass).
+    schedule(connection)
 
 
 def receive(raw_body: bytes) -> int:

@@ -37,6 +37,7 @@ from connections.models import Connection
 from objects.models import Mode, Phase, QueuedObject, transitions
 from objects.types.base import NOT_FOUND_HINT, ObjectView
 from objects.types.values import PayloadError, is_on
+from qbo import events
 from qbo.client import CallRecord, QboClient
 from qbo.errors import (
     AccessDenied,
@@ -256,6 +257,7 @@ class Pass:
                 claimed = QueuedObject.objects.claim_for(self.owner, due)
                 self._send(claimed)
                 queue.promote_dependents([o.pk for o in claimed])
+            self._read_company()
             self._ping_if_quiet()
         except PassStopped as stop:
             self.summary.stopped = stop.reason
@@ -300,6 +302,17 @@ class Pass:
                 raise
             finally:
                 self.recorder.current = None
+
+    def _read_company(self) -> None:
+        """CompanyInfo once a day (seed 001: name, legal name, country, fiscal year)."""
+        try:
+            events.refresh_company_info(self.connection, self.client)
+        except (ReconnectNeeded, AuthFailed, AccessDenied) as exc:
+            raise PassStopped(str(exc)) from exc
+        except Throttled as exc:
+            raise PassStopped(str(exc), exc.retry_after or 60.0) from exc
+        except QboError as exc:
+            log.warning("could not read CompanyInfo of %s: %s", self.connection, exc)
 
     def _ping_if_quiet(self) -> None:
         """No object needed QuickBooks: prove it is reachable now and then (health)."""

@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('address', models.JSONField(blank=True, default=dict)),
                 ('raw', models.JSONField(blank=True, default=dict, verbose_name='CompanyInfo as read')),
                 ('read_at', models.DateTimeField()),
-                ('connection', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='qbo_company', to='connections.connection')),
+                ('connection', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='qbo_profile', to='connections.connection')),
             ],
             options={
                 'verbose_name': 'QuickBooks Online company profile',
