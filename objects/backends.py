@@ -71,6 +71,10 @@ class Backend(Protocol):
         """The document number the backend will give a transaction ("" for a type without
         one): intake refuses two ids of one connection that would share it (flowlink §5.5)."""
 
+    def serves_pull(self, route: str) -> bool:
+        """Whether the backend can read what a get_* route hands out (QuickBooks Online has
+        no discount items or inventory sites, for instance)."""
+
 
 _BACKENDS: dict[str, Backend] = {}
 

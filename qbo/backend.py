@@ -63,6 +63,11 @@ class QboBackend:
         mapper = mapper_for(object_type)
         return mapper.ref_number(ObjectView(object_type, identity, dict(payload), dict(params)))
 
+    def serves_pull(self, route: str) -> bool:
+        from qbo.pulls import serves
+
+        return serves(route)
+
     def exchanges(self, obj: QueuedObject, limit: int) -> list[Exchange]:
         rows = QboCall.objects.filter(queued_object=obj).order_by("-sent_at", "-pk")[:limit]
         return [

@@ -265,3 +265,6 @@ class Authorization(models.Model):
 
     def __str__(self) -> str:
         return f"authorization of {self.connection} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+from qbo.feed_models import Feed, FeedRecord, FeedState  # noqa: E402, F401

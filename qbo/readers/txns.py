@@ -106,8 +106,7 @@ def _groups(record: Record) -> list[Record]:
                 "line_items": [
                     sales_line(inner)
                     for inner in detail.get("Line") or []
-                    if isinstance(inner, dict)
-                    and inner.get("DetailType") == "SalesItemLineDetail"
+                    if isinstance(inner, dict) and inner.get("DetailType") == "SalesItemLineDetail"
                 ],
             }
         )
