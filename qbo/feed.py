@@ -215,14 +215,18 @@ class _Run:
             self._qbo_now = found
         return self._qbo_now
 
+    def _is_stale(self, watermark: datetime) -> bool:
+        """Past CDC's look-back. Our clock only chooses how to read (CDC or queries);
+        the watermarks themselves are QuickBooks' times."""
+        return watermark < self.now - CDC_MAX_AGE
+
     def _plan_sweep(self, state: FeedState, configs: list[PollConfig]) -> None:
         """Start a sweep when one is needed and none is under way."""
         if state.is_sweeping:
             return
         new = [c.route for c in configs if c.route not in state.routes]
         full = [c.route for c in configs if c.full_pending]
-        # Our clock only chooses how to read (CDC or queries); QBO's sets the watermarks.
-        stale = state.watermark is not None and state.watermark < self.now - CDC_MAX_AGE
+        stale = state.watermark is not None and self._is_stale(state.watermark)
         if not new and not full and not stale:
             return
         state.sweep_upper = self.qbo_now()
@@ -316,8 +320,11 @@ class _Run:
                 self._store(state.entity, configs, rows, initial, tell=tell)
                 fields: dict[str, Any] = {"sweep_after": after, "sweep_skip": skip}
                 if done:
-                    # Changes after the upper edge are CDC's: it starts from there.
-                    watermark = upper if state.watermark is None else min(state.watermark, upper)
+                    # Changes after the upper edge are CDC's: it starts from there, unless
+                    # CDC already reads this entity from an earlier (and recent) watermark.
+                    watermark = upper
+                    if state.watermark is not None and not self._is_stale(state.watermark):
+                        watermark = min(state.watermark, upper)
                     fields.update(
                         watermark=watermark,
                         routes=state.sweep_routes,
