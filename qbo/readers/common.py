@@ -43,6 +43,39 @@ def string(record: Record | None, path: str) -> str | None:
     return str(found)
 
 
+def _decimal(record: Record | None, path: str) -> Decimal | None:
+    found = value(record, path)
+    if found is None or isinstance(found, bool | dict | list):
+        return None
+    try:
+        number = Decimal(str(found))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def money(record: Record | None, path: str) -> str | None:
+    """An amount with at least two decimals ("150.00"), as Desktop writes amounts; QBO's
+    JSON drops trailing zeros (150.0)."""
+    number = _decimal(record, path)
+    if number is None:
+        return None
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        number = number.quantize(Decimal("0.01"))
+    return format(number, "f")
+
+
+def quantity(record: Record | None, path: str) -> str | None:
+    """A quantity without trailing zeros ("25", "2.5"), as Desktop writes quantities."""
+    number = _decimal(record, path)
+    if number is None:
+        return None
+    if number == number.to_integral_value():
+        return format(number.quantize(Decimal(1)), "f")
+    return format(number.normalize(), "f")
+
+
 def flag(record: Record | None, path: str) -> bool | None:
     found = value(record, path)
     return found if isinstance(found, bool) else None

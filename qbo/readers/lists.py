@@ -8,6 +8,8 @@ from qbo.readers.common import (
     compact,
     flag,
     integer,
+    money,
+    quantity,
     ref_id,
     ref_name,
     stamps,
@@ -42,8 +44,8 @@ def read_customer(record: Record) -> Record:
         "full_name": string(record, "FullyQualifiedName"),
         "email": string(record, "PrimaryEmailAddr.Address"),
         "billing_address": address(record.get("BillAddr")),
-        "balance": string(record, "Balance"),
-        "total_balance": string(record, "BalanceWithJobs"),
+        "balance": money(record, "Balance"),
+        "total_balance": money(record, "BalanceWithJobs"),
         "shipping_address": address(record.get("ShipAddr")),
         "ship_to_addresses": [],
         "is_active": flag(record, "Active"),
@@ -94,7 +96,7 @@ def read_vendor(record: Record) -> Record:
         "vendor_tax_ident": string(record, "TaxIdentifier"),
         "name_on_check": string(record, "PrintOnCheckName"),
         "is_vendor_eligible_for_1099": flag(record, "Vendor1099"),
-        "balance": string(record, "Balance"),
+        "balance": money(record, "Balance"),
         "phone": string(record, "PrimaryPhone.FreeFormNumber"),
         "alternative_phone": string(record, "AlternatePhone.FreeFormNumber"),
         "fax": string(record, "Fax.FreeFormNumber"),
@@ -149,11 +151,11 @@ def _common(record: Record, item_type: str, key: list[str] | str) -> Record:
 def _blocks(record: Record, out: Record) -> None:
     """Desktop's SalesOrPurchase / SalesAndPurchase blocks: QBO has one flat item, which
     is "sales and purchase" when it names both an income and an expense account."""
-    price = string(record, "UnitPrice")
+    price = money(record, "UnitPrice")
     if isinstance(record.get("IncomeAccountRef"), dict) and isinstance(
         record.get("ExpenseAccountRef"), dict
     ):
-        cost = string(record, "PurchaseCost")
+        cost = money(record, "PurchaseCost")
         out.update(
             {
                 "sales_and_purchase": True,
@@ -188,17 +190,17 @@ def read_inventory(record: Record) -> Record:
     out = _common(record, "qbe_inventory", ["qbe_id", "product_id", "sku"])
     out.update(
         {
-            "quantity": string(record, "QtyOnHand"),
-            "sales_price": string(record, "UnitPrice"),
+            "quantity": quantity(record, "QtyOnHand"),
+            "sales_price": money(record, "UnitPrice"),
             "sales_description": string(record, "Description"),
             "purchase_description": string(record, "PurchaseDesc"),
-            "purchase_cost": string(record, "PurchaseCost"),
+            "purchase_cost": money(record, "PurchaseCost"),
             "vendor": _vendor(record),
             "income_account_name": ref_name(record, "IncomeAccountRef"),
             "purchase_tax_code_name": ref_name(record, "PurchaseTaxCodeRef"),
             "cogs_account_name": ref_name(record, "ExpenseAccountRef"),
             "asset_account_name": ref_name(record, "AssetAccountRef"),
-            "reorder_point": string(record, "ReorderPoint"),
+            "reorder_point": quantity(record, "ReorderPoint"),
             "relationships": [VENDOR_RELATIONSHIP],
             "qbo_track_qty_on_hand": flag(record, "TrackQtyOnHand"),
             "qbo_inv_start_date": string(record, "InvStartDate"),
@@ -227,7 +229,7 @@ def read_inventory_level(record: Record, grabbed_at: str) -> Record:
         "id": name,
         "sku": name,
         "product_id": name,
-        "quantity": string(record, "QtyOnHand"),
+        "quantity": quantity(record, "QtyOnHand"),
         "grabbed_at": grabbed_at,
         "fullname": string(record, "FullyQualifiedName"),
         "qbe_id": string(record, "Id"),

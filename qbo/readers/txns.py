@@ -17,6 +17,8 @@ from qbo.readers.common import (
     compact,
     flag,
     linked_txns,
+    money,
+    quantity,
     ref_id,
     ref_name,
     stamps,
@@ -35,9 +37,9 @@ def _lines(record: Record, detail_type: str) -> list[Record]:
 def sales_line(line: Record) -> Record:
     detail = line.get("SalesItemLineDetail") or {}
     item = ref_name(detail, "ItemRef")
-    quantity = string(detail, "Qty")
-    rate = string(detail, "UnitPrice")
-    amount = string(line, "Amount")
+    qty = quantity(detail, "Qty")
+    rate = money(detail, "UnitPrice")
+    amount = money(line, "Amount")
     return {
         "product_id": item,
         "name": item,
@@ -45,8 +47,8 @@ def sales_line(line: Record) -> Record:
         "qbe_id": ref_id(detail, "ItemRef"),
         "line_id": string(line, "Id"),
         "description": string(line, "Description"),
-        "quantity": quantity,
-        "line_item_quantity": quantity,
+        "quantity": qty,
+        "line_item_quantity": qty,
         "unit_of_measure": None,
         "rate": rate,
         "line_item_rate": rate,
@@ -71,7 +73,7 @@ def sales_line(line: Record) -> Record:
 def _description_line(line: Record) -> Record:
     """A DescriptionOnly line: Desktop writes it as a line without an item."""
     out = sales_line({"Id": line.get("Id"), "Description": line.get("Description")})
-    out["amount"] = out["line_item_amount"] = string(line, "Amount")
+    out["amount"] = out["line_item_amount"] = money(line, "Amount")
     return out
 
 
@@ -91,16 +93,16 @@ def _groups(record: Record) -> list[Record]:
     out = []
     for line in _lines(record, "GroupLineDetail"):
         detail = line.get("GroupLineDetail") or {}
-        quantity = string(detail, "Quantity")
+        qty = quantity(detail, "Quantity")
         out.append(
             {
                 "line_id": string(line, "Id"),
                 "description": string(line, "Description"),
-                "quantity": quantity,
-                "line_item_quantity": quantity,
+                "quantity": qty,
+                "line_item_quantity": qty,
                 "unit_of_measure": None,
                 "is_print_items_in_group": None,
-                "total_amount": string(line, "Amount"),
+                "total_amount": money(line, "Amount"),
                 "override_uom_set_name": None,
                 "item_group_name": ref_name(detail, "GroupItemRef"),
                 "line_items": [
@@ -115,7 +117,7 @@ def _groups(record: Record) -> list[Record]:
 
 def _subtotal(record: Record) -> str | None:
     found = _lines(record, "SubTotalLineDetail")
-    return string(found[0], "Amount") if found else None
+    return money(found[0], "Amount") if found else None
 
 
 def _discount(record: Record) -> Record:
@@ -124,7 +126,7 @@ def _discount(record: Record) -> Record:
         return {}
     detail = found[0].get("DiscountLineDetail") or {}
     return {
-        "qbo_discount_amount": string(found[0], "Amount"),
+        "qbo_discount_amount": money(found[0], "Amount"),
         "qbo_discount_percent": string(detail, "DiscountPercent"),
         "qbo_discount_is_percent": flag(detail, "PercentBased"),
     }
@@ -163,10 +165,10 @@ def _sales_header(record: Record) -> Record:
         "class_ref": ref_name(record, "ClassRef"),
         "shipping_date": blank(record, "ShipDate"),
         "sub_total": _subtotal(record),
-        "sales_tax_total": string(record, "TxnTaxDetail.TotalTax"),
-        "total": string(record, "TotalAmt"),
+        "sales_tax_total": money(record, "TxnTaxDetail.TotalTax"),
+        "total": money(record, "TotalAmt"),
         "exchange_rate": string(record, "ExchangeRate"),
-        "total_amount_in_home_currency": string(record, "HomeTotalAmt"),
+        "total_amount_in_home_currency": money(record, "HomeTotalAmt"),
         "memo": string(record, "CustomerMemo.value"),
         "is_to_be_printed": _printed(record),
         "is_to_be_emailed": _emailed(record),
@@ -186,7 +188,7 @@ def _qbo_txn(record: Record) -> Record:
         "qbo_bill_email": string(record, "BillEmail.Address"),
         "qbo_email_status": string(record, "EmailStatus"),
         "qbo_print_status": string(record, "PrintStatus"),
-        "qbo_balance": string(record, "Balance"),
+        "qbo_balance": money(record, "Balance"),
         "qbo_tax_code": ref_name(record, "TxnTaxDetail.TxnTaxCodeRef"),
     }
 
@@ -243,12 +245,12 @@ def read_invoice(record: Record) -> Record:
         "is_paid": None if balance is None else Decimal(str(balance)) == 0,
         "class_name": class_name,
         "ar_account": ref_name(record, "ARAccountRef"),
-        "balance_remaining": string(record, "Balance"),
-        "balance_remaining_in_home_currency": string(record, "HomeBalance"),
+        "balance_remaining": money(record, "Balance"),
+        "balance_remaining_in_home_currency": money(record, "HomeBalance"),
         "sales_order": {"purchase_order_number": None},
         "line_items": lines,
         "grouped_line_items": _groups(record),
-        "qbo_deposit": string(record, "Deposit"),
+        "qbo_deposit": money(record, "Deposit"),
         "qbo_allow_online_payment": flag(record, "AllowOnlineCreditCardPayment"),
     }
     out["customer"]["qbe_id"] = ref_id(record, "CustomerRef")
@@ -300,12 +302,12 @@ def purchase_line(line: Record) -> Record:
         "inventory_site_location_name": None,
         "customer": customer,
         "description": string(line, "Description"),
-        "quantity": string(detail, "Qty"),
-        "value": string(line, "Amount"),
+        "quantity": quantity(detail, "Qty"),
+        "value": money(line, "Amount"),
         "transaction_line_id": string(line, "Id"),
         "line_item_manufacturer_part_number": None,
         "line_item_unit_of_measure": None,
-        "line_item_rate": string(detail, "UnitPrice"),
+        "line_item_rate": money(detail, "UnitPrice"),
         "line_item_service_date": "",
         "line_item_received_quantity": None,
         "line_item_unbilled_quantity": None,
@@ -346,7 +348,7 @@ def read_purchase_order(record: Record) -> Record:
         "is_to_be_printed": _printed(record),
         "is_to_be_emailed": _emailed(record),
         "is_tax_included": _tax_included(record),
-        "total": string(record, "TotalAmt"),
+        "total": money(record, "TotalAmt"),
         "vendor_address": address(record.get("VendorAddr")),
         "shipping_address": address(record.get("ShipAddr")),
         "vendor": {
@@ -388,7 +390,7 @@ def read_credit_memo(record: Record) -> Record:
         "transaction_date": string(record, "TxnDate"),
         "billing_address": address(record.get("BillAddr")),
         "shipping_address": address(record.get("ShipAddr")),
-        "total": string(record, "TotalAmt"),
+        "total": money(record, "TotalAmt"),
         "subtotal": _subtotal(record),
         "class_name": ref_name(record, "ClassRef"),
         "customer_name": ref_name(record, "CustomerRef"),
@@ -396,11 +398,11 @@ def read_credit_memo(record: Record) -> Record:
         "ar_account": ref_name(record, "ARAccountRef"),
         "ship_date": blank(record, "ShipDate"),
         "ship_method": ref_name(record, "ShipMethodRef"),
-        "sales_tax_total": string(record, "TxnTaxDetail.TotalTax"),
+        "sales_tax_total": money(record, "TxnTaxDetail.TotalTax"),
         "memo": string(record, "CustomerMemo.value"),
         "invoice": {"po_number": None},
         "order": {"purchase_order_number": None},
-        "credit_remaining": string(record, "RemainingCredit"),
+        "credit_remaining": money(record, "RemainingCredit"),
         "exchange_rate": string(record, "ExchangeRate"),
         "currency": ref_name(record, "CurrencyRef"),
         "is_to_be_printed": _printed(record),
@@ -428,7 +430,7 @@ def _applied(line: Record) -> list[Record]:
                 "transaction_type": "Invoice",
                 "transaction_date": None,
                 "balance_remaining": None,
-                "amount": string(line, "Amount"),
+                "amount": money(line, "Amount"),
                 "discount_amount": None,
             }
         )
@@ -460,13 +462,13 @@ def read_payment(record: Record) -> Record:
             "qbe_id": ref_id(record, "CustomerRef"),
         },
         "ar_account": ref_name(record, "ARAccountRef"),
-        "amount": string(record, "TotalAmt"),
+        "amount": money(record, "TotalAmt"),
         "currency_name": ref_name(record, "CurrencyRef"),
         "exchange_rate": string(record, "ExchangeRate"),
         "payment_method": ref_name(record, "PaymentMethodRef"),
         "deposit_to_account_name": ref_name(record, "DepositToAccountRef"),
         "memo": string(record, "PrivateNote"),
-        "unused_payment": string(record, "UnappliedAmt"),
+        "unused_payment": money(record, "UnappliedAmt"),
         "applied_invoices": applied,
         "qbo_sync_token": string(record, "SyncToken"),
         "qbo_process_payment": flag(record, "ProcessPayment"),

@@ -286,4 +286,4 @@ class QuantityTestCase(FeedTestCase):
         self.invoice(self.customer("Amy"), pump)
         self.feed()
         records: list[dict[str, Any]] = [p.record for p in self.buffered("get_inventories")]
-        self.assertEqual([(r["id"], r["quantity"]) for r in records], [("Pump", "23.0")])
+        self.assertEqual([(r["id"], r["quantity"]) for r in records], [("Pump", "23")])
