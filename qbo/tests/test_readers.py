@@ -251,7 +251,11 @@ class ReadersTestCase(FeedTestCase):
                 "sales_description": "Garden pump",
                 "purchase_description": "Pump from Pumps Inc",
                 "purchase_cost": "10.50",
-                "vendor": {"name": "Pumps Inc", "external_id": vendor["Id"], "qbe_id": vendor["Id"]},
+                "vendor": {
+                    "name": "Pumps Inc",
+                    "external_id": vendor["Id"],
+                    "qbe_id": vendor["Id"],
+                },
                 "income_account_name": "Sales of Product Income",
                 "cogs_account_name": "Cost of Goods Sold",
                 "asset_account_name": "Inventory Asset",
@@ -485,7 +489,6 @@ class ReadersTestCase(FeedTestCase):
                     },
                 ],
                 "ref_number": "CHK-9",
-
                 "customer": {"name": "Amy's Bird Sanctuary", "qbe_id": amy["Id"]},
                 "amount": "75.00",
                 "memo": "paid in full",
