@@ -224,7 +224,8 @@ class _Run:
         """Start a sweep when one is needed and none is under way."""
         if state.is_sweeping:
             return
-        new = [c.route for c in configs if c.route not in state.routes]
+        # A route read before but without a cursor now was rewound (PollConfig.rewind).
+        new = [c.route for c in configs if c.route not in state.routes or c.cursor is None]
         full = [c.route for c in configs if c.full_pending]
         stale = state.watermark is not None and self._is_stale(state.watermark)
         if not new and not full and not stale:
@@ -311,7 +312,7 @@ class _Run:
         initial = {
             c.route: (c.cursor if c.route not in state.routes else None)
             for c in configs
-            if c.route not in state.routes or c.full_pending
+            if c.route not in state.routes or c.full_pending or c.cursor is None
         }
         # An entity's very first read is the baseline: the triggers hear of changes after it.
         tell = state.watermark is not None

@@ -104,6 +104,25 @@ class SweepTestCase(FeedTestCase):
         self.assertEqual(len(self.buffered("get_serviceproducts")), 1)
 
 
+    def test_it_reads_a_rewound_route_again_and_hands_out_only_what_flowlink_lacks(self) -> None:
+        amy = self.customer("Amy")
+        self.poll("get_customers")
+        self.feed()
+        PulledRecord.objects.filter(connection=self.connection).update(
+            delivered_at=self.clock.now(), delivered_request_id="r1"
+        )
+        self.clock.advance(60)
+        self.edit("Customer", amy["Id"], Notes="VIP")
+        bob = self.customer("Bob")
+        PollConfig.objects.get(connection=self.connection, route="get_customers").rewind()
+        summary = self.feed()
+        self.assertEqual(summary.entities["Customer"], "sweep")
+        self.assertEqual(
+            [(p.qb_id, p.version) for p in self.buffered("get_customers") if not p.delivered_at],
+            [(amy["Id"], "1"), (bob["Id"], "0")],
+        )
+
+
 class ChangeTestCase(FeedTestCase):
     def setUp(self) -> None:
         super().setUp()
