@@ -220,14 +220,17 @@ class _Run:
         the watermarks themselves are QuickBooks' times."""
         return watermark < self.now - CDC_MAX_AGE
 
-    def _plan_sweep(self, state: FeedState, configs: list[PollConfig]) -> None:
-        """Start a sweep when one is needed and none is under way."""
+    def _plan_sweep(
+        self, state: FeedState, configs: list[PollConfig], *, refused: bool = False
+    ) -> None:
+        """Start a sweep when one is needed and none is under way (`refused`: CDC refused
+        the watermark as too old, whatever our clock says)."""
         if state.is_sweeping:
             return
         # A route read before but without a cursor now was rewound (PollConfig.rewind).
         new = [c.route for c in configs if c.route not in state.routes or c.cursor is None]
         full = [c.route for c in configs if c.full_pending]
-        stale = state.watermark is not None and self._is_stale(state.watermark)
+        stale = state.watermark is not None and (refused or self._is_stale(state.watermark))
         if not new and not full and not stale:
             return
         state.sweep_upper = self.qbo_now()
@@ -324,7 +327,12 @@ class _Run:
                     # Changes after the upper edge are CDC's: it starts from there, unless
                     # CDC already reads this entity from an earlier (and recent) watermark.
                     watermark = upper
-                    if state.watermark is not None and not self._is_stale(state.watermark):
+                    catching_up = state.sweep_lower is not None
+                    if (
+                        state.watermark is not None
+                        and not catching_up
+                        and not self._is_stale(state.watermark)
+                    ):
                         watermark = min(state.watermark, upper)
                     fields.update(
                         watermark=watermark,
@@ -351,7 +359,17 @@ class _Run:
                 groups[state.watermark].append(entity)
         for watermark, entities in sorted(groups.items()):
             since = watermark - OVERLAP
-            for entity, (records, time) in self._changes(entities, since).items():
+            try:
+                changes = self._changes(entities, since)
+            except Invalid as exc:
+                if "changedSince" not in str(exc):
+                    raise
+                # Past CDC's look-back by QuickBooks' clock (ours may lag behind it).
+                for entity in entities:
+                    self._plan_sweep(states[entity], configs[entity], refused=True)
+                    self._sweep(states[entity], configs[entity])
+                continue
+            for entity, (records, time) in changes.items():
                 records.sort(key=lambda r: _updated(r) or since)
                 with transaction.atomic():
                     self._store(entity, configs[entity], records, {})

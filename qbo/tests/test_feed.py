@@ -11,6 +11,7 @@ from django.test import override_settings
 from objects.models import PollConfig, PulledRecord
 from qbo.double.query import parse
 from qbo.double.store import Company
+from qbo.feed import nudge, run_feed
 from qbo.feed_models import Feed, FeedState
 from qbo.tests.feedkit import FeedTestCase
 
@@ -102,7 +103,6 @@ class SweepTestCase(FeedTestCase):
         self.assertEqual(summary.entities["Item"], "sweep")
         self.assertEqual([p.record["name"] for p in self.buffered("get_products")], ["Widget"])
         self.assertEqual(len(self.buffered("get_serviceproducts")), 1)
-
 
     def test_it_reads_a_rewound_route_again_and_hands_out_only_what_flowlink_lacks(self) -> None:
         amy = self.customer("Amy")
@@ -290,6 +290,25 @@ class LimitsTestCase(FeedTestCase):
             sorted(self.versions("get_customers")), [(amy["Id"], "1"), (bob["Id"], "0")]
         )
         self.assertFalse([r for r in self.double.requests if r.status == 400])
+        self.assertEqual(
+            FeedState.objects.get(connection=self.connection, entity="Customer").watermark,
+            self.clock.now(),
+        )
+
+    def test_it_catches_up_with_queries_when_cdc_refuses_a_watermark_our_clock_finds_recent(
+        self,
+    ) -> None:
+        amy = self.customer("Amy")
+        self.feed()
+        self.clock.advance((30 * 24 + 1) * 3600)
+        self.poll("get_customers", "get_invoices")
+        self.edit("Customer", amy["Id"], Notes="back")
+        nudge(self.connection)
+        lagging = self.clock.now() - timedelta(days=2)  # our clock, two days behind QBO's
+        with self.captureOnCommitCallbacks(execute=True):
+            summary = run_feed(self.connection, self.api(), lagging)
+        self.assertEqual((summary.error, summary.entities["Customer"]), ("", "stale: queries"))
+        self.assertEqual(self.versions("get_customers"), [(amy["Id"], "1")])
         self.assertEqual(
             FeedState.objects.get(connection=self.connection, entity="Customer").watermark,
             self.clock.now(),
