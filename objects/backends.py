@@ -75,6 +75,10 @@ class Backend(Protocol):
         """What get_health_check adds under `details` for `connection` ({}: nothing, and
         the answer keeps FlowLink's two keys)."""
 
+    def serves_pull(self, route: str) -> bool:
+        """Whether the backend can read what a get_* route hands out (QuickBooks Online has
+        no discount items or inventory sites, for instance)."""
+
 
 _BACKENDS: dict[str, Backend] = {}
 

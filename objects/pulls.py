@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections.models import Connection, FlowConfig
+from objects.backends import backend_for
 from objects.models import PollConfig, PulledRecord
 from objects.types.pulls import GET_ROUTES, MAX_PAGE_SIZE, pull_route
 from objects.types.values import is_on
@@ -126,6 +127,9 @@ def hand_out(
     if not isinstance(params, dict):
         raise PullError("parameters: must be an object")
     page_size = parse_page_size(params)
+    backend = backend_for(connection)
+    if not backend.serves_pull(route):
+        raise PullError(f"{route}: not available for a {backend.product} connection")
     config = register(connection, route, params, now)
     kind = pull_route(route)
     mine = PulledRecord.objects.filter(connection=connection, route=kind.route)

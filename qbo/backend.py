@@ -68,6 +68,11 @@ class QboBackend:
     def health_details(self, connection: Connection) -> dict[str, Any]:
         return events.health_details(connection)
 
+    def serves_pull(self, route: str) -> bool:
+        from qbo.pulls import serves
+
+        return serves(route)
+
     def exchanges(self, obj: QueuedObject, limit: int) -> list[Exchange]:
         rows = QboCall.objects.filter(queued_object=obj).order_by("-sent_at", "-pk")[:limit]
         return [

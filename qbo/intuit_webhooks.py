@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from connections.models import Connection
+from qbo import feed
 from qbo.event_models import IntuitNotification
 from qbo.models import QboConnection
 
@@ -194,6 +195,9 @@ def nudge(connection: Connection) -> None:
     """Read the connection's changes now rather than at its next poll."""
     from qbo.tasks import schedule
 
+    # The change feed reads at once instead of at its next poll; the notification is
+    # only a hint, CDC is the truth.
+    feed.nudge(connection)
     # Coalesced: a burst of webhooks for one realm makes one pass; enqueued on commit,
     # and a broker outage never fails Intuit's delivery (beat starts the pass).
     schedule(connection)

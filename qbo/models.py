@@ -268,3 +268,4 @@ class Authorization(models.Model):
 
 
 from qbo.event_models import *  # noqa: E402, F403  (the triggers' models: qbo.events)
+from qbo.feed_models import Feed, FeedRecord, FeedState  # noqa: E402, F401

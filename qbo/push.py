@@ -50,6 +50,7 @@ from qbo.errors import (
     Throttled,
     Transient,
 )
+from qbo.feed import FeedSummary, run_feed
 from qbo.mappers import mapper_for
 from qbo.mappers.base import CREATE, DELETE, UPDATE, VOID, Found, Ref, q
 from qbo.models import QboCall, QboConnection
@@ -101,6 +102,7 @@ class PassSummary:
     throttled_for: float | None = None
     # The budget ran out with work left: the caller runs another pass.
     more: bool = False
+    feed: FeedSummary | None = None
 
     def as_line(self) -> str:
         if self.skipped:
@@ -110,6 +112,10 @@ class PassSummary:
             f"{self.retried} to retry ({self.created} created, {self.updated} updated, "
             f"{self.deleted} deleted or voided; {self.calls} calls to QuickBooks Online)"
         )
+        if self.feed is not None and self.feed.ran:
+            line += f"; change feed: {self.feed.stored} records buffered for get_* calls"
+            if self.feed.error:
+                line += f" (stopped: {self.feed.error})"
         return line + (f"; stopped: {self.stopped}" if self.stopped else "")
 
 
@@ -156,6 +162,11 @@ def run_pass(
     try:
         with QboClient(qbo, sleep=sleep, record=recorder) as client:
             Pass(connection, qbo, client, recorder, owner, summary, deadline).run()
+            if not summary.stopped:
+                # The get_* change feed, when a poll is due (cheap when none is).
+                summary.feed = run_feed(connection, client, timezone.now())
+                if summary.feed.ran and recorder.reached:
+                    connection.touch()
     finally:
         QboConnection.objects.filter(pk=qbo.pk, pass_owner=owner).update(
             pass_owner="", pass_until=None, last_pass_at=timezone.now()
@@ -200,6 +211,10 @@ class _Recorder:
         self.summary.calls += 1
         if call.http_status is not None and call.http_status < 500:
             self.reached = True
+        if self.current is None:
+            # Health pings and change-feed pages (megabytes of JSON) belong to no object:
+            # the admin shows calls per object, so they are counted, not kept.
+            return
         QboCall.objects.create(
             connection=self.connection,
             queued_object=self.current,

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from connections.models import Connection
 from objects.models import QueuedObject
-from qbo import push, tokens
+from qbo import feed, push, tokens
 from qbo.models import Authorization, QboCall, QboConnection
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,11 @@ def push_due() -> int:
         quiet = connection.last_contact_at is None or now - connection.last_contact_at >= (
             push.PING_EVERY
         )
-        if quiet or QueuedObject.objects.filter(connection=connection).has_due_work(now):
+        if (
+            quiet
+            or QueuedObject.objects.filter(connection=connection).has_due_work(now)
+            or feed.is_due(connection, now)
+        ):
             push_connection.delay(connection.pk)
             started += 1
     return started

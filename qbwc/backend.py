@@ -54,6 +54,10 @@ class DesktopBackend:
             return ""  # list records have names, not RefNumbers
         return mapper.ref_number(ObjectView(object_type, identity, dict(payload), dict(params)))
 
+    def serves_pull(self, route: str) -> bool:
+        """Every get_* route is a qbXML query Desktop answers."""
+        return True
+
     def exchanges(self, obj: QueuedObject, limit: int) -> list[Exchange]:
         """Each request is the object's own `…Rq`/`…Rs` out of the message it went in."""
         rows = (
