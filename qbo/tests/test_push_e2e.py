@@ -343,6 +343,21 @@ class PushTestCase(QboLiveTestCase):
         self.push()
         self.one("Customer", DisplayName="Late Comer")
 
+    def test_it_hands_out_what_the_pass_read_for_a_get_call(self) -> None:
+        self.qbo.seed(self.realm, "Customer", {"DisplayName": "Amy's Bird Sanctuary"})
+        status, first = self.post("get_customers", {"request_id": "g-1", "parameters": {}})
+        self.assertEqual((status, first.get("customers")), (200, None))
+
+        summary = self.push()
+
+        assert summary.feed is not None
+        self.assertTrue(summary.feed.ran, summary.feed)
+        status, second = self.post("get_customers", {"request_id": "g-2", "parameters": {}})
+        self.assertEqual(status, 200, second)
+        self.assertEqual(
+            [record["name"] for record in second["customers"]], ["Amy's Bird Sanctuary"]
+        )
+
     # -- helpers --------------------------------------------------------------------
     def make_due(self) -> None:
         QueuedObject.objects.filter(connection=self.connection).update(
