@@ -28,7 +28,7 @@ from qbo.double.gateway import (
 )
 from qbo.double.oauth import OAuthError, OAuthServer
 from qbo.double.sample import seed_sample
-from qbo.double.store import Company
+from qbo.double.store import Company, spec_of
 from qbo.double.webhooks import WebhookEmitter
 
 AUTHORIZE_PATH = "/connect/oauth2"
@@ -195,6 +195,23 @@ class FakeQbo:
 
     def deleted(self, realm_id: str, entity: str) -> list[str]:
         return sorted(self.company(realm_id).tombstones[entity])
+
+    def edit(self, realm_id: str, entity: str, ident: str, **fields: Any) -> dict[str, Any]:
+        """Change a record as a QuickBooks user would in QBO's screens: a sparse update
+        with the current SyncToken (a new version, a CDC change, a webhook event)."""
+        company = self.company(realm_id)
+        current = company.read(entity, ident)
+        body = {"Id": ident, "SyncToken": current["SyncToken"], "sparse": True, **fields}
+        return company.update(entity, body)
+
+    def remove(self, realm_id: str, entity: str, ident: str) -> dict[str, Any]:
+        """Delete a record as a QuickBooks user would: a transaction is deleted (a CDC
+        deletion marker), a name-list record made inactive (QBO deletes none)."""
+        company = self.company(realm_id)
+        current = company.read(entity, ident)
+        if spec_of(entity).is_list:
+            return self.edit(realm_id, entity, ident, Active=False)
+        return company.delete(entity, {"Id": ident, "SyncToken": current["SyncToken"]})
 
     def seed(self, realm_id: str, entity: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create a record through the same rules as the API (TaxCode and others included)."""

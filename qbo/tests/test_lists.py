@@ -172,3 +172,38 @@ class ListEntityTestCase(DoubleTestCase):
     def test_it_creates_payment_methods_with_unique_names(self) -> None:
         self.create("PaymentMethod", {"Name": "Visa", "Type": "CREDIT_CARD"})
         self.assertEqual(self.call("POST", "paymentmethod", {"Name": "Visa"}).codes(), ["6240"])
+
+
+class UserEditsTestCase(DoubleTestCase):
+    """Changes made "in QBO's screens" (FakeQbo.edit/remove) look like any other write."""
+
+    def test_it_edits_a_record_into_a_new_version(self) -> None:
+        amy = self.create("Customer", {"DisplayName": "Amy"})
+
+        edited = self.qbo.edit(self.realm, "Customer", amy["Id"], CompanyName="Amy's Birds")
+
+        self.assertEqual((edited["SyncToken"], edited["CompanyName"]), ("1", "Amy's Birds"))
+        self.assertEqual(self.stored("Customer", amy["Id"])["DisplayName"], "Amy")
+
+    def test_it_deactivates_a_list_record_and_deletes_a_transaction(self) -> None:
+        amy = self.create("Customer", {"DisplayName": "Amy"})
+        item = self.make_item("Pump")
+        invoice = self.create(
+            "Invoice",
+            {
+                "CustomerRef": {"value": amy["Id"]},
+                "Line": [
+                    {
+                        "DetailType": "SalesItemLineDetail",
+                        "Amount": 10,
+                        "SalesItemLineDetail": {"ItemRef": {"value": item["Id"]}},
+                    }
+                ],
+            },
+        )
+
+        self.qbo.remove(self.realm, "Invoice", invoice["Id"])
+        self.qbo.remove(self.realm, "Customer", amy["Id"])
+
+        self.assertIn(invoice["Id"], self.qbo.deleted(self.realm, "Invoice"))
+        self.assertIs(self.stored("Customer", amy["Id"])["Active"], False)
