@@ -481,6 +481,8 @@ class _Run:
                 connection=self.connection, entity=entity, qb_id__in=ids
             )
         }
+        # A first read meets thousands of records it never saw: one INSERT for them all.
+        new: list[FeedRecord] = []
         for record in records:
             qb_id = string(record, "Id") or ""
             deleted = record.get("status") == "Deleted"
@@ -507,9 +509,10 @@ class _Run:
                 "last_updated": updated,
             }
             if prev is None:
-                seen[qb_id] = FeedRecord.objects.create(
+                seen[qb_id] = FeedRecord(
                     connection=self.connection, entity=entity, qb_id=qb_id, **fields
                 )
+                new.append(seen[qb_id])
             else:
                 FeedRecord.objects.filter(pk=prev.pk).update(**fields)
                 prev.sync_token, prev.is_deleted, prev.is_active = token, deleted, active
@@ -518,6 +521,38 @@ class _Run:
                 transaction.on_commit(
                     _signal(self.connection, entity, qb_id, change, _plain(record), token)
                 )
+        FeedRecord.objects.bulk_create(new)
+
+    def _insert(self, creates: dict[str, PulledRecord]) -> None:
+        """New buffered versions in one INSERT; one by one only when another run stored an
+        undelivered version of one of them meanwhile (the unique constraint), which is
+        then replaced in place."""
+        if not creates:
+            return
+        try:
+            with transaction.atomic():
+                PulledRecord.objects.bulk_create(list(creates.values()))
+            return
+        except IntegrityError:
+            pass
+        for row in creates.values():
+            fields = {
+                "version": row.version,
+                "time_modified": row.time_modified,
+                "record": row.record,
+                "is_deleted": row.is_deleted,
+                "pulled_at": row.pulled_at,
+            }
+            try:
+                with transaction.atomic():
+                    row.save(force_insert=True)
+            except IntegrityError:
+                PulledRecord.objects.filter(
+                    connection=self.connection,
+                    route=row.route,
+                    qb_id=row.qb_id,
+                    delivered_at__isnull=True,
+                ).update(**fields)
 
     def _store_route(
         self,
@@ -539,6 +574,7 @@ class _Run:
         ).order_by("-id"):
             latest.setdefault(pulled.qb_id, pulled)
         stored = 0
+        creates: dict[str, PulledRecord] = {}
         for record in records:
             qb_id = string(record, "Id") or ""
             modified = _updated(record) or self.now
@@ -577,19 +613,12 @@ class _Run:
                 ).update(**fields)
                 prev.version = version[:100]
             if not replaced:
-                try:
-                    with transaction.atomic():
-                        latest[qb_id] = PulledRecord.objects.create(
-                            connection=self.connection, route=config.route, qb_id=qb_id, **fields
-                        )
-                except IntegrityError:
-                    PulledRecord.objects.filter(
-                        connection=self.connection,
-                        route=config.route,
-                        qb_id=qb_id,
-                        delivered_at__isnull=True,
-                    ).update(**fields)
+                creates[qb_id] = PulledRecord(
+                    connection=self.connection, route=config.route, qb_id=qb_id, **fields
+                )
+                latest[qb_id] = creates[qb_id]
             stored += 1
+        self._insert(creates)
         if stored:
             PollConfig.objects.filter(pk=config.pk).update(
                 records_pulled=config.records_pulled + stored
