@@ -3,6 +3,7 @@ orders, journals, shipments (both documented ways) and inventory counts."""
 
 from __future__ import annotations
 
+import unittest
 from decimal import Decimal
 from typing import Any
 
@@ -248,6 +249,46 @@ class ShipmentRoutesTestCase(SalesRoutesTestCase):
         self.assertEqual(self.one("Estimate", Id=estimate["Id"])["SyncToken"], "0")
         self.assertEqual(self.obj("shipments", "SHIP-1").qb_id, invoice["Id"])
         self.succeeded("SHIP-1: Shipment successfully sent to Quickbooks Online")
+
+    def test_it_marks_the_order_it_creates_for_a_shipment_of_items_it_had_in_qbo(self) -> None:
+        self.post_ok("add_products", envelope("product", product("TEE"), **ACCOUNTS))
+        self.push()
+        shipment = self.shipment(order_id="R77")
+
+        self.post_ok("add_shipments", envelope("shipment", shipment, "req-2", **order_params()))
+        self.push()
+
+        receipt = self.one("SalesReceipt", DocNumber="R77")
+        self.assertEqual(
+            item_lines(receipt), [(self.item_id("TEE"), Decimal(2), Decimal(10), Decimal("20.00"))]
+        )
+        self.assertEqual(
+            (receipt["TrackingNum"], receipt["ShipDate"]), ("1Z999AA10123456784", "2026-12-06")
+        )
+        self.assertEqual(self.obj("shipments", "SHIP-1").qb_id, receipt["Id"])
+        self.succeeded("SHIP-1: Shipment successfully sent to Quickbooks Online")
+
+    # Bug (objects/intake_rows.py RowSet.precreate, and objects/intake.py
+    # Intake.queue_dependency): the order a shipment creates (ShipmentType.dependencies,
+    # an ENSURE "orders" dependency) is queued with no dependencies of its own, although
+    # its lines reference the shipment's items. Dependencies are inserted in sorted key
+    # order, so "orders:R77" precedes "products:TEE", is claimed first, and fails for good
+    # ("Item 'TEE' (line_items[0].product_id) not found in QuickBooks Online"), failing
+    # the shipment with it. The synthetic order should wait for the shipment's customer
+    # and items (the same holds on the Desktop, where the SalesOrderAdd would precede
+    # the ItemInventoryAdd).
+    @unittest.expectedFailure
+    def test_it_creates_the_items_before_the_order_it_creates_for_a_shipment(self) -> None:
+        shipment = self.shipment(order_id="R77")
+
+        self.post_ok("add_shipments", envelope("shipment", shipment, **order_params()))
+        self.push()
+        self.push()
+
+        self.assertEqual(self.messages("fail"), [])
+        receipt = self.one("SalesReceipt", DocNumber="R77")
+        self.assertEqual(receipt["TrackingNum"], "1Z999AA10123456784")
+        self.assertEqual(self.obj("shipments", "SHIP-1").phase, Phase.PROCESSED)
 
 
 class InventoryRoutesTestCase(SalesRoutesTestCase):

@@ -249,6 +249,39 @@ class OrderRoutesTestCase(SalesRoutesTestCase):
         self.assertIn("R2", failures[0])
         self.assertIn("6520", failures[0])
 
+    def test_it_sells_sub_items_named_by_their_full_name(self) -> None:
+        apparel = {"product_id": "Apparel", "price": 1}
+        self.post_ok("add_noninventoryproducts", envelope("noninventoryproduct", apparel))
+        shirt = {"product_id": "Shirt", "parent_name": "Apparel", "price": 12}
+        self.post_ok("add_noninventoryproducts", envelope("noninventoryproduct", shirt, "r2"))
+        self.push()
+        lines = [
+            # Known to QBO already: looked up by its path.
+            {"product_id": "Apparel:Shirt", "quantity": 1, "price": "12.00"},
+            # Not yet: auto-created under its parent.
+            {"product_id": "Apparel:Cap", "quantity": 2, "price": "8.00"},
+        ]
+
+        self.post_ok(
+            "add_orders", envelope("order", order(line_items=lines), "r3", **order_params())
+        )
+        self.push()
+
+        parent = self.one("Item", Name="Apparel")
+        shirt_item = self.one("Item", FullyQualifiedName="Apparel:Shirt")
+        cap = self.one("Item", FullyQualifiedName="Apparel:Cap")
+        self.assertEqual((cap["Name"], cap["ParentRef"]["value"]), ("Cap", parent["Id"]))
+        receipt = self.one("SalesReceipt", DocNumber="R1001")
+        self.assertEqual(
+            item_lines(receipt),
+            [
+                (shirt_item["Id"], Decimal(1), Decimal(12), Decimal("12.00")),
+                (cap["Id"], Decimal(2), Decimal(8), Decimal("16.00")),
+            ],
+        )
+        self.assertEqual(len(self.records("Item")), 3)
+        self.succeeded("R1001: Order successfully sent to Quickbooks Online")
+
 
 class DocumentRoutesTestCase(SalesRoutesTestCase):
     def test_it_pays_an_invoice_with_the_payments_it_carries(self) -> None:
