@@ -315,3 +315,21 @@ class InventoryRoutesTestCase(SalesRoutesTestCase):
             ),
             self.messages("success"),
         )
+
+    def test_it_refuses_to_count_an_item_that_is_not_inventory(self) -> None:
+        service = {"product_id": "SETUP", "price": 45}
+        self.post_ok("add_serviceproducts", envelope("serviceproduct", service))
+        self.push()
+
+        level = {"id": "ADJ-2", "product_id": "SETUP", "quantity": 3}
+        self.post_ok("set_inventory", envelope("inventory", level, "req-2"))
+        self.push()
+
+        self.assertEqual(self.one("Item", Name="SETUP")["SyncToken"], "0")
+        self.assertEqual(
+            self.messages("fail"),
+            [
+                "ADJ-2: Validation error: product_id: item 'SETUP' is a Service item that does "
+                "not track its quantity; QuickBooks Online keeps a count only for inventory items"
+            ],
+        )

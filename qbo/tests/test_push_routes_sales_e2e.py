@@ -4,10 +4,13 @@ receipts, returns and credit memos, read back from the double field by field."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from objects.models import Phase
+from django.utils import timezone
+
+from objects.models import Phase, QueuedObject
 from objects.tests.flows import envelope, fixture
 from qbo.tests.test_push_e2e import ACCOUNTS, customer, order, order_params
 from qbo.tests.test_push_routes_e2e import BILLING, SHIPPING, RoutesTestCase, d
@@ -59,6 +62,16 @@ def item_lines(record: dict[str, Any]) -> list[tuple[str, Decimal | None, Decima
 
 
 class SalesRoutesTestCase(RoutesTestCase):
+    def order_successes(self, order_id: str = "R1001") -> int:
+        return self.messages("success").count(
+            f"{order_id}: Order successfully sent to Quickbooks Online"
+        )
+
+    def make_due(self) -> None:
+        QueuedObject.objects.filter(connection=self.connection).update(
+            next_attempt_at=timezone.now() - timedelta(seconds=1)
+        )
+
     def item_id(self, name: str) -> str:
         return str(self.one("Item", Name=name)["Id"])
 
@@ -154,6 +167,7 @@ class OrderRoutesTestCase(SalesRoutesTestCase):
         obj = self.obj("orders", "R1001")
         self.assertEqual((obj.phase, obj.qb_id), (Phase.PROCESSED, receipt["Id"]))
         self.assertEqual(self.messages("fail"), [])
+        self.assertEqual(self.order_successes(), 2)
 
     def test_it_voids_a_cancelled_invoice(self) -> None:
         params = order_params(qbo_order_as="invoice")
@@ -169,6 +183,7 @@ class OrderRoutesTestCase(SalesRoutesTestCase):
         self.assertEqual((d(voided["TotalAmt"]), d(voided["Balance"])), (Decimal(0), Decimal(0)))
         self.assertEqual(self.obj("orders", "R1001").phase, Phase.PROCESSED)
         self.assertEqual(self.messages("fail"), [])
+        self.assertEqual(self.order_successes(), 2)
 
     def test_it_deletes_a_cancelled_estimate(self) -> None:
         params = order_params(qbo_order_as="estimate")
@@ -183,6 +198,50 @@ class OrderRoutesTestCase(SalesRoutesTestCase):
         self.assertEqual(self.qbo.deleted(self.realm, "Estimate"), [estimate["Id"]])
         self.assertEqual(self.obj("orders", "R1001").phase, Phase.PROCESSED)
         self.assertEqual(self.messages("fail"), [])
+        self.assertEqual(self.order_successes(), 2)
+
+    def test_it_writes_nothing_for_an_order_cancelled_before_it_was_sent(self) -> None:
+        self.post_ok("add_orders", envelope("order", order(), **order_params()))
+        self.post_ok("cancel_order", envelope("order", {"id": "R1001"}, "req-2"))
+
+        self.push()
+
+        self.assertEqual(self.records("SalesReceipt"), [])
+        obj = self.obj("orders", "R1001")
+        self.assertEqual((obj.phase, obj.qb_id), (Phase.PROCESSED, ""))
+        self.assertEqual(self.messages("fail"), [])
+
+    def test_it_never_writes_an_order_twice_when_the_answer_was_lost(self) -> None:
+        self.post_ok("add_customers", envelope("customer", customer()))
+        for name in ("TEE", "MUG"):
+            self.post_ok("add_products", envelope("product", {"product_id": name}, name))
+        self.push()
+        self.post_ok("add_orders", envelope("order", order(), "req-2", **order_params()))
+        self.qbo.inject_server_error(1, after_write=True, drop=True)
+
+        self.push()
+        self.assertEqual(self.obj("orders", "R1001").phase, Phase.PENDING)
+        self.qbo.forget_request_ids()  # the look-up by DocNumber and PrivateNote decides
+        self.make_due()
+        self.push()
+
+        receipt = self.one("SalesReceipt", DocNumber="R1001")
+        obj = self.obj("orders", "R1001")
+        self.assertEqual((obj.phase, obj.qb_id), (Phase.PROCESSED, receipt["Id"]))
+
+    def test_it_sums_tax_line_items_into_the_receipt_tax(self) -> None:
+        body = order(
+            tax_line_items=[{"name": "State", "value": "1.10"}, {"name": "County", "value": "0.40"}]
+        )
+        params = order_params(quickbooks_use_tax_line_items="1", **ADJUSTMENTS)
+        self.post_ok("add_orders", envelope("order", body, **params))
+
+        self.push()
+
+        receipt = self.one("SalesReceipt", DocNumber="R1001")
+        self.assertEqual(d(receipt["TxnTaxDetail"]["TotalTax"]), Decimal("1.50"))
+        self.assertEqual(d(receipt["TotalAmt"]), Decimal("28.75"))
+        self.assertEqual(len(item_lines(receipt)), 2)  # no tax item line
 
     def test_it_replaces_the_lines_of_an_order_sent_again(self) -> None:
         self.post_ok("add_orders", envelope("order", order(), **order_params()))
@@ -329,6 +388,26 @@ class DocumentRoutesTestCase(SalesRoutesTestCase):
         self.assertIn("INV-2001: Invoice successfully sent to Quickbooks Online", success)
         self.assertIn("PAY-2001-A: Payment successfully sent to Quickbooks Online", success)
         self.assertIn("PAY-2001-B: Payment successfully sent to Quickbooks Online", success)
+
+    def test_it_fails_only_the_payment_that_overpays_the_invoice(self) -> None:
+        invoice = {
+            "id": "INV-4001",
+            "customer": customer(),
+            "line_items": [{"product_id": "TEE", "quantity": 1, "price": 20}],
+            "payments": [{"id": "PAY-A", "amount": 15}, {"id": "PAY-B", "amount": 15}],
+        }
+        params = order_params(quickbooks_auto_create_payments="1")
+        self.post_ok("add_invoices", envelope("invoice", invoice, **params))
+
+        self.push()
+        self.push()
+
+        self.assertEqual(self.obj("payments", "PAY-A").phase, Phase.PROCESSED)
+        self.assertEqual(self.obj("payments", "PAY-B").phase, Phase.FAILED)
+        self.assertEqual([p["PaymentRefNum"] for p in self.records("Payment")], ["PAY-A"])
+        self.assertEqual(d(self.one("Invoice", DocNumber="INV-4001")["Balance"]), Decimal(5))
+        (failure,) = self.messages("fail")
+        self.assertTrue(failure.startswith("PAY-B: 6000"), failure)
 
     def test_it_applies_a_payment_to_an_invoice_sent_earlier(self) -> None:
         invoice = {
