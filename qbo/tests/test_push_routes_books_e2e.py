@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from objects.models import Phase
-from objects.tests.flows import envelope
+from objects.tests.flows import envelope, fixture
 from qbo.tests.test_push_e2e import ACCOUNTS, customer, order, order_params, product
 from qbo.tests.test_push_routes_e2e import SHIPPING, d
 from qbo.tests.test_push_routes_sales_e2e import SalesRoutesTestCase, item_lines
@@ -162,6 +162,36 @@ class JournalRoutesTestCase(SalesRoutesTestCase):
             ],
         )
         self.assertEqual(self.obj("journals", "J-1").edit_sequence, "1")
+
+    def test_it_lands_flowlinks_sample_journal_on_the_accounts_it_names(self) -> None:
+        for name, kind in (
+            ("NuRelm Commission Receivable", "Other Current Asset"),
+            ("Fees", "Income"),
+            ("Marketing Income", "Income"),
+        ):
+            self.qbo.seed(self.realm, "Account", {"Name": name, "AccountType": kind})
+        for name in ("My Customer", "My Customer credit!"):
+            self.qbo.seed(self.realm, "Customer", {"DisplayName": name})
+        sample = fixture("add", "journal_from_flowlink.json")
+
+        self.post_ok("add_journals", envelope("journal", sample))
+        # Its list_id is all digits, so first read as a QBO Id: not found, then by DocNumber.
+        self.push()
+        self.push()
+
+        entry = self.one("JournalEntry", DocNumber="S00009")
+        mine, credit = self.customer_id("My Customer"), self.customer_id("My Customer credit!")
+        self.assertEqual(
+            journal_lines(entry),
+            [
+                ("Debit", self.account_id("NuRelm Commission Receivable"), Decimal("200.00"), mine),
+                ("Credit", self.account_id("Fees"), Decimal("120.02"), credit),
+                ("Credit", self.account_id("Marketing Income"), Decimal("79.98"), credit),
+            ],
+        )
+        self.assertEqual(entry["TxnDate"], "2020-03-18")
+        self.assertEqual(self.obj("journals", "S00009").qb_id, entry["Id"])
+        self.assertEqual(self.messages("fail"), [])
 
     def test_it_deletes_a_journal_flowlink_deletes(self) -> None:
         lines = [
