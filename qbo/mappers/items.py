@@ -68,20 +68,44 @@ class ItemMapper(QboMapper, ItemType):
     def identity_key(self, payload: Mapping[str, Any]) -> str:
         return first_present(payload, "product_id", "sku", "id")[0]
 
-    def item_name(self, view: ObjectView) -> str:
+    def split_path(self, view: ObjectView) -> tuple[str, str]:
+        """(parent's full name or "", leaf Name) of the identity.
+
+        A transaction names a sub-item by its full name, "Parent:Child" (objects.types.lines
+        queues that name as the line's item; qbo.mappers.documents.item_ref sends it as
+        the FullyQualifiedName): the leaf is QBO's Name, the rest its parent.
+        """
         field = self.identity_key(view.payload)
-        name = F.text(view.identity, field, ITEM_NAME_MAX)
-        if ":" in name:
+        path = view.identity
+        if ":" not in path:
+            return "", path
+        if not is_blank(view.payload.get("parent_name")):
             # QBO keeps the path in FullyQualifiedName; a leaf name cannot hold one.
             raise PayloadError(
-                field, "cannot contain ':' in QuickBooks Online; send the parent as parent_name"
+                field,
+                "cannot contain ':' in QuickBooks Online when parent_name is sent; send "
+                "the item's own name",
             )
-        return name
+        parent, _, name = path.rpartition(":")
+        if not name or any(not part for part in parent.split(":")):
+            raise PayloadError(
+                field, f"{path!r} is not a full item name (Parent:Child) QuickBooks Online takes"
+            )
+        for part in parent.split(":"):
+            F.text(part, field, ITEM_NAME_MAX)
+        return parent, name
+
+    def item_name(self, view: ObjectView) -> str:
+        field = self.identity_key(view.payload)
+        return F.text(self.split_path(view)[1], field, ITEM_NAME_MAX)
 
     def parent(self, view: ObjectView) -> Ref | dict[str, str] | None:
         value = view.payload.get("parent_name")
         if is_blank(value):
-            return None
+            path = self.split_path(view)[0]
+            if not path:
+                return None
+            return Ref("Item", path, "FullyQualifiedName", self.identity_key(view.payload))
         return F.name_ref("Item", value, "parent_name", "FullyQualifiedName")
 
     def lookup(self, view: ObjectView) -> Lookup:

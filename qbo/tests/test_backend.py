@@ -136,7 +136,8 @@ class QboBackendTestCase(SimpleTestCase):
 
     def test_it_validates_a_lookup_by_identity(self) -> None:
         with self.assertRaises(PayloadError) as caught:
-            QboBackend().validate_lookup("products", {"product_id": "a:b"}, {})
+            # "a:b" is the sub-item b of a; an empty step in the path is no name at all.
+            QboBackend().validate_lookup("products", {"product_id": "a::b"}, {})
 
         self.assertEqual(caught.exception.field, "product_id")
 

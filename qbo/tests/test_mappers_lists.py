@@ -384,8 +384,19 @@ class InventoryBodyTestCase(SimpleTestCase):
             ("product_id", "is 101 characters; QuickBooks Online allows 100"),
         )
         self.assertEqual(
-            refusal("products", {"sku": "Tees:Red"}),
-            ("sku", "cannot contain ':' in QuickBooks Online; send the parent as parent_name"),
+            refusal("products", {"sku": "Red:Small", "parent_name": "Tees"}),
+            (
+                "sku",
+                "cannot contain ':' in QuickBooks Online when parent_name is sent; send the "
+                "item's own name",
+            ),
+        )
+        self.assertEqual(
+            refusal("products", {"product_id": "Tees::Red"}),
+            (
+                "product_id",
+                "'Tees::Red' is not a full item name (Parent:Child) QuickBooks Online takes",
+            ),
         )
 
     def test_it_refuses_other_fields_longer_than_qbo_allows(self) -> None:
@@ -412,6 +423,14 @@ class InventoryBodyTestCase(SimpleTestCase):
         self.assertEqual(
             body["ParentRef"], Ref("Item", "Tees", "FullyQualifiedName", "parent_name")
         )
+        self.assertIs(body["SubItem"], True)
+
+    def test_it_makes_a_sub_item_of_an_item_named_by_its_full_name(self) -> None:
+        # The name a transaction line gives a sub-item, as it reaches an auto-created item.
+        body = create("products", {"product_id": "Tees:Red"})
+
+        self.assertEqual(body["Name"], "Red")
+        self.assertEqual(body["ParentRef"], Ref("Item", "Tees", "FullyQualifiedName", "product_id"))
         self.assertIs(body["SubItem"], True)
 
 
