@@ -43,6 +43,13 @@ class QboError(Exception):
         self.errors: list[dict[str, str]] = errors if errors is not None else []
         super().__init__(self._text())
 
+    @property
+    def reason(self) -> str:
+        """The message and detail without the code, for texts that lead with the code
+        themselves (notifications: "6240: Duplicate Name Exists Error: …")."""
+        head = self.message or (f"HTTP {self.status}" if self.status else type(self).__name__)
+        return f"{head}: {self.detail}" if self.detail else head
+
     def _text(self) -> str:
         head = " ".join(part for part in (self.code, self.message) if part)
         if not head:

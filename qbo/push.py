@@ -365,14 +365,14 @@ class Pass:
             raise PassStopped(str(exc), exc.retry_after or 60.0) from exc
         except Transient as exc:
             # The write may have landed: look it up again before writing (next pass).
-            obj.retry_later(Phase.PENDING, f"QuickBooks Online: {exc}", _code(exc))
+            obj.retry_later(Phase.PENDING, f"QuickBooks Online: {_reason(exc)}", _code(exc))
             self.summary.retried += 1
         except MissingReference as exc:
             self._fail(obj, str(exc))
         except PayloadError as exc:
             self._fail(obj, f"Validation error: {exc.field}: {exc.reason}")
         except QboError as exc:
-            self._fail(obj, str(exc), _code(exc))
+            self._fail(obj, _reason(exc), _code(exc))
 
     def _fail(self, obj: QueuedObject, message: str, code: int | None = None) -> None:
         if obj.fail(message, code):
@@ -394,7 +394,7 @@ class Pass:
                 records = [self.client.get(lookup.entity, lookup.qb_id)]
             except NotFound as exc:
                 # Deleted (or made inactive) in QuickBooks: find it by its key again.
-                obj.retry_now(Phase.PENDING, str(exc), _code(exc), qb_id="", edit_sequence="")
+                obj.retry_now(Phase.PENDING, _reason(exc), _code(exc), qb_id="", edit_sequence="")
                 return
         else:
             answer = self.client.query(lookup.statement)
@@ -449,7 +449,9 @@ class Pass:
                 try:
                     current = self.client.get(entity, view.qb_id)
                 except NotFound as exc:
-                    obj.retry_now(Phase.PENDING, str(exc), _code(exc), qb_id="", edit_sequence="")
+                    obj.retry_now(
+                        Phase.PENDING, _reason(exc), _code(exc), qb_id="", edit_sequence=""
+                    )
                     self.summary.retried += 1
                     return
             assert current is not None
@@ -465,7 +467,7 @@ class Pass:
                 return
             except Stale as exc:
                 if attempt == STALE_RETRIES:
-                    obj.retry_later(Phase.PENDING, str(exc), _code(exc))
+                    obj.retry_later(Phase.PENDING, _reason(exc), _code(exc))
                     self.summary.retried += 1
                     return
                 continue  # re-read, reapply
@@ -480,10 +482,12 @@ class Pass:
             if obj.last_status_code != code:
                 # Taken since the lookup, or by a record the lookup cannot see (an
                 # inactive one, another item type): look up again and link what is found.
-                obj.retry_now(Phase.PENDING, str(exc), code, qb_id="", edit_sequence="")
+                obj.retry_now(Phase.PENDING, _reason(exc), code, qb_id="", edit_sequence="")
                 self.summary.retried += 1
             else:
-                self._fail(obj, f"{exc} (the name or number is used by another record)", code)
+                self._fail(
+                    obj, f"{_reason(exc)} (the name or number is used by another record)", code
+                )
             return
         found = mapper.read_write(entity, record)
         self.summary.created += 1
@@ -550,6 +554,11 @@ def _request_id(obj: QueuedObject, kind: str) -> str:
     claim = obj.claimed_at.isoformat() if obj.claimed_at else ""
     digest = hashlib.sha256(f"{obj.pk}:{kind}:{claim}".encode()).hexdigest()[:24]
     return f"qbsync-{obj.pk}-{digest}"
+
+
+def _reason(exc: QboError) -> str:
+    """QBO's words without its code: the transitions put the code in front (with_code)."""
+    return exc.reason if _code(exc) is not None else str(exc)
 
 
 def _code(exc: QboError) -> int | None:

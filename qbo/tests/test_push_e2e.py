@@ -132,7 +132,7 @@ class PushTestCase(QboLiveTestCase):
         self.assertEqual(self.obj("customers", "Bo Jones").phase, Phase.PROCESSED)
         failures = self.messages("fail")
         self.assertEqual(len(failures), 1, failures)
-        self.assertIn("6240", failures[0])
+        self.assertTrue(failures[0].startswith("Acme Supplies: 6240: Duplicate Name"), failures)
         self.assertEqual(self.records("Customer", DisplayName="Acme Supplies"), [])
 
     def test_it_reapplies_an_update_after_a_stale_sync_token(self) -> None:
