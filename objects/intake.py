@@ -267,6 +267,7 @@ class Intake:
 
     def queue_item(self, item: Item) -> None:
         deps = [self.queue_dependency(dep) for dep in item.dependencies]
+        self.order_dependencies(item.dependencies, deps)
         obj = self.queue(
             item.mapper, item.identity, item.payload, Mode.UPSERT, deps, item.external_guid
         )
@@ -274,6 +275,24 @@ class Intake:
         if item.echo and self.mapper.echo_key:
             item.echo["id"] = item.payload.get("id", item.identity)
             self.echo.append(item.echo)
+
+    def order_dependencies(self, wanted: list[Dependency], rows: list[QueuedObject]) -> None:
+        """A dependency that needs others of the same item waits for them.
+
+        A shipment for an order qbsync does not hold creates that order: the order names
+        the shipment's customer and items, so it is written after them, not before (in
+        key order `orders:` sorts first and the order failed on its missing items).
+        """
+        by_key = {(row.object_type, row.identity): row for row in rows}
+        for dep, row in zip(wanted, rows, strict=True):
+            if row.phase != Phase.PENDING or row.qb_id:
+                continue  # written already, waiting already, or known to QuickBooks
+            mapper = TYPES[dep.object_type]
+            for own in mapper.dependencies(dep.payload, self.params):
+                first = by_key.get((own.object_type, TYPES[own.object_type].identity(own.payload)))
+                if first is not None and first is not row and first.phase != Phase.PROCESSED:
+                    self.rows.flush()  # its "received" event comes before it starts waiting
+                    row.wait_for(first, f"waits for {first} (it names it)")
 
     def queue_dependency(self, dep: Dependency) -> QueuedObject:
         mapper = TYPES[dep.object_type]

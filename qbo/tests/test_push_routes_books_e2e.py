@@ -3,7 +3,6 @@ orders, journals, shipments (both documented ways) and inventory counts."""
 
 from __future__ import annotations
 
-import unittest
 from decimal import Decimal
 from typing import Any
 
@@ -298,16 +297,8 @@ class ShipmentRoutesTestCase(SalesRoutesTestCase):
         self.assertEqual(self.obj("shipments", "SHIP-1").qb_id, receipt["Id"])
         self.succeeded("SHIP-1: Shipment successfully sent to Quickbooks Online")
 
-    # Bug (objects/intake_rows.py RowSet.precreate, and objects/intake.py
-    # Intake.queue_dependency): the order a shipment creates (ShipmentType.dependencies,
-    # an ENSURE "orders" dependency) is queued with no dependencies of its own, although
-    # its lines reference the shipment's items. Dependencies are inserted in sorted key
-    # order, so "orders:R77" precedes "products:TEE", is claimed first, and fails for good
-    # ("Item 'TEE' (line_items[0].product_id) not found in QuickBooks Online"), failing
-    # the shipment with it. The synthetic order should wait for the shipment's customer
-    # and items (the same holds on the Desktop, where the SalesOrderAdd would precede
-    # the ItemInventoryAdd).
-    @unittest.expectedFailure
+    # The order a shipment creates names the shipment's customer and items: it waits
+    # for them (objects.intake.Intake.order_dependencies) instead of failing first.
     def test_it_creates_the_items_before_the_order_it_creates_for_a_shipment(self) -> None:
         shipment = self.shipment(order_id="R77")
 

@@ -73,3 +73,28 @@ class ShipmentFlowTestCase(LiveTestCase):
         self.assertEqual(order.findtext("IsFullyInvoiced"), "false")
         invoice = self.quickbooks.find("Invoice", "12836266231")
         self.assertEqual(invoice.findtext("LinkedTxn/RefNumber"), "R154085346")
+
+    def test_it_adds_the_items_before_the_sales_order_it_creates_for_a_shipment(self) -> None:
+        shipment = json.loads(fixture_text("legacy", "shipment.json"))["shipment"]
+        for line in shipment.get("line_items") or []:
+            line["product_id"] = "NEW-" + str(line["product_id"])
+
+        self.post(
+            "add_shipments",
+            envelope(
+                "shipment",
+                shipment,
+                use_amount_for_tax="1",
+                quickbooks_auto_create_products="1",
+                quickbooks_income_account="Sales",
+                quickbooks_cogs_account="Cost of Goods Sold",
+                quickbooks_inventory_account="Inventory Asset",
+                **ADJUSTMENT_ITEMS,
+            ),
+        )
+        self.run_webconnector()
+
+        self.assertIsNotNone(self.quickbooks.find("SalesOrder", "R154085346"))
+        self.assertIsNotNone(self.quickbooks.find("Invoice", "12836266231"))
+        status, data = self.post("get_notifications", {"request_id": "n", "parameters": {}})
+        self.assertEqual(data.get("fail", []), [])
