@@ -23,7 +23,10 @@ from connections.models import Connection
 # Event subscriptions, events and their deliveries register from their own module.
 from qbo import admin_events, connect  # noqa: F401
 from qbo.endpoints import redirect_uri
+from qbo.feed import nudge as nudge_feed
+from qbo.feed_models import Feed
 from qbo.models import QboConnection
+from qbo.tasks import schedule
 
 # Intuit's MAXRESULTS ceiling (a query asking for more is Fault 4001).
 MAX_RESULTS_LIMIT = 1000
@@ -225,3 +228,24 @@ def back_to(connection: Connection) -> HttpResponse:
     return HttpResponseRedirect(
         reverse("admin:connections_connection_change", args=[connection.pk])
     )
+
+
+@admin.register(Feed)
+class FeedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The change feed of each connection with get_* polls: its interval is the trigger
+    polling interval of seed 003 (10 minutes by default, down to one)."""
+
+    list_display = ["connection", "interval_seconds", "last_run_at", "next_run_at", "last_error"]
+    fields = ["connection", "interval_seconds", "last_run_at", "next_run_at", "last_error"]
+    readonly_fields = ["connection", "last_run_at", "next_run_at", "last_error"]
+    actions = ["read_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # made by the first get_* call of a QBO connection
+
+    @admin.action(description="Read QuickBooks Online for changes at the next pass")
+    def read_now(self, request: HttpRequest, queryset: Any) -> None:
+        for feed_row in queryset.select_related("connection"):
+            nudge_feed(feed_row.connection)
+            schedule(feed_row.connection)
+        self.message_user(request, f"{queryset.count()} change feed(s) will read at once.")

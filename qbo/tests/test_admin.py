@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import is_password_usable
+from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils import timezone
 
 from connections.models import Connection
+from qbo.feed_models import Feed
 from qbo.models import QboConnection
 from qbsync.test import BaseTestCase, make_connection
 
@@ -149,3 +152,23 @@ class QboAdminTestCase(BaseTestCase):
     def test_it_refuses_to_change_the_environment_of_a_connected_company(self) -> None:
         answer = self.change_qbo(environment="sandbox")
         self.assertContains(answer, "Disconnect before changing the environment.")
+
+
+class FeedAdminTestCase(TestCase):
+    """The change feed's interval (seed 003's trigger polling) is set in the admin."""
+
+    def test_it_sets_a_feed_interval_no_shorter_than_a_minute(self) -> None:
+        operator = get_user_model().objects.create_superuser("op", "", "pw")
+        browser = Client()
+        browser.force_login(operator)
+        connection = make_connection("shop", backend="qbo")
+        feed = Feed.objects.create(connection=connection)
+        url = reverse("admin:qbo_feed_change", args=[feed.pk])
+
+        refused = browser.post(url, {"interval_seconds": "30"})
+        saved = browser.post(url, {"interval_seconds": "60"})
+
+        self.assertEqual(refused.status_code, 200)  # the form again, with the error
+        self.assertEqual(saved.status_code, 302)
+        feed.refresh_from_db()
+        self.assertEqual(feed.interval_seconds, 60)
