@@ -358,6 +358,26 @@ class PushTestCase(QboLiveTestCase):
             [record["name"] for record in second["customers"]], ["Amy's Bird Sanctuary"]
         )
 
+    def test_it_reads_a_change_at_once_when_intuit_says_so(self) -> None:
+        amy = self.qbo.seed(self.realm, "Customer", {"DisplayName": "Amy"})
+        self.post_ok("get_customers", {"request_id": "g-1", "parameters": {}})
+        self.push()  # the first read
+        self.post_ok("get_customers", {"request_id": "g-2", "parameters": {}})
+        with self.settings(QBO_WEBHOOK_VERIFIER_TOKEN="verifier-of-the-test"):
+            self.qbo.webhooks.configure(
+                f"{self.live_server_url}/qbo/webhooks", "verifier-of-the-test"
+            )
+            self.qbo.edit(self.realm, "Customer", amy["Id"], CompanyName="Amy's Birds")
+            self.assertEqual(self.qbo.webhooks.deliver(), 1)
+
+            summary = self.push()  # well inside the 10-minute poll interval
+
+        assert summary.feed is not None
+        self.assertTrue(summary.feed.ran, summary.feed)
+        status, data = self.post("get_customers", {"request_id": "g-3", "parameters": {}})
+        self.assertEqual(status, 200, data)
+        self.assertEqual([record.get("company") for record in data["customers"]], ["Amy's Birds"])
+
     # -- helpers --------------------------------------------------------------------
     def make_due(self) -> None:
         QueuedObject.objects.filter(connection=self.connection).update(
