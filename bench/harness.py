@@ -166,6 +166,37 @@ class Server:
         self.process = None
 
 
+def _worker_status(server: Server, field: str) -> list[float]:
+    """A /proc/<pid>/status field (kB) of each gunicorn worker of `server`, in MB."""
+    if server.process is None:
+        return []
+    master = server.process.pid
+    values = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command may hold spaces and parentheses: the ppid follows the last ")".
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid != master:
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        for line in status.splitlines():
+            if line.startswith(field + ":"):
+                values.append(int(line.split()[1]) / 1024)
+    return sorted(values)
+
+
+def worker_peak_rss_mb(server: Server) -> list[float]:
+    """The peak resident memory (VmHWM) of each gunicorn worker since it started, MB."""
+    return _worker_status(server, "VmHWM")
+
+
+def worker_rss_mb(server: Server) -> list[float]:
+    """The resident memory (VmRSS) of each gunicorn worker now, MB (ordered by size)."""
+    return _worker_status(server, "VmRSS")
+
+
 @contextmanager
 def server(**env: str) -> Iterator[Server]:
     (ROOT / "var").mkdir(exist_ok=True)
