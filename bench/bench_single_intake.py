@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from bench import harness
@@ -161,7 +162,7 @@ def _rows(db: Any, table: str) -> tuple[list[tuple[Any, ...]], list[str]]:
 def _insert(
     url: str,
     columns: tuple[list[str], list[str], list[str]],
-    batches: list[tuple[list[tuple[Any, ...]], ...]],
+    batches: Sequence[Sequence[list[tuple[Any, ...]]]],
 ) -> None:
     import psycopg
 

@@ -251,13 +251,22 @@ class WebhookClient:
 
 
 # -- data -----------------------------------------------------------------------------
-def make_connections(count: int, prefix: str = "bench") -> list[str]:
-    """Create `count` connections sharing one password hash (hashing 1,000 would take minutes)."""
+def make_connections(count: int, prefix: str = "bench", qbwc_password: str = "") -> list[str]:
+    """Create `count` connections sharing one password hash (hashing 1,000 would take minutes).
+
+    The Web Connector password is QBWC_PASSWORD behind Django's default hasher (PBKDF2),
+    as a person would type it, or `qbwc_password`, one connections.passwords.generate()
+    made, behind the fast hasher, as Connection.generate_qbwc_password() stores it."""
     from django.contrib.auth.hashers import make_password
 
     from connections.models import Connection, hash_token
+    from connections.passwords import GeneratedPasswordHasher
 
-    password_hash = make_password(QBWC_PASSWORD)
+    password_hash = (
+        make_password(qbwc_password, hasher=GeneratedPasswordHasher.algorithm)
+        if qbwc_password
+        else make_password(QBWC_PASSWORD)
+    )
     token_hash = hash_token(WEBHOOK_TOKEN)
     ids = [f"{prefix}-{n:05d}" for n in range(count)]
     Connection.objects.bulk_create(
@@ -340,11 +349,13 @@ def fake_quickbooks() -> Any:
     return FakeQuickBooks(xsd_dir=settings.QBXML_XSD_DIR or None, wall_clock=time.time)
 
 
-def web_connector(base_url: str, connection_id: str, quickbooks: Any) -> Any:
+def web_connector(
+    base_url: str, connection_id: str, quickbooks: Any, password: str = QBWC_PASSWORD
+) -> Any:
     from qbwc.simulator.webconnector import FakeWebConnector
 
     return FakeWebConnector(
-        f"{base_url}/qbwc/", f"{connection_id}-qbwc", QBWC_PASSWORD, quickbooks, max_round_trips=400
+        f"{base_url}/qbwc/", f"{connection_id}-qbwc", password, quickbooks, max_round_trips=400
     )
 
 

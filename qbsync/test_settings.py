@@ -11,4 +11,7 @@ os.environ.setdefault("SECRET_KEY", "qbsync-test-key-not-for-production-7f3a9c1e
 
 from qbsync.settings import *  # noqa: E402, F403
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "connections.passwords.GeneratedPasswordHasher",
+]
