@@ -85,7 +85,39 @@ def measure(server: harness.Server, orders: int) -> dict[str, float]:
         "raw_objects_per_s": stored / raw,
         "ratio": (stored / raw) / (stored / wall),
         "rss_mb": max(harness.worker_peak_rss_mb(server)),
+        "floor_per_s": floor(server, FLOOR_REQUESTS if orders > 1000 else 400),
     }
+
+
+# -- the floor of the web stack ------------------------------------------------------------
+FLOOR_REQUESTS = 2_000
+
+
+def get_liveness(args: tuple[str, int]) -> int:
+    """One sender asking for the liveness page `count` times on one keep-alive connection."""
+    import http.client
+
+    base_url, count = args
+    host, port = base_url.split("//", 1)[1].split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    ok = 0
+    for _ in range(count):
+        connection.request("GET", "/")
+        reply = connection.getresponse()
+        reply.read()
+        ok += reply.status == 200
+    connection.close()
+    return ok
+
+
+def floor(server: harness.Server, requests: int) -> float:
+    """Requests/s of gunicorn and Django answering the liveness page (no database), from
+    the same senders: what the web stack alone costs per request on this machine."""
+    share = requests // SENDERS
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(SENDERS) as pool:
+        ok = sum(pool.map(get_liveness, [(server.url, share)] * SENDERS))
+    return ok / (time.perf_counter() - started)
 
 
 # -- PostgreSQL alone ----------------------------------------------------------------------
@@ -232,6 +264,10 @@ def run(quick: bool = False) -> str:
         ],
         ["PostgreSQL alone ÷ qbsync", cell("ratio", 1)],
         ["peak RSS of the largest web worker, MB", cell("rss_mb", 0)],
+        [
+            "floor: liveness page (gunicorn and Django, no database), requests/s",
+            cell("floor_per_s"),
+        ],
     ]
     parts = [
         f"{orders:,} webhooks to `/add_orders`, each carrying one order whose customer is new "
