@@ -166,6 +166,37 @@ class Server:
         self.process = None
 
 
+def _worker_status(server: Server, field: str) -> list[float]:
+    """A /proc/<pid>/status field (kB) of each gunicorn worker of `server`, in MB."""
+    if server.process is None:
+        return []
+    master = server.process.pid
+    values = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command may hold spaces and parentheses: the ppid follows the last ")".
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid != master:
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        for line in status.splitlines():
+            if line.startswith(field + ":"):
+                values.append(int(line.split()[1]) / 1024)
+    return sorted(values)
+
+
+def worker_peak_rss_mb(server: Server) -> list[float]:
+    """The peak resident memory (VmHWM) of each gunicorn worker since it started, MB."""
+    return _worker_status(server, "VmHWM")
+
+
+def worker_rss_mb(server: Server) -> list[float]:
+    """The resident memory (VmRSS) of each gunicorn worker now, MB (ordered by size)."""
+    return _worker_status(server, "VmRSS")
+
+
 @contextmanager
 def server(**env: str) -> Iterator[Server]:
     (ROOT / "var").mkdir(exist_ok=True)
@@ -220,13 +251,22 @@ class WebhookClient:
 
 
 # -- data -----------------------------------------------------------------------------
-def make_connections(count: int, prefix: str = "bench") -> list[str]:
-    """Create `count` connections sharing one password hash (hashing 1,000 would take minutes)."""
+def make_connections(count: int, prefix: str = "bench", qbwc_password: str = "") -> list[str]:
+    """Create `count` connections sharing one password hash (hashing 1,000 would take minutes).
+
+    The Web Connector password is QBWC_PASSWORD behind Django's default hasher (PBKDF2),
+    as a person would type it, or `qbwc_password`, one connections.passwords.generate()
+    made, behind the fast hasher, as Connection.generate_qbwc_password() stores it."""
     from django.contrib.auth.hashers import make_password
 
     from connections.models import Connection, hash_token
+    from connections.passwords import GeneratedPasswordHasher
 
-    password_hash = make_password(QBWC_PASSWORD)
+    password_hash = (
+        make_password(qbwc_password, hasher=GeneratedPasswordHasher.algorithm)
+        if qbwc_password
+        else make_password(QBWC_PASSWORD)
+    )
     token_hash = hash_token(WEBHOOK_TOKEN)
     ids = [f"{prefix}-{n:05d}" for n in range(count)]
     Connection.objects.bulk_create(
@@ -309,11 +349,13 @@ def fake_quickbooks() -> Any:
     return FakeQuickBooks(xsd_dir=settings.QBXML_XSD_DIR or None, wall_clock=time.time)
 
 
-def web_connector(base_url: str, connection_id: str, quickbooks: Any) -> Any:
+def web_connector(
+    base_url: str, connection_id: str, quickbooks: Any, password: str = QBWC_PASSWORD
+) -> Any:
     from qbwc.simulator.webconnector import FakeWebConnector
 
     return FakeWebConnector(
-        f"{base_url}/qbwc/", f"{connection_id}-qbwc", QBWC_PASSWORD, quickbooks, max_round_trips=400
+        f"{base_url}/qbwc/", f"{connection_id}-qbwc", password, quickbooks, max_round_trips=400
     )
 
 

@@ -4,6 +4,7 @@
     python -m bench.profile intake --per-request 1 --requests 600
     python -m bench.profile orders                 # 1,000 new orders, one Web Connector run
     python -m bench.profile orders --html var/orders.html
+    python -m bench.profile sessions               # 100 Web Connector updates, one each
 
 The benchmarks drive gunicorn over HTTP, so a profiler around them sees the clients.
 Here the same workloads go through Django's test client in this process: webhooks as
@@ -177,9 +178,47 @@ def profile_orders(args: argparse.Namespace, profiler: Any) -> str:
     )
 
 
+def profile_sessions(args: argparse.Namespace, profiler: Any) -> str:
+    """bench_companies' sessions: `--sessions` connections with one new customer each, a
+    complete Web Connector update per connection through the test client."""
+    from bench.bench_companies import seed
+    from connections.passwords import generate
+    from qbwc.simulator.webconnector import FakeWebConnector
+
+    password = generate()
+    ids = seed(args.sessions, password)
+    soap = client()
+    result = Measured()
+
+    def transport(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        extra = {
+            "HTTP_" + name.upper().replace("-", "_"): value
+            for name, value in headers.items()
+            if name.lower() != "content-type"
+        }
+        with measuring(result, profiler):
+            response = soap.post(
+                "/qbwc/", body, content_type=headers.get("Content-Type", "text/xml"), **extra
+            )
+        return response.status_code, response.get("Content-Type", ""), response.content
+
+    completed = 0
+    for connection_id in ids:
+        connector = FakeWebConnector(
+            "http://127.0.0.1/qbwc/",
+            f"{connection_id}-qbwc",
+            password,
+            harness.fake_quickbooks(),
+            transport=transport,
+        )
+        completed += connector.run().completed
+    return f"{completed} of {len(ids)} sessions completed\n" + result.report("session", len(ids))
+
+
 SCENARIOS: dict[str, Callable[[argparse.Namespace, Any], str]] = {
     "intake": profile_intake,
     "orders": profile_orders,
+    "sessions": profile_sessions,
 }
 
 
@@ -189,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-request", type=int, default=10, help="intake: orders per request")
     parser.add_argument("--requests", type=int, default=200, help="intake: requests measured")
     parser.add_argument("--orders", type=int, default=1000, help="orders: new orders queued")
+    parser.add_argument("--sessions", type=int, default=100, help="sessions: connections")
     parser.add_argument("--html", help="also write pyinstrument's HTML report to this file")
     parser.add_argument(
         "--timing-only",

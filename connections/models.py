@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from connections import passwords
 from connections.encryption import DecryptionError
 from connections.fields import EncryptedTextField
 
@@ -45,6 +48,67 @@ def validate_email_list(text: str) -> None:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class ConnectionQuerySet(models.QuerySet["Connection"]):
+    def get_with_flow_config(self, connection_id: str, flow: str) -> Connection | None:
+        """The connection named `connection_id` with its stored configuration of `flow`,
+        read with one statement (None when no connection has that id).
+
+        A webhook needs both, one after the other, on every request. Written out rather
+        than built by the ORM: compiling the equivalent annotated query cost more CPU than
+        PostgreSQL spent answering it (docs/benchmarks.md). Nothing is cached: every
+        request reads the token hash and the configuration as they are now.
+        """
+        sql, fields, config_fields = _connection_with_flow_config_sql()
+        db = connections[self.db]
+        with db.cursor() as cursor:
+            cursor.execute(sql, [flow, connection_id])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        connection = _from_row(Connection, fields, row[: len(fields)], self.db)
+        config_row = row[len(fields) :]
+        config = (
+            None
+            if config_row[0] is None
+            else _from_row(FlowConfig, config_fields, config_row, self.db)
+        )
+        if config is not None:
+            config.connection = connection
+        connection.flow_configs_read = {flow: config}
+        return connection
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+@functools.cache
+def _connection_with_flow_config_sql() -> tuple[str, list[models.Field[Any, Any]], list[Any]]:
+    fields = list(Connection._meta.concrete_fields)
+    config_fields = [
+        field for field in FlowConfig._meta.concrete_fields if field.attname != "connection_id"
+    ]
+    columns = [f'c."{field.column}"' for field in fields]
+    columns += [f'f."{field.column}"' for field in config_fields]
+    sql = (
+        f'SELECT {", ".join(columns)} FROM "{Connection._meta.db_table}" c '
+        f'LEFT JOIN "{FlowConfig._meta.db_table}" f ON f."connection_id" = c."id" '
+        'AND f."flow" = %s WHERE c."connection_id" = %s'
+    )
+    return sql, fields, config_fields
+
+
+def _from_row(model: type[_M], fields: list[Any], values: Sequence[Any], using: str) -> _M:
+    """A model instance from raw column values, converted as the ORM's own reads do."""
+    db = connections[using]
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        column = field.cached_col
+        for converter in [*db.ops.get_db_converters(column), *column.get_db_converters(db)]:
+            value = converter(value, column, db)
+        converted.append(value)
+    return model.from_db(using, [field.attname for field in fields], converted)
 
 
 class Connection(models.Model):
@@ -96,6 +160,10 @@ class Connection(models.Model):
 
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = ConnectionQuerySet.as_manager()
+    # Flow configurations read along with the row (ConnectionQuerySet.get_with_flow_config).
+    flow_configs_read: dict[str, FlowConfig | None]
+
     class Meta:
         ordering = ["connection_id"]
 
@@ -104,6 +172,7 @@ class Connection(models.Model):
 
     # -- credentials ----------------------------------------------------------
     def set_qbwc_password(self, raw: str) -> None:
+        """A password a person chose: the default, slow hasher (PBKDF2)."""
         self.qbwc_password = make_password(raw)
 
     def close_web_connector_login(self) -> None:
@@ -117,8 +186,18 @@ class Connection(models.Model):
             username = f"{username[:91]}-{secrets.token_hex(4)}"
         self.qbwc_username = username
 
+    def generate_qbwc_password(self) -> str:
+        """Set a new random password (256 bits) behind a fast hash; return it to show once.
+
+        Nothing to guess, so nothing to stretch: authenticate checks it in microseconds
+        where a typed password costs a PBKDF2 (connections.passwords, docs/security.md).
+        """
+        raw = passwords.generate()
+        self.qbwc_password = make_password(raw, hasher=passwords.GeneratedPasswordHasher.algorithm)
+        return raw
+
     def check_qbwc_password(self, raw: str) -> bool:
-        return bool(raw) and check_password(raw, self.qbwc_password)
+        return passwords.check(raw, self.qbwc_password)
 
     def set_webhook_token(self, raw: str) -> None:
         self.webhook_token_hash = hash_token(raw)
@@ -133,6 +212,12 @@ class Connection(models.Model):
         if not self.webhook_token_hash or not raw:
             return False
         return hmac.compare_digest(hash_token(raw), self.webhook_token_hash)
+
+    def read_flow_config(self, flow: str) -> FlowConfig | None | bool:
+        """The configuration of `flow` as read with this row (get_with_flow_config): the
+        row, None when there was none, False when it was not read along."""
+        read = getattr(self, "flow_configs_read", {})
+        return read[flow] if flow in read else False
 
     # -- pause / resume ---------------------------------------------------------
     def pause(self) -> bool:
@@ -275,10 +360,17 @@ class FlowConfigQuerySet(models.QuerySet["FlowConfig"]):
     def store(
         self, connection: Connection, flow: str, parameters: dict[str, Any], force: bool = True
     ) -> FlowConfig:
-        """Keep the parameters of the last request on a route (flowlink §7.1), versioned."""
-        config, created = self.get_or_create(
-            connection=connection, flow=flow, defaults={"parameters": parameters}
-        )
+        """Keep the parameters of the last request on a route (flowlink §7.1), versioned.
+
+        Unchanged parameters (the common case: a flow sends the same ones every time) cost
+        no statement when the row was read along with the connection."""
+        read = connection.read_flow_config(flow)
+        if isinstance(read, FlowConfig):
+            config, created = read, False
+        else:
+            config, created = self.get_or_create(
+                connection=connection, flow=flow, defaults={"parameters": parameters}
+            )
         if not created and force and config.parameters != parameters:
             self.filter(pk=config.pk).update(
                 parameters=parameters, version=models.F("version") + 1, updated_at=timezone.now()

@@ -78,9 +78,14 @@ class Accepted:
 
 
 def resolve_connection(
-    store: str | None, token: str | None, parameters: Mapping[str, Any]
+    store: str | None, token: str | None, parameters: Mapping[str, Any], flow: str = ""
 ) -> Connection:
-    """flowlink §2.2/§2.3: parameters.connection_id overrides X-Hub-Store; token per connection."""
+    """flowlink §2.2/§2.3: parameters.connection_id overrides X-Hub-Store; token per connection.
+
+    With `flow`, the connection's configuration of that route is read in the same query
+    (ConnectionQuerySet.get_with_flow_config). Nothing is cached between requests: a rotated
+    token or a paused connection counts from the next request on, in every process.
+    """
     connection_id = parameters.get("connection_id")
     if is_blank(connection_id):
         connection_id = store
@@ -88,9 +93,11 @@ def resolve_connection(
         raise IntakeError(401, "X-Hub-Store: is required (or parameters.connection_id)")
     # An id holding a NUL names no connection (PostgreSQL could not even compare it).
     connection = (
-        Connection.objects.filter(connection_id=str(connection_id)).first()
-        if "\x00" not in str(connection_id)
-        else None
+        None
+        if "\x00" in str(connection_id)
+        else Connection.objects.get_with_flow_config(str(connection_id), flow)
+        if flow
+        else Connection.objects.filter(connection_id=str(connection_id)).first()
     )
     # Compare a token even for unknown connections so timing tells nothing.
     # One answer for both: which connection ids exist is not for an unauthenticated caller.
@@ -147,7 +154,9 @@ class Intake:
 
     def accept(self) -> Accepted:
         sent = self.sent_objects()
-        with transaction.atomic():
+        # No savepoint inside the webhook's own transaction (objects.webhooks): a refusal
+        # rolls that back whole anyway, and a savepoint costs two round trips.
+        with transaction.atomic(savepoint=False):
             self.config = self.store_config()
             self.params = self.config.parameters
             items = self.check_all(sent)

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, models, router, transaction
+from django.db.models import Q
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 
 from connections.models import Connection, FlowConfig, new_guid
 from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
@@ -70,9 +73,18 @@ class RequestRows:
         # RefNumber -> (created_at, pk, identity) of the rows carrying it, read once.
         self.refs: dict[str, list[tuple[datetime, int, str]]] | None = None
         self.wanted_refs: set[str] = set()
+        self.ref_type = ""
 
     def load(self, items: list[Item]) -> None:
-        """Read, with one query, the rows of every object the request names."""
+        """Read, with one query, the rows of every object the request names and the rows
+        already carrying the RefNumbers its objects derive (earlier_with_ref)."""
+        params = self.config.parameters
+        sent = [item for item in items if item.parent is None]
+        self.wanted_refs = {
+            ref
+            for item in sent
+            if (ref := self.ref_number(item.mapper, item.identity, item.payload, params))
+        }
         keys = {(item.mapper.object_type, item.identity) for item in items}
         item_deps: dict[tuple[str, str], str] = {}
         for item in items:
@@ -84,12 +96,24 @@ class RequestRows:
                     # that will exist; a reference alone accepts any item of that name.
                     item_deps[key] = max(item_deps.get(key, dep.mode), dep.mode, key=_mode_rank)
         types = {object_type for object_type, _ in keys} | (ITEM_TYPES if item_deps else set())
+        identities = {identity for _, identity in keys}
+        named = Q(object_type__in=types, identity__in=identities)
+        # The request's objects are of one type (one route), so are the rows to compare
+        # RefNumbers with.
+        ref_type = sent[0].mapper.object_type if sent else ""
+        carrying = Q(object_type=ref_type, ref_number__in=self.wanted_refs)
         found = QueuedObject.objects.filter(
-            connection=self.connection,
-            object_type__in=types,
-            identity__in={identity for _, identity in keys},
+            named | carrying if self.wanted_refs else named, connection=self.connection
         )
-        every = {(o.object_type, o.identity): o for o in found}
+        every: dict[tuple[str, str], QueuedObject] = {}
+        refs: dict[str, list[tuple[datetime, int, str]]] = {}
+        for o in found:
+            if o.object_type in types and o.identity in identities:
+                every[(o.object_type, o.identity)] = o
+            if o.object_type == ref_type and o.ref_number in self.wanted_refs:
+                refs.setdefault(o.ref_number, []).append((o.created_at, o.pk, o.identity))
+        self.refs = refs if self.wanted_refs else None
+        self.ref_type = ref_type
         self.known = {key: obj for key, obj in every.items() if key in keys}
         for key, mode in item_deps.items():
             if key not in self.known:
@@ -121,12 +145,6 @@ class RequestRows:
         phase this request may still change.
         """
         sent = [item for item in items if item.parent is None]
-        params = self.config.parameters
-        self.wanted_refs = {
-            ref
-            for item in sent
-            if (ref := self.ref_number(item.mapper, item.identity, item.payload, params))
-        }
         own = {(item.mapper.object_type, item.identity) for item in sent}
         wanted: dict[tuple[str, str], Dependency] = {}
         dep_keys: list[list[tuple[str, str]]] = []
@@ -180,18 +198,29 @@ class RequestRows:
         # Still racing after three tries: the row-by-row path copes.
 
     def _insert(self, rows: list[QueuedObject]) -> bool:
+        """Insert `rows`, skipping any a concurrent request inserted first; whether all went.
+
+        ON CONFLICT DO NOTHING rather than a savepoint around a plain INSERT: the unique
+        constraint still judges, and the two round trips of the savepoint were a fifth of
+        a single-object webhook's statements."""
         if not rows:
             return True
-        try:
-            with transaction.atomic():
-                QueuedObject.objects.bulk_create(rows)
-        except IntegrityError:
-            return False
+        inserted = insert_skipping_conflicts(rows)
         for row in rows:
             key = (row.object_type, row.identity)
-            self.known[key] = row
-            self.fresh.add(key)
-        return True
+            if key in inserted:
+                self.known[key] = row
+                self.fresh.add(key)
+                if self.refs is not None and row.object_type == self.ref_type:
+                    if row.ref_number in self.wanted_refs:
+                        # As the RefNumber query would have found it after the insert.
+                        self.refs.setdefault(row.ref_number, []).append(
+                            (row.created_at, row.pk, row.identity)
+                        )
+        if len(inserted) == len(rows):
+            return True
+        self.refs = None  # others' rows arrived meanwhile: read the RefNumbers again
+        return False
 
     def _reload(self, keys: list[tuple[str, str]]) -> None:
         found = QueuedObject.objects.filter(
@@ -301,6 +330,37 @@ class RequestRows:
         if self.links:
             QueuedObject.dependencies.through.objects.bulk_create(self.links, ignore_conflicts=True)
             self.links = []
+
+
+def insert_skipping_conflicts(rows: list[QueuedObject]) -> set[tuple[str, str]]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: the (type, identity) of the rows inserted,
+    each of which gets its primary key; the others exist already (the constraint judged).
+
+    bulk_create(ignore_conflicts=True) returns no keys, so the statement is compiled by
+    the ORM's own insert compiler, asked to return the key columns as well.
+    """
+    meta = QueuedObject._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    query = InsertQuery(QueuedObject, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, list[models.Model](rows))
+    using = router.db_for_write(QueuedObject)
+    compiler = query.get_compiler(using=using)
+    compiler.returning_fields = [
+        meta.pk,
+        meta.get_field("object_type"),
+        meta.get_field("identity"),
+    ]
+    ((sql, params),) = compiler.as_sql()
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        returned = {(object_type, identity): pk for pk, object_type, identity in cursor}
+    for row in rows:
+        pk = returned.get((row.object_type, row.identity))
+        if pk is not None:
+            row.pk = pk
+            row._state.adding = False
+            row._state.db = using
+    return set(returned)
 
 
 def _mode_rank(mode: str) -> int:

@@ -141,6 +141,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's hashers, then the one for Web Connector passwords qbsync generates: never
+# chosen by make_password() on its own, only by Connection.generate_qbwc_password().
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "connections.passwords.GeneratedPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -190,6 +201,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat ticks only while it holds a PostgreSQL advisory lock: a second beat started on
+# another node stands by instead of doubling the schedule (qbsync/beat.py).
+CELERY_BEAT_SCHEDULER = "qbsync.beat:LockedScheduler"
 # One tick of the fast periodic tasks, in seconds (tests of a real beat shorten it).
 PERIODIC_TASK_SECONDS = env_int("PERIODIC_TASK_SECONDS", 60)
 # Every task below is idempotent and safe on several workers at once: each works

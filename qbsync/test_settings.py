@@ -11,7 +11,10 @@ os.environ.setdefault("SECRET_KEY", "qbsync-test-key-not-for-production-7f3a9c1e
 
 from qbsync.settings import *  # noqa: E402, F403
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "connections.passwords.GeneratedPasswordHasher",
+]
 
 # Tasks enqueued by code under test (a QBO push after intake) stay in this process's
 # memory; tests run passes themselves, and the real-worker tests bring their own broker.
