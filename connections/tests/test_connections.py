@@ -91,6 +91,26 @@ class CreateConnectionTestCase(BaseTestCase):
         self.assertNotIn("pw-123", shop.qbwc_password + out.getvalue())
         self.assertNotIn("tok-9", shop.webhook_token_hash + out.getvalue())
 
+    def test_it_prints_a_generated_password_once_and_keeps_only_its_hash(self) -> None:
+        out = StringIO()
+
+        call_command(
+            "create_connection",
+            "shop",
+            "--qbwc-username",
+            "shop-qbd",
+            "--generate-qbwc-password",
+            "--webhook-token",
+            "tok-9",
+            stdout=out,
+        )
+
+        printed = out.getvalue().split("(shown once): ")[1].strip()
+        shop = Connection.objects.get(connection_id="shop")
+        self.assertTrue(shop.check_qbwc_password(printed))
+        self.assertFalse(shop.check_qbwc_password(printed + "x"))
+        self.assertNotIn(printed, shop.qbwc_password)
+
     def test_it_updates_only_what_is_given(self) -> None:
         call_command(
             "create_connection", "acme", "--health-threshold-minutes", "15", stdout=StringIO()

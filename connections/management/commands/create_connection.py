@@ -45,6 +45,12 @@ class Command(BaseCommand):
         parser.add_argument("connection_id", help="The FlowLink X-Hub-Store value")
         parser.add_argument("--qbwc-username", help="Web Connector user name (unique)")
         parser.add_argument("--qbwc-password", help="Web Connector password")
+        parser.add_argument(
+            "--generate-qbwc-password",
+            action="store_true",
+            help="Set a generated 256-bit Web Connector password, printed once; checked in"
+            " microseconds where a typed one costs a PBKDF2 (docs/security.md)",
+        )
         parser.add_argument("--webhook-token", help="FlowLink X-Hub-Token for this connection")
         parser.add_argument("--origin", help="FlowLink origin (informational)")
         parser.add_argument("--company-file", help="Full path of the .QBW file to open")
@@ -86,7 +92,12 @@ class Command(BaseCommand):
                 if is_qbo
                 else ("qbwc_username", "qbwc_password", "webhook_token")
             )
-            missing = [f"--{name.replace('_', '-')}" for name in needed if not options[name]]
+            missing = [
+                f"--{name.replace('_', '-')}"
+                for name in needed
+                if not options[name]
+                and not (name == "qbwc_password" and options["generate_qbwc_password"])
+            ]
             if missing:
                 raise CommandError(f"a new connection needs {', '.join(missing)}")
             connection = Connection(connection_id=options["connection_id"], backend=backend)
@@ -104,10 +115,15 @@ class Command(BaseCommand):
             if taken.exists():
                 raise CommandError(f"Web Connector user name {username!r} is already used")
             connection.qbwc_username = username
+        generated = ""
+        if options["qbwc_password"] and options["generate_qbwc_password"]:
+            raise CommandError("give --qbwc-password or --generate-qbwc-password, not both")
         if is_qbo:
-            if options["qbwc_password"]:
+            if options["qbwc_password"] or options["generate_qbwc_password"]:
                 raise CommandError("a QuickBooks Online connection has no Web Connector password")
             connection.close_web_connector_login()
+        elif options["generate_qbwc_password"]:
+            generated = connection.generate_qbwc_password()
         elif options["qbwc_password"]:
             connection.set_qbwc_password(options["qbwc_password"])
         if options["webhook_token"]:
@@ -156,6 +172,9 @@ class Command(BaseCommand):
             f"{verb} connection {connection.connection_id} "
             f"(Web Connector user {connection.qbwc_username})."
         )
+        if generated:
+            # Shown once, as a webhook token is: only its hash is kept.
+            self.stdout.write(f"Web Connector password (shown once): {generated}")
 
     def check_qbo_options(self, options: dict[str, Any], is_qbo: bool) -> None:
         given = [f"--{name.replace('_', '-')}" for name in QBO_OPTIONS if options[name] is not None]
