@@ -25,3 +25,11 @@ class JournalType(TransactionType):
         if action not in ACTIONS:
             raise PayloadError("action", f"{raw!r} is not one of ADD, UPDATE, DELETE")
         return action
+
+    def is_delete(self, payload: Mapping[str, Any]) -> bool:
+        """Whether the payload deletes the journal. A delete needs only the id to find the
+        journal (PayloadError without one): its lines are never sent or checked."""
+        if self.action(payload) != "DELETE":
+            return False
+        self.identity(payload)
+        return True

@@ -39,11 +39,8 @@ class JournalMapper(DocumentMapper, JournalType):
     def validate(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
     ) -> None:
-        if self.action(payload) == "DELETE":
-            # A delete needs only the id to find the journal; its lines are never sent.
-            self.identity(payload)
-            return
-        super().validate(payload, params, adds_only=adds_only)
+        if not self.is_delete(payload):
+            super().validate(payload, params, adds_only=adds_only)
 
     def write_kind(self, view: ObjectView) -> str | None:
         if self.action(view.payload) == "DELETE":

@@ -51,11 +51,8 @@ class JournalMapper(TransactionMapper, JournalType):
     def validate(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
     ) -> None:
-        if self.action(payload) == "DELETE":
-            # A delete needs only the id to find the journal; its lines are never sent.
-            self.identity(payload)
-            return
-        super().validate(payload, params, adds_only=adds_only)
+        if not self.is_delete(payload):
+            super().validate(payload, params, adds_only=adds_only)
 
     def write_kind(self, obj: ObjectView) -> str | None:
         action = self.action(obj.payload)
