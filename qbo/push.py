@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from connections.models import Connection
 from objects.models import Mode, Phase, QueuedObject, transitions
-from objects.types.base import NOT_FOUND_HINT, ObjectView
+from objects.types.base import ObjectView
 from objects.types.values import PayloadError, is_on
 from qbo import events
 from qbo.client import QboClient
@@ -498,9 +498,4 @@ def _code(exc: QboError) -> int | None:
 
 
 def _missing(obj: QueuedObject) -> str:
-    noun = "item" if obj.object_type == "products" else obj.kind.notice_name.lower()
-    missing = f"{noun} '{obj.identity}' not found in QuickBooks Online; "
-    hint = obj.payload.get(NOT_FOUND_HINT)
-    if hint:
-        return missing + str(hint)
-    return missing + "create it in QuickBooks Online or send it to qbsync first"
+    return obj.kind.missing(obj.identity, obj.payload, "QuickBooks Online")
