@@ -83,31 +83,23 @@ def _queue_alerts(
     connection: Connection, incident: Incident, event: str, now: datetime
 ) -> list[int]:
     payload = alert_payload(connection, incident, event, now)
-    rows: list[AlertDelivery] = []
+    targets: list[tuple[str, str]] = []
     if connection.alert_email_list:
-        rows.append(
-            AlertDelivery(
-                incident=incident,
-                channel=AlertDelivery.Channel.EMAIL,
-                event=event,
-                target=", ".join(connection.alert_email_list),
-                payload=payload,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        targets.append((AlertDelivery.Channel.EMAIL, ", ".join(connection.alert_email_list)))
     if connection.alert_url:
-        rows.append(
-            AlertDelivery(
-                incident=incident,
-                channel=AlertDelivery.Channel.WEBHOOK,
-                event=event,
-                target=connection.alert_url,
-                payload=payload,
-                next_attempt_at=now,
-                created_at=now,
-            )
+        targets.append((AlertDelivery.Channel.WEBHOOK, connection.alert_url))
+    rows = [
+        AlertDelivery(
+            incident=incident,
+            channel=channel,
+            event=event,
+            target=target,
+            payload=payload,
+            next_attempt_at=now,
+            created_at=now,
         )
+        for channel, target in targets
+    ]
     for row in rows:
         row.save()
     return [row.pk for row in rows]
