@@ -125,7 +125,7 @@ class AlertDelivery(Delivery):
             models.Index(
                 fields=["next_attempt_at"],
                 name="alertdelivery_due_idx",
-                condition=Q(status="pending"),
+                condition=Q(status=Delivery.Status.PENDING),
             )
         ]
 

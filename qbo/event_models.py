@@ -202,7 +202,7 @@ class EventDelivery(Delivery):
             models.Index(
                 fields=["next_attempt_at"],
                 name="eventdelivery_due_idx",
-                condition=Q(status="pending"),
+                condition=Q(status=Delivery.Status.PENDING),
             )
         ]
 
