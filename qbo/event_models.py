@@ -130,7 +130,7 @@ class EventSubscription(models.Model):
     connection = models.ForeignKey(Connection, models.CASCADE, related_name="qbo_subscriptions")
     name = models.CharField(max_length=100, blank=True, help_text="Who receives it, for operators.")
     url = models.URLField("URL", max_length=500)
-    # Signs deliveries as alert webhooks are signed (connections.alerts.sign).
+    # Signs deliveries as alert webhooks are signed (connections.deliveries.sign).
     secret = EncryptedTextField()
     event_types = models.TextField(
         default=ALL_EVENTS,
