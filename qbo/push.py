@@ -323,14 +323,14 @@ class Pass:
             raise PassStopped(str(exc), exc.retry_after or 60.0) from exc
         except Transient as exc:
             # The write may have landed: look it up again before writing (next pass).
-            obj.retry_later(Phase.PENDING, f"QuickBooks Online: {_reason(exc)}", _code(exc))
+            obj.retry_later(Phase.PENDING, f"QuickBooks Online: {exc.notice_text}", exc.status_code)
             self.summary.retried += 1
         except MissingReference as exc:
             self._fail(obj, str(exc))
         except PayloadError as exc:
             self._fail(obj, f"Validation error: {exc.field}: {exc.reason}")
         except QboError as exc:
-            self._fail(obj, _reason(exc), _code(exc))
+            self._fail(obj, exc.notice_text, exc.status_code)
 
     def _fail(self, obj: QueuedObject, message: str, code: int | None = None) -> None:
         if obj.fail(message, code):
@@ -352,7 +352,9 @@ class Pass:
                 records = [self.client.get(lookup.entity, lookup.qb_id)]
             except NotFound as exc:
                 # Deleted (or made inactive) in QuickBooks: find it by its key again.
-                obj.retry_now(Phase.PENDING, _reason(exc), _code(exc), qb_id="", edit_sequence="")
+                obj.retry_now(
+                    Phase.PENDING, exc.notice_text, exc.status_code, qb_id="", edit_sequence=""
+                )
                 return
         else:
             answer = self.client.query(lookup.statement)
@@ -408,7 +410,7 @@ class Pass:
                     current = self.client.get(entity, view.qb_id)
                 except NotFound as exc:
                     obj.retry_now(
-                        Phase.PENDING, _reason(exc), _code(exc), qb_id="", edit_sequence=""
+                        Phase.PENDING, exc.notice_text, exc.status_code, qb_id="", edit_sequence=""
                     )
                     self.summary.retried += 1
                     return
@@ -425,7 +427,7 @@ class Pass:
                 return
             except Stale as exc:
                 if attempt == STALE_RETRIES:
-                    obj.retry_later(Phase.PENDING, _reason(exc), _code(exc))
+                    obj.retry_later(Phase.PENDING, exc.notice_text, exc.status_code)
                     self.summary.retried += 1
                     return
                 continue  # re-read, reapply
@@ -436,15 +438,15 @@ class Pass:
         try:
             record = self.client.create(entity, body, request_id)
         except Duplicate as exc:
-            code = _code(exc)
+            code = exc.status_code
             if obj.last_status_code != code:
                 # Taken since the lookup, or by a record the lookup cannot see (an
                 # inactive one, another item type): look up again and link what is found.
-                obj.retry_now(Phase.PENDING, _reason(exc), code, qb_id="", edit_sequence="")
+                obj.retry_now(Phase.PENDING, exc.notice_text, code, qb_id="", edit_sequence="")
                 self.summary.retried += 1
             else:
                 self._fail(
-                    obj, f"{_reason(exc)} (the name or number is used by another record)", code
+                    obj, f"{exc.notice_text} (the name or number is used by another record)", code
                 )
             return
         found = mapper.read_write(entity, record)
@@ -485,16 +487,6 @@ def _request_id(obj: QueuedObject, kind: str) -> str:
     claim = obj.claimed_at.isoformat() if obj.claimed_at else ""
     digest = hashlib.sha256(f"{obj.pk}:{kind}:{claim}".encode()).hexdigest()[:24]
     return f"qbsync-{obj.pk}-{digest}"
-
-
-def _reason(exc: QboError) -> str:
-    """QBO's words without its code: the transitions put the code in front (with_code)."""
-    return exc.reason if _code(exc) is not None else str(exc)
-
-
-def _code(exc: QboError) -> int | None:
-    code = str(getattr(exc, "code", "") or "")
-    return int(code) if code.isdigit() else (exc.status or None)
 
 
 def _missing(obj: QueuedObject) -> str:
