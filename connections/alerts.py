@@ -9,11 +9,8 @@ row itself (next_attempt_at), so retries survive restarts and any broker.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -23,34 +20,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connections import http
+from connections.deliveries import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    attempt,
+    post_signed,
+)
 from connections.models import AlertDelivery, Connection, Incident
 
 log = logging.getLogger(__name__)
-
-SIGNATURE_HEADER = "X-Qbsync-Signature"
-EVENT_HEADER = "X-Qbsync-Event"
-DELIVERY_HEADER = "X-Qbsync-Delivery"
-# Longer than any single attempt (webhook timeout, SMTP timeout) so that a second
-# worker only retries a delivery whose first worker really died.
-CLAIM_LEASE = timedelta(minutes=2)
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The X-Qbsync-Signature value: t=<unix time>,v1=<hex HMAC-SHA256 of "t." + body>."""
-    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-def verify(secret: str, header: str, body: bytes, now: datetime, tolerance: int = 300) -> bool:
-    """Check a signature as a receiver should (constant time, bounded clock skew)."""
-    try:
-        fields = dict(part.split("=", 1) for part in header.split(","))
-        timestamp = int(fields["t"])
-    except (KeyError, ValueError):
-        return False
-    if abs(now.timestamp() - timestamp) > tolerance:
-        return False
-    return hmac.compare_digest(sign(secret, timestamp, body), header)
 
 
 # -- the monitor ------------------------------------------------------------------------
@@ -105,31 +83,23 @@ def _queue_alerts(
     connection: Connection, incident: Incident, event: str, now: datetime
 ) -> list[int]:
     payload = alert_payload(connection, incident, event, now)
-    rows: list[AlertDelivery] = []
+    targets: list[tuple[str, str]] = []
     if connection.alert_email_list:
-        rows.append(
-            AlertDelivery(
-                incident=incident,
-                channel=AlertDelivery.Channel.EMAIL,
-                event=event,
-                target=", ".join(connection.alert_email_list),
-                payload=payload,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        targets.append((AlertDelivery.Channel.EMAIL, ", ".join(connection.alert_email_list)))
     if connection.alert_url:
-        rows.append(
-            AlertDelivery(
-                incident=incident,
-                channel=AlertDelivery.Channel.WEBHOOK,
-                event=event,
-                target=connection.alert_url,
-                payload=payload,
-                next_attempt_at=now,
-                created_at=now,
-            )
+        targets.append((AlertDelivery.Channel.WEBHOOK, connection.alert_url))
+    rows = [
+        AlertDelivery(
+            incident=incident,
+            channel=channel,
+            event=event,
+            target=target,
+            payload=payload,
+            next_attempt_at=now,
+            created_at=now,
         )
+        for channel, target in targets
+    ]
     for row in rows:
         row.save()
     return [row.pk for row in rows]
@@ -168,26 +138,17 @@ def deliver(delivery_id: int, now: datetime | None = None) -> bool:
     delivery = (
         AlertDelivery.objects.select_related("incident__connection").filter(pk=delivery_id).first()
     )
-    if delivery is None or not delivery.claim(now, CLAIM_LEASE):
-        return False  # sent, given up, backing off, or another worker has it
-    try:
+    if delivery is None:
+        return False
+
+    def send() -> None:
         if delivery.channel == AlertDelivery.Channel.WEBHOOK:
             _post_webhook(delivery, now)
         else:
             _send_email(delivery)
-    except Exception as exc:  # any failure is retried, never lost
-        error = str(exc) or exc.__class__.__name__
-        delivery.mark_attempt_failed(now, error, settings.ALERT_MAX_ATTEMPTS)
-        log.warning(
-            "alert %s (%s) attempt %s failed: %s",
-            delivery.pk,
-            delivery.channel,
-            delivery.attempts,
-            error,
-        )
-        return False
-    delivery.mark_sent(now)
-    return True
+
+    what = f"alert {delivery.pk} ({delivery.channel})"
+    return attempt(delivery, now, send, settings.ALERT_MAX_ATTEMPTS, what)
 
 
 def due_deliveries(now: datetime | None = None, limit: int = 100) -> list[int]:
@@ -202,14 +163,19 @@ def _post_webhook(delivery: AlertDelivery, now: datetime) -> None:
     secret = delivery.incident.connection.alert_secret
     if not secret:
         raise http.DeliveryError("the connection has no alert secret: set one to sign webhooks")
-    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode("utf-8")
     headers = {
-        SIGNATURE_HEADER: sign(secret, int(now.timestamp()), body),
         EVENT_HEADER: delivery.event,
         # Stable across retries: receivers use it to drop duplicates.
         DELIVERY_HEADER: str(delivery.pk),
     }
-    http.post_json(delivery.target, body, headers, timeout=settings.ALERT_TIMEOUT_SECONDS)
+    post_signed(
+        delivery.target,
+        secret,
+        delivery.payload,
+        headers,
+        now,
+        timeout=settings.ALERT_TIMEOUT_SECONDS,
+    )
 
 
 def _send_email(delivery: AlertDelivery) -> None:

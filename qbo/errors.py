@@ -50,6 +50,19 @@ class QboError(Exception):
         head = self.message or (f"HTTP {self.status}" if self.status else type(self).__name__)
         return f"{head}: {self.detail}" if self.detail else head
 
+    @property
+    def status_code(self) -> int | None:
+        """The code an object's failure carries: QBO's numeric Fault code, else the HTTP
+        status (None for neither)."""
+        code = str(self.code or "")
+        return int(code) if code.isdigit() else (self.status or None)
+
+    @property
+    def notice_text(self) -> str:
+        """QBO's words for a notification: without the code when there is one, since the
+        transitions put it in front (with_code)."""
+        return self.reason if self.status_code is not None else str(self)
+
     def _text(self) -> str:
         head = " ".join(part for part in (self.code, self.message) if part)
         if not head:

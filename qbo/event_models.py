@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from connections.deliveries import Delivery, DeliveryQuerySet
 from connections.encryption import DecryptionError
 from connections.fields import EncryptedTextField
 from connections.models import Connection
@@ -129,7 +130,7 @@ class EventSubscription(models.Model):
     connection = models.ForeignKey(Connection, models.CASCADE, related_name="qbo_subscriptions")
     name = models.CharField(max_length=100, blank=True, help_text="Who receives it, for operators.")
     url = models.URLField("URL", max_length=500)
-    # Signs deliveries as alert webhooks are signed (connections.alerts.sign).
+    # Signs deliveries as alert webhooks are signed (connections.deliveries.sign).
     secret = EncryptedTextField()
     event_types = models.TextField(
         default=ALL_EVENTS,
@@ -166,10 +167,7 @@ class EventSubscription(models.Model):
         return f"…{secret[-4:]}" if secret else ""
 
 
-class EventDeliveryQuerySet(models.QuerySet["EventDelivery"]):
-    def due(self, now: datetime) -> EventDeliveryQuerySet:
-        return self.filter(status=EventDelivery.Status.PENDING, next_attempt_at__lte=now)
-
+class EventDeliveryQuerySet(DeliveryQuerySet["EventDelivery"]):
     def retry_now(self, now: datetime) -> list[int]:
         """Cut backoffs short and give deliveries that gave up a new round (an operator's
         "retry now"); returns the deliveries to send."""
@@ -183,22 +181,11 @@ class EventDeliveryQuerySet(models.QuerySet["EventDelivery"]):
         return ids
 
 
-class EventDelivery(models.Model):
+class EventDelivery(Delivery):
     """One event to one subscription, retried with backoff until sent or given up."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Gave up"
 
     event = models.ForeignKey(ChangeEvent, models.CASCADE, related_name="deliveries")
     subscription = models.ForeignKey(EventSubscription, models.CASCADE, related_name="deliveries")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.TextField(blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     objects = EventDeliveryQuerySet.as_manager()
 
@@ -215,38 +202,12 @@ class EventDelivery(models.Model):
             models.Index(
                 fields=["next_attempt_at"],
                 name="eventdelivery_due_idx",
-                condition=Q(status="pending"),
+                condition=Q(status=Delivery.Status.PENDING),
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.event_id} to {self.subscription_id} ({self.status})"
-
-    def claim(self, now: datetime, lease: timedelta) -> bool:
-        """Take the delivery for one attempt; the lease lets another worker retry a crash."""
-        won = EventDelivery.objects.filter(
-            pk=self.pk, status=self.Status.PENDING, next_attempt_at__lte=now
-        ).update(next_attempt_at=now + lease, attempts=models.F("attempts") + 1)
-        if won:
-            self.refresh_from_db(fields=["attempts", "next_attempt_at"])
-        return won == 1
-
-    def mark_sent(self, now: datetime) -> None:
-        EventDelivery.objects.filter(pk=self.pk, status=self.Status.PENDING).update(
-            status=self.Status.SENT, sent_at=now, last_error=""
-        )
-        self.status, self.sent_at, self.last_error = self.Status.SENT, now, ""
-
-    def mark_attempt_failed(self, now: datetime, error: str, max_attempts: int) -> None:
-        """Back off exponentially (1, 2, 4 … minutes) or give up after max_attempts."""
-        fields: dict[str, Any] = {"last_error": error[:2000]}
-        if self.attempts >= max_attempts:
-            fields["status"] = self.Status.FAILED
-        else:
-            fields["next_attempt_at"] = now + timedelta(minutes=2 ** (self.attempts - 1))
-        EventDelivery.objects.filter(pk=self.pk, status=self.Status.PENDING).update(**fields)
-        for key, value in fields.items():
-            setattr(self, key, value)
 
 
 class IntuitNotificationQuerySet(models.QuerySet["IntuitNotification"]):

@@ -3,14 +3,13 @@
 The change feed sends `qbo.signals.record_changed` for each changed record version;
 `record_event` keeps it once as a ChangeEvent and queues one EventDelivery per active
 subscription that wants its type. `deliver` makes one attempt, signed exactly as alert
-webhooks are (connections.alerts.sign), so a receiver of our alerts verifies these too;
+webhooks are (connections.deliveries.post_signed), so a receiver of our alerts verifies these too;
 failures back off in the row. `refresh_company_info` reads CompanyInfo into the
 connection's CompanyProfile. docs/qbo-events.md documents what receivers get.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +20,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from connections import http
-from connections.alerts import CLAIM_LEASE, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, sign
+from connections.deliveries import DELIVERY_HEADER, EVENT_HEADER, attempt, post_signed
 from connections.models import Connection
 from qbo.client import QboClient
 from qbo.event_models import ChangeEvent, CompanyProfile, EventDelivery, EventSubscription
@@ -123,23 +122,12 @@ def deliver(delivery_id: int, now: datetime | None = None) -> bool:
         .filter(pk=delivery_id)
         .first()
     )
-    if delivery is None or not delivery.claim(now, CLAIM_LEASE):
-        return False  # sent, given up, backing off, or another worker has it
-    try:
-        _post(delivery, now)
-    except Exception as exc:  # any failure is retried, never lost
-        error = str(exc) or exc.__class__.__name__
-        delivery.mark_attempt_failed(now, error, settings.QBO_EVENT_MAX_ATTEMPTS)
-        log.warning(
-            "event delivery %s (%s) attempt %s failed: %s",
-            delivery.pk,
-            delivery.event.event_type,
-            delivery.attempts,
-            error,
-        )
+    if delivery is None:
         return False
-    delivery.mark_sent(now)
-    return True
+    what = f"event delivery {delivery.pk} ({delivery.event.event_type})"
+    return attempt(
+        delivery, now, lambda: _post(delivery, now), settings.QBO_EVENT_MAX_ATTEMPTS, what
+    )
 
 
 def due_deliveries(now: datetime | None = None, limit: int = 100) -> list[int]:
@@ -161,16 +149,19 @@ def _post(delivery: EventDelivery, now: datetime) -> None:
     secret = delivery.subscription.secret
     if not secret:
         raise http.DeliveryError("the subscription has no secret: set one to sign deliveries")
-    body = json.dumps(event_payload(delivery.event), separators=(",", ":"), sort_keys=True).encode(
-        "utf-8"
-    )
     headers = {
-        SIGNATURE_HEADER: sign(secret, int(now.timestamp()), body),
         EVENT_HEADER: delivery.event.event_type,
         EVENT_ID_HEADER: str(delivery.event.event_id),
         DELIVERY_HEADER: str(delivery.pk),
     }
-    http.post_json(delivery.subscription.url, body, headers, timeout=settings.ALERT_TIMEOUT_SECONDS)
+    post_signed(
+        delivery.subscription.url,
+        secret,
+        event_payload(delivery.event),
+        headers,
+        now,
+        timeout=settings.ALERT_TIMEOUT_SECONDS,
+    )
 
 
 # -- company info ---------------------------------------------------------------------

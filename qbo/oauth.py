@@ -100,18 +100,13 @@ def refresh_grant(
 
 def revoke_token(endpoints: Endpoints, client_id: str, client_secret: str, token: str) -> None:
     """Revoke the grant (the refresh token, or an access token, ends the whole grant)."""
-    try:
-        answer = httpx.post(
-            endpoints.revoke_url,
-            content=json.dumps({"token": token}).encode(),
-            auth=(client_id, client_secret),
-            headers=_headers({"Content-Type": "application/json"}),
-            timeout=settings.QBO_TIMEOUT_SECONDS,
-        )
-    except httpx.HTTPError as exc:
-        raise OAuthUnavailable(f"revoke: {type(exc).__name__}") from exc
-    if answer.status_code >= 500:
-        raise OAuthUnavailable(f"revoke: HTTP {answer.status_code}")
+    answer = _post(
+        "revoke",
+        endpoints.revoke_url,
+        (client_id, client_secret),
+        {"Content-Type": "application/json"},
+        content=json.dumps({"token": token}).encode(),
+    )
     if answer.status_code >= 400:
         raise _error(answer)
 
@@ -119,18 +114,13 @@ def revoke_token(endpoints: Endpoints, client_id: str, client_secret: str, token
 def _token_call(
     endpoints: Endpoints, client_id: str, client_secret: str, form: dict[str, str]
 ) -> dict[str, Any]:
-    try:
-        answer = httpx.post(
-            endpoints.token_url,
-            data=form,
-            auth=(client_id, client_secret),
-            headers=_headers({"x-include-refresh-token-hard-expires-in": "true"}),
-            timeout=settings.QBO_TIMEOUT_SECONDS,
-        )
-    except httpx.HTTPError as exc:
-        raise OAuthUnavailable(f"token endpoint: {type(exc).__name__}") from exc
-    if answer.status_code >= 500:
-        raise OAuthUnavailable(f"token endpoint: HTTP {answer.status_code}")
+    answer = _post(
+        "token endpoint",
+        endpoints.token_url,
+        (client_id, client_secret),
+        {"x-include-refresh-token-hard-expires-in": "true"},
+        data=form,
+    )
     if answer.status_code != 200:
         raise _error(answer)
     try:
@@ -140,6 +130,26 @@ def _token_call(
     if not isinstance(body, dict):
         raise OAuthError("invalid_response", "token answer is not an object", 200)
     return body
+
+
+def _post(
+    what: str, url: str, auth: tuple[str, str], headers: dict[str, str], **body: Any
+) -> httpx.Response:
+    """POST to one of Intuit's OAuth endpoints; OAuthUnavailable when it cannot answer
+    (no connection, a timeout, a 5xx): nothing is decided about the grant then."""
+    try:
+        answer = httpx.post(
+            url,
+            auth=auth,
+            headers=_headers(headers),
+            timeout=settings.QBO_TIMEOUT_SECONDS,
+            **body,
+        )
+    except httpx.HTTPError as exc:
+        raise OAuthUnavailable(f"{what}: {type(exc).__name__}") from exc
+    if answer.status_code >= 500:
+        raise OAuthUnavailable(f"{what}: HTTP {answer.status_code}")
+    return answer
 
 
 def _error(answer: httpx.Response) -> OAuthError:

@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from objects.types.pulls import ROUTE_ALIASES
+from objects.types.records import GUID_KEY, INVENTORY_KEY
 from qbo.readers import lists, txns
 from qbo.readers.common import Record, string
 
 __all__ = ["QBO_ROUTES", "QboRoute", "refusal", "route_for", "serves", "tombstone"]
-
-_GUID_KEY = ["qbe_id", "external_guid"]
-_INVENTORY_KEY = ["qbe_id", "product_id", "sku"]
 
 
 @dataclass(frozen=True)
@@ -53,18 +51,18 @@ def _plain(reader: Callable[[Record], Record]) -> Callable[[Record, str], Record
 QBO_ROUTES: dict[str, QboRoute] = {
     r.route: r
     for r in (
-        QboRoute("get_customers", "Customer", _plain(lists.read_customer), _GUID_KEY, "qb_id"),
-        QboRoute("get_vendors", "Vendor", _plain(lists.read_vendor), _GUID_KEY, "qb_id"),
+        QboRoute("get_customers", "Customer", _plain(lists.read_customer), GUID_KEY, "qb_id"),
+        QboRoute("get_vendors", "Vendor", _plain(lists.read_vendor), GUID_KEY, "qb_id"),
         QboRoute(
-            "get_products", "Item", _plain(lists.read_inventory), _INVENTORY_KEY, "name",
+            "get_products", "Item", _plain(lists.read_inventory), INVENTORY_KEY, "name",
             item_type="Inventory",
         ),
         QboRoute(
-            "get_inventoryproducts", "Item", _plain(lists.read_inventory), _INVENTORY_KEY,
+            "get_inventoryproducts", "Item", _plain(lists.read_inventory), INVENTORY_KEY,
             "name", item_type="Inventory",
         ),
         QboRoute(
-            "get_noninventoryproducts", "Item", _plain(lists.read_non_inventory), _GUID_KEY,
+            "get_noninventoryproducts", "Item", _plain(lists.read_non_inventory), GUID_KEY,
             "name", item_type="NonInventory",
         ),
         QboRoute(
@@ -85,9 +83,9 @@ QBO_ROUTES: dict[str, QboRoute] = {
             ["qbe_id", "qbe_transaction_id", "external_guid"], "ref_number",
         ),
         QboRoute(
-            "get_creditmemos", "CreditMemo", _plain(txns.read_credit_memo), _GUID_KEY, "qb_id"
+            "get_creditmemos", "CreditMemo", _plain(txns.read_credit_memo), GUID_KEY, "qb_id"
         ),
-        QboRoute("get_payments", "Payment", _plain(txns.read_payment), _GUID_KEY, "ref_number"),
+        QboRoute("get_payments", "Payment", _plain(txns.read_payment), GUID_KEY, "ref_number"),
         QboRoute(
             "get_inventories", "Item", lists.read_inventory_level, None, "name",
             item_type="Inventory", is_quantity=True,

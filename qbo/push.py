@@ -35,10 +35,10 @@ from django.utils import timezone
 
 from connections.models import Connection
 from objects.models import Mode, Phase, QueuedObject, transitions
-from objects.types.base import NOT_FOUND_HINT, ObjectView
+from objects.types.base import ObjectView
 from objects.types.values import PayloadError, is_on
 from qbo import events
-from qbo.client import CallRecord, QboClient
+from qbo.client import QboClient
 from qbo.errors import (
     AccessDenied,
     AuthFailed,
@@ -52,8 +52,10 @@ from qbo.errors import (
 )
 from qbo.feed import FeedSummary, run_feed
 from qbo.mappers import mapper_for
-from qbo.mappers.base import CREATE, DELETE, UPDATE, VOID, Found, Ref, q
-from qbo.models import QboCall, QboConnection
+from qbo.mappers.base import CREATE, DELETE, UPDATE, VOID, Found
+from qbo.models import QboConnection
+from qbo.recorder import CallRecorder
+from qbo.references import MissingReference, References
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +76,6 @@ class PassStopped(Exception):
         super().__init__(reason)
         self.reason = reason
         self.throttled_for = throttled_for
-
-
-class MissingReference(Exception):
-    def __init__(self, ref: Ref) -> None:
-        where = f" ({ref.where})" if ref.where else ""
-        super().__init__(
-            f"{ref.entity} '{ref.value}'{where} not found in QuickBooks Online; "
-            "create it there or send it to qbsync first"
-        )
-        self.ref = ref
 
 
 @dataclass
@@ -157,7 +149,7 @@ def run_pass(
         request_push(connection)
         summary.skipped = "a pass is already running"
         return summary
-    recorder = _Recorder(connection, summary)
+    recorder = CallRecorder(connection)
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
     try:
         with QboClient(qbo, sleep=sleep, record=recorder) as client:
@@ -168,6 +160,7 @@ def run_pass(
                 if summary.feed.ran and recorder.reached:
                     connection.touch()
     finally:
+        summary.calls = recorder.calls
         QboConnection.objects.filter(pk=qbo.pk, pass_owner=owner).update(
             pass_owner="", pass_until=None, last_pass_at=timezone.now()
         )
@@ -198,40 +191,6 @@ def _take_lease(qbo: QboConnection, owner: str) -> bool:
     )
 
 
-class _Recorder:
-    """Keeps each call as a QboCall row of the object it was made for (the admin's view)."""
-
-    def __init__(self, connection: Connection, summary: PassSummary) -> None:
-        self.connection = connection
-        self.summary = summary
-        self.current: QueuedObject | None = None
-        self.reached = False
-
-    def __call__(self, call: CallRecord) -> None:
-        self.summary.calls += 1
-        if call.http_status is not None and call.http_status < 500:
-            self.reached = True
-        if self.current is None:
-            # Health pings and change-feed pages (megabytes of JSON) belong to no object:
-            # the admin shows calls per object, so they are counted, not kept.
-            return
-        QboCall.objects.create(
-            connection=self.connection,
-            queued_object=self.current,
-            sent_at=call.sent_at,
-            kind=call.kind[:20],
-            method=call.method[:8],
-            path=call.path[:2000],
-            request_id=call.request_id[:100],
-            request_body=call.request_body,
-            http_status=call.http_status,
-            code=call.code[:20],
-            message=call.message,
-            response_body=call.response_body,
-            intuit_tid=call.intuit_tid[:100],
-        )
-
-
 class Pass:
     """The work of one pass; holds the lease named `owner`."""
 
@@ -240,7 +199,7 @@ class Pass:
         connection: Connection,
         qbo: QboConnection,
         client: QboClient,
-        recorder: _Recorder,
+        recorder: CallRecorder,
         owner: str,
         summary: PassSummary,
         deadline: float | None,
@@ -252,8 +211,7 @@ class Pass:
         self.owner = owner
         self.summary = summary
         self.deadline = deadline
-        # References resolved in this pass: (entity, property, value) -> {"value", "name"}.
-        self.refs: dict[tuple[str, str, str], dict[str, str]] = {}
+        self.refs = References(client)
 
     # -- the loop -------------------------------------------------------------------
     def run(self) -> None:
@@ -331,7 +289,7 @@ class Pass:
 
     def _ping_if_quiet(self) -> None:
         """No object needed QuickBooks: prove it is reachable now and then (health)."""
-        if self.summary.calls:
+        if self.recorder.calls:
             return
         last = self.connection.last_contact_at
         if last is not None and timezone.now() - last < PING_EVERY:
@@ -365,14 +323,14 @@ class Pass:
             raise PassStopped(str(exc), exc.retry_after or 60.0) from exc
         except Transient as exc:
             # The write may have landed: look it up again before writing (next pass).
-            obj.retry_later(Phase.PENDING, f"QuickBooks Online: {_reason(exc)}", _code(exc))
+            obj.retry_later(Phase.PENDING, f"QuickBooks Online: {exc.notice_text}", exc.status_code)
             self.summary.retried += 1
         except MissingReference as exc:
             self._fail(obj, str(exc))
         except PayloadError as exc:
             self._fail(obj, f"Validation error: {exc.field}: {exc.reason}")
         except QboError as exc:
-            self._fail(obj, _reason(exc), _code(exc))
+            self._fail(obj, exc.notice_text, exc.status_code)
 
     def _fail(self, obj: QueuedObject, message: str, code: int | None = None) -> None:
         if obj.fail(message, code):
@@ -394,7 +352,9 @@ class Pass:
                 records = [self.client.get(lookup.entity, lookup.qb_id)]
             except NotFound as exc:
                 # Deleted (or made inactive) in QuickBooks: find it by its key again.
-                obj.retry_now(Phase.PENDING, _reason(exc), _code(exc), qb_id="", edit_sequence="")
+                obj.retry_now(
+                    Phase.PENDING, exc.notice_text, exc.status_code, qb_id="", edit_sequence=""
+                )
                 return
         else:
             answer = self.client.query(lookup.statement)
@@ -450,14 +410,14 @@ class Pass:
                     current = self.client.get(entity, view.qb_id)
                 except NotFound as exc:
                     obj.retry_now(
-                        Phase.PENDING, _reason(exc), _code(exc), qb_id="", edit_sequence=""
+                        Phase.PENDING, exc.notice_text, exc.status_code, qb_id="", edit_sequence=""
                     )
                     self.summary.retried += 1
                     return
             assert current is not None
             try:
                 if kind == UPDATE:
-                    body = self._resolved(mapper.update(view, current))
+                    body = self.refs.resolve(mapper.update(view, current))
                     record = self.client.update(entity, body, f"{request_id}-{attempt}")
                     found = mapper.read_write(entity, record)
                     self.summary.updated += 1
@@ -467,26 +427,26 @@ class Pass:
                 return
             except Stale as exc:
                 if attempt == STALE_RETRIES:
-                    obj.retry_later(Phase.PENDING, _reason(exc), _code(exc))
+                    obj.retry_later(Phase.PENDING, exc.notice_text, exc.status_code)
                     self.summary.retried += 1
                     return
                 continue  # re-read, reapply
 
     def _create(self, obj: QueuedObject, view: ObjectView, entity: str, request_id: str) -> None:
         mapper = mapper_for(obj.object_type)
-        body = self._resolved(mapper.create(view))
+        body = self.refs.resolve(mapper.create(view))
         try:
             record = self.client.create(entity, body, request_id)
         except Duplicate as exc:
-            code = _code(exc)
+            code = exc.status_code
             if obj.last_status_code != code:
                 # Taken since the lookup, or by a record the lookup cannot see (an
                 # inactive one, another item type): look up again and link what is found.
-                obj.retry_now(Phase.PENDING, _reason(exc), code, qb_id="", edit_sequence="")
+                obj.retry_now(Phase.PENDING, exc.notice_text, code, qb_id="", edit_sequence="")
                 self.summary.retried += 1
             else:
                 self._fail(
-                    obj, f"{_reason(exc)} (the name or number is used by another record)", code
+                    obj, f"{exc.notice_text} (the name or number is used by another record)", code
                 )
             return
         found = mapper.read_write(entity, record)
@@ -520,33 +480,6 @@ class Pass:
         else:
             obj.forget_deleted(reason)
 
-    # -- references -----------------------------------------------------------------
-    def _resolved(self, body: Any) -> Any:
-        """`body` with every Ref placeholder replaced by {"value": Id, "name": …}."""
-        if isinstance(body, Ref):
-            return self._ref(body)
-        if isinstance(body, dict):
-            return {
-                # A linked transaction names its document by a bare Id (LinkedTxn.TxnId).
-                key: self._ref(value)["value"]
-                if isinstance(value, Ref) and key == "TxnId"
-                else self._resolved(value)
-                for key, value in body.items()
-            }
-        if isinstance(body, list):
-            return [self._resolved(value) for value in body]
-        return body
-
-    def _ref(self, ref: Ref) -> dict[str, str]:
-        key = (ref.entity, ref.field, ref.value)
-        if key not in self.refs:
-            statement = f"SELECT * FROM {ref.entity} WHERE {ref.field} = {q(ref.value)}"
-            records = self.client.query(statement).get(ref.entity, [])
-            if not records:
-                raise MissingReference(ref)
-            self.refs[key] = ref.as_json(str(records[0]["Id"]))
-        return self.refs[key]
-
 
 def _request_id(obj: QueuedObject, kind: str) -> str:
     """Stable for every retry of this claim's call (the client's 401 and 429 retries),
@@ -556,20 +489,5 @@ def _request_id(obj: QueuedObject, kind: str) -> str:
     return f"qbsync-{obj.pk}-{digest}"
 
 
-def _reason(exc: QboError) -> str:
-    """QBO's words without its code: the transitions put the code in front (with_code)."""
-    return exc.reason if _code(exc) is not None else str(exc)
-
-
-def _code(exc: QboError) -> int | None:
-    code = str(getattr(exc, "code", "") or "")
-    return int(code) if code.isdigit() else (exc.status or None)
-
-
 def _missing(obj: QueuedObject) -> str:
-    noun = "item" if obj.object_type == "products" else obj.kind.notice_name.lower()
-    missing = f"{noun} '{obj.identity}' not found in QuickBooks Online; "
-    hint = obj.payload.get(NOT_FOUND_HINT)
-    if hint:
-        return missing + str(hint)
-    return missing + "create it in QuickBooks Online or send it to qbsync first"
+    return obj.kind.missing(obj.identity, obj.payload, "QuickBooks Online")

@@ -25,7 +25,7 @@ from connections.models import Connection
 from connections.tasks import deliver_alert
 from qbo import oauth
 from qbo.endpoints import endpoints_for
-from qbo.errors import AuthFailed, Paused, ReconnectNeeded, Transient
+from qbo.errors import AuthFailed, Paused, QboError, ReconnectNeeded, Transient
 from qbo.models import QboConnection
 
 log = logging.getLogger(__name__)
@@ -87,17 +87,14 @@ def refresh(qbo: QboConnection, spent: str | None = None) -> str:
     # Outside the transaction: the raise below must not roll back the mark and the alert.
     assert failure is not None
     reason = f"token refresh refused: {failure}"
+    error: type[QboError]
     if failure.needs_reconnect:
         mark_needs_reconnect(qbo, reason, failure.intuit_tid)
-        raise ReconnectNeeded(
-            status=failure.status,
-            code=failure.error,
-            message="token refresh refused",
-            detail=failure.description,
-            intuit_tid=failure.intuit_tid,
-        ) from failure
-    qbo.record_failure(reason, failure.intuit_tid)
-    raise AuthFailed(
+        error = ReconnectNeeded
+    else:
+        qbo.record_failure(reason, failure.intuit_tid)
+        error = AuthFailed
+    raise error(
         status=failure.status,
         code=failure.error,
         message="token refresh refused",

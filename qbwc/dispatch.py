@@ -17,7 +17,7 @@ from connections.models import Connection
 from objects.models import Mode, Phase, QueuedObject, transitions
 from objects.models.transitions import Transition
 from qbwc.qbxml.mappers import mapper_for
-from qbwc.qbxml.mappers.base import ADD, DELETE, MOD, NOT_FOUND_HINT, Element, LookupResult
+from qbwc.qbxml.mappers.base import ADD, DELETE, MOD, Element, LookupResult
 from qbwc.qbxml.parse import Response
 from qbwc.qbxml.values import PayloadError, is_on
 
@@ -212,17 +212,12 @@ def _apply_lookup(obj: QueuedObject, step: LookupStep, rs: Response) -> None:
 
 def _missing_reference(obj: QueuedObject) -> str:
     """Name what is missing and how to fix it (flowlink §7.2)."""
-    # A required "products" record may be an item of any type (the lookup is ItemQueryRq).
-    noun = "item" if obj.object_type == "products" else obj.kind.notice_name.lower()
-    missing = f"{noun} '{obj.identity}' not found in QuickBooks; "
-    hint = obj.payload.get(NOT_FOUND_HINT)
-    if hint:
-        # The transaction that needs it said how to fix it (e.g. which parameter names it).
-        return missing + str(hint)
-    return (
-        missing
-        + "create it in QuickBooks or send it to qbsync first"
-        + (" (or enable quickbooks_auto_create_products)" if obj.object_type == "products" else "")
+    auto_create = " (or enable quickbooks_auto_create_products)"
+    return obj.kind.missing(
+        obj.identity,
+        obj.payload,
+        "QuickBooks",
+        or_else=auto_create if obj.object_type == "products" else "",
     )
 
 

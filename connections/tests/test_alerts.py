@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from connections import alerts
+from connections import alerts, deliveries
 from connections.models import AlertDelivery, Connection, Incident
 from connections.tasks import check_health, deliver_alert
 from qbsync.test import WEBHOOK_TOKEN, BaseTestCase
@@ -192,9 +192,9 @@ class AlertWebhookTestCase(BaseTestCase):
         headers, body = self.receiver.received[0]
         self.assertEqual(headers["X-Qbsync-Event"], "connection.unhealthy")
         self.assertEqual(headers["X-Qbsync-Delivery"], str(delivery_id))
-        self.assertTrue(alerts.verify(SECRET, headers["X-Qbsync-Signature"], body, now))
+        self.assertTrue(deliveries.verify(SECRET, headers["X-Qbsync-Signature"], body, now))
         self.assertFalse(
-            alerts.verify("wrong-secret-xxxxxxxx", headers["X-Qbsync-Signature"], body, now)
+            deliveries.verify("wrong-secret-xxxxxxxx", headers["X-Qbsync-Signature"], body, now)
         )
         payload = json.loads(body)
         self.assertEqual(payload["event"], "connection.unhealthy")
@@ -225,8 +225,8 @@ class AlertWebhookTestCase(BaseTestCase):
         now = T0 + timedelta(minutes=6)
         delivery = AlertDelivery.objects.get(pk=delivery_id)
         stale_copy = AlertDelivery.objects.get(pk=delivery_id)
-        self.assertTrue(delivery.claim(now, alerts.CLAIM_LEASE))
-        self.assertFalse(stale_copy.claim(now, alerts.CLAIM_LEASE))
+        self.assertTrue(delivery.claim(now, deliveries.CLAIM_LEASE))
+        self.assertFalse(stale_copy.claim(now, deliveries.CLAIM_LEASE))
 
     def test_the_periodic_retry_sends_the_due_deliveries(self) -> None:
         self.receiver.failures = 0

@@ -15,7 +15,7 @@ from django.db import connection as db
 from django.db.migrations.executor import MigrationExecutor
 from django.test import TransactionTestCase, override_settings
 
-from connections import alerts
+from connections import alerts, deliveries
 from connections.encryption import PREFIX, DecryptionError, EncryptionKeyError, derived_key
 from connections.models import AlertDelivery, Connection
 from connections.tests.test_alerts import Receiver
@@ -238,7 +238,7 @@ class SignedAlertsTestCase(BaseTestCase):
         [delivery_id] = alerts.check_health(now)
         self.assertTrue(alerts.deliver(delivery_id, now))
         headers, body = self.receiver.received[-1]
-        self.assertTrue(alerts.verify(SECRET, headers["X-Qbsync-Signature"], body, now))
+        self.assertTrue(deliveries.verify(SECRET, headers["X-Qbsync-Signature"], body, now))
 
     def test_it_signs_with_the_secret_set_by_create_connection_before_and_after_rotation(
         self,

@@ -100,14 +100,14 @@ class QueuedObject(models.Model):
             models.Index(
                 fields=["connection", "phase", "next_attempt_at"],
                 name="queuedobject_due_idx",
-                condition=Q(phase__in=["pending", "ready"]),
+                condition=Q(phase__in=[Phase.PENDING, Phase.READY]),
             ),
             # QueuedObjectQuerySet.due_objects(): the oldest due objects of a connection, read
             # in index order so a backlog of 100,000 is not sorted to send the first 50.
             models.Index(
                 fields=["connection", "created_at", "id"],
                 name="queuedobject_due_order_idx",
-                condition=Q(phase__in=["pending", "ready"]),
+                condition=Q(phase__in=[Phase.PENDING, Phase.READY]),
             ),
             # QueuedObjectQuerySet.promotable() (behind .promote_waiting(),
             # .promote_dependents() and .has_due_work()), .stuck() (the sweeper) and the
@@ -115,7 +115,7 @@ class QueuedObject(models.Model):
             models.Index(
                 fields=["connection", "phase"],
                 name="queuedobject_waiting_idx",
-                condition=Q(phase__in=["two_phase_pending", "in_progress"]),
+                condition=Q(phase__in=[Phase.TWO_PHASE_PENDING, Phase.IN_PROGRESS]),
             ),
             # objects.intake_rows: the objects of a request's RefNumbers (flowlink §5.5).
             models.Index(
@@ -126,7 +126,7 @@ class QueuedObject(models.Model):
             models.Index(
                 fields=["updated_at"],
                 name="queuedobject_retention_idx",
-                condition=Q(phase="processed"),
+                condition=Q(phase=Phase.PROCESSED),
             ),
         ]
 

@@ -152,6 +152,20 @@ class ObjectType:
         list_id = obj.payload.get("list_id")
         return str(list_id) if not is_blank(list_id) else obj.identity
 
+    def missing(
+        self, identity: str, payload: Mapping[str, Any], product: str, *, or_else: str = ""
+    ) -> str:
+        """Why a required record fails: what is missing from QuickBooks (`product`) and
+        how to fix it (flowlink §7.2), with `or_else` the backend's other way out."""
+        # A required "products" record may be an item of any type (the lookup asks for items).
+        noun = "item" if self.object_type == "products" else self.notice_name.lower()
+        missing = f"{noun} '{identity}' not found in {product}; "
+        hint = payload.get(NOT_FOUND_HINT)
+        if hint:
+            # The transaction that needs it said how to fix it (e.g. which parameter names it).
+            return missing + str(hint)
+        return missing + f"create it in {product} or send it to qbsync first" + or_else
+
 
 class TransactionType(ObjectType):
     """Base of every transaction FlowLink identifies by its `id` (flowlink §5.5)."""

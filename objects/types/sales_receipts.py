@@ -6,7 +6,8 @@ how their payload reads as an order, and where their deposit account comes from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from objects.types.lines import LinesType
@@ -56,6 +57,25 @@ class ReturnType(LinesType):
             if isinstance(first, Mapping) and not is_blank(first.get("payment_method")):
                 out["payment_method_name"] = first["payment_method"]
         return out
+
+    @contextmanager
+    def fields_of_the_return(self, payload: Mapping[str, Any]) -> Iterator[None]:
+        """Name the return's own fields (items[i].return_authorized, refunds[0].…, email),
+        not the order fields `normalise` built from them, in a refusal raised inside."""
+        try:
+            yield
+        except PayloadError as exc:
+            field = exc.field
+            if field.startswith("line_items") and is_blank(payload.get("line_items")):
+                field = "items" + field[len("line_items") :]
+                field = field.replace(".quantity", ".return_authorized")
+            elif field == "payment_method_name" and is_blank(payload.get(field)):
+                field = "refunds[0].payment_method"
+            elif field == "customer.name" and is_blank(payload.get("customer")):
+                field = "email"
+            if field == exc.field:
+                raise
+            raise PayloadError(field, exc.reason) from exc
 
     def _return_lines(self, items: Any) -> list[dict[str, Any]]:
         if is_blank(items):

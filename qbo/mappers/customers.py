@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from objects.types.base import ObjectView
-from objects.types.customers import CustomerType, VendorType
+from objects.types.customers import CustomerType, VendorType, fallback
 from objects.types.values import is_blank, is_on
 from qbo.mappers import fields as F
 from qbo.mappers.base import DISPLAY_NAME_MAX, Lookup, QboMapper, q
@@ -60,17 +60,17 @@ class _PersonMapper(QboMapper):
         name = display_name(view, self.identity_field(view.payload))
         body: dict[str, Any] = {"DisplayName": name}
         F.put_text(body, "Title", payload.get("salutation"), "salutation", F.TITLE_MAX)
-        first, field = F.fallback(payload, "firstname", self.address_key)
+        first, field = fallback(payload, "firstname", self.address_key)
         F.put_text(body, "GivenName", first, field, F.GIVEN_NAME_MAX)
         F.put_text(body, "MiddleName", payload.get("middlename"), "middlename", F.MIDDLE_NAME_MAX)
-        last, field = F.fallback(payload, "lastname", self.address_key)
+        last, field = fallback(payload, "lastname", self.address_key)
         F.put_text(body, "FamilyName", last, field, F.FAMILY_NAME_MAX)
-        company, field = F.fallback(payload, "company", self.address_key)
+        company, field = fallback(payload, "company", self.address_key)
         F.put_text(body, "CompanyName", company, field, F.COMPANY_NAME_MAX)
         F.put_wrapped(
             body, "PrimaryEmailAddr", "Address", payload.get("email"), "email", F.EMAIL_MAX
         )
-        phone, field = F.fallback(payload, "phone", self.address_key)
+        phone, field = fallback(payload, "phone", self.address_key)
         F.put_wrapped(body, "PrimaryPhone", "FreeFormNumber", phone, field, F.PHONE_MAX)
         F.put_wrapped(
             body, "Mobile", "FreeFormNumber", payload.get("mobile"), "mobile", F.PHONE_MAX

@@ -122,17 +122,6 @@ def put_address(body: dict[str, Any], key: str, value: Any, field: str) -> None:
         body[key] = built
 
 
-def fallback(payload: Mapping[str, Any], key: str, address_key: str) -> tuple[Any, str]:
-    """A top-level field, else the same field of the main address (flowlink §6.1)."""
-    value = payload.get(key)
-    if not is_blank(value):
-        return value, key
-    block = payload.get(address_key)
-    if isinstance(block, Mapping) and not is_blank(block.get(key)):
-        return block[key], f"{address_key}.{key}"
-    return None, key
-
-
 def name_ref(entity: str, value: Any, field: str, by: str) -> Ref | dict[str, str]:
     """A reference FlowLink gave by name (text) or as an object (flowlink §6.1).
 

@@ -39,11 +39,8 @@ class JournalMapper(DocumentMapper, JournalType):
     def validate(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
     ) -> None:
-        if self.action(payload) == "DELETE":
-            # A delete needs only the id to find the journal; its lines are never sent.
-            self.identity(payload)
-            return
-        super().validate(payload, params, adds_only=adds_only)
+        if not self.is_delete(payload):
+            super().validate(payload, params, adds_only=adds_only)
 
     def write_kind(self, view: ObjectView) -> str | None:
         if self.action(view.payload) == "DELETE":
@@ -62,39 +59,10 @@ class JournalMapper(DocumentMapper, JournalType):
 
     def lines(self, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
         """One line per entry with exactly one side non-zero; debits equal credits."""
-        entries = payload.get("line_items")
-        if is_blank(entries) or not isinstance(entries, list):
-            raise PayloadError("line_items", "a journal needs at least one line")
-        out: list[dict[str, Any]] = []
-        totals = {"Debit": Decimal("0"), "Credit": Decimal("0")}
-        for index, line in enumerate(entries):
-            where = f"line_items[{index}]"
-            if not isinstance(line, Mapping):
-                raise PayloadError(where, "must be an object")
-            debit, credit = (self._side(line, side, where) for side in ("debit", "credit"))
-            if (debit != 0) == (credit != 0):
-                raise PayloadError(
-                    where,
-                    f"needs exactly one of debit and credit non-zero (debit {debit:.2f}, "
-                    f"credit {credit:.2f})",
-                )
-            if debit < 0 or credit < 0:
-                raise PayloadError(where, "debit and credit must not be negative")
-            side, amount = ("Debit", debit) if debit else ("Credit", credit)
-            totals[side] += amount
-            out.append(self._line(line, side, amount, where))
-        if totals["Debit"] != totals["Credit"]:
-            # QBO refuses an entry out of balance; say so before anything is queued.
-            raise PayloadError(
-                "line_items",
-                f"debits total {totals['Debit']:.2f} but credits total "
-                f"{totals['Credit']:.2f}; a journal entry must balance",
-            )
-        return out
-
-    def _side(self, line: Mapping[str, Any], key: str, where: str) -> Decimal:
-        raw = line.get(key)
-        return Decimal("0") if is_blank(raw) else money(raw, f"{where}.{key}")
+        return [
+            self._line(line, side, amount, f"line_items[{index}]")
+            for index, (side, amount, line) in enumerate(self.entries(payload, money))
+        ]
 
     def _line(
         self, line: Mapping[str, Any], side: str, amount: Decimal, where: str

@@ -183,20 +183,5 @@ class ReturnMapper(SalesDocumentMapper, ReturnType):
         return account, source
 
     def create(self, view: ObjectView) -> dict[str, Any]:
-        try:
+        with self.fields_of_the_return(view.payload):
             return super().create(view)
-        except PayloadError as exc:
-            raise self._return_field(view.payload, exc) from exc
-
-    def _return_field(self, payload: Mapping[str, Any], exc: PayloadError) -> PayloadError:
-        """Name the return's own fields (items[i].return_authorized, refunds[0].…, email),
-        not the order fields built from them, in a refusal."""
-        field = exc.field
-        if field.startswith("line_items") and is_blank(payload.get("line_items")):
-            field = "items" + field[len("line_items") :]
-            field = field.replace(".quantity", ".return_authorized")
-        elif field == "payment_method_name" and is_blank(payload.get(field)):
-            field = "refunds[0].payment_method"
-        elif field == "customer.name" and is_blank(payload.get("customer")):
-            field = "email"
-        return exc if field == exc.field else PayloadError(field, exc.reason)

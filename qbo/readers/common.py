@@ -139,8 +139,3 @@ def stamps(record: Record) -> Record:
         "created_at": string(record, "MetaData.CreateTime"),
         "modified_at": string(record, "MetaData.LastUpdatedTime"),
     }
-
-
-def compact(record: Record) -> Record:
-    """Drop top-level keys whose value is None (upstream compacted each record)."""
-    return {key: found for key, found in record.items() if found is not None}

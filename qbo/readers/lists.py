@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from objects.types.records import GUID_KEY, VENDOR_RELATIONSHIP, compact
 from qbo.readers.common import (
     Record,
     address,
-    compact,
     flag,
     integer,
     money,
@@ -15,8 +15,6 @@ from qbo.readers.common import (
     stamps,
     string,
 )
-
-VENDOR_RELATIONSHIP = {"object": "vendor", "key": "qbe_id"}
 
 
 def _names(record: Record) -> Record:
@@ -37,7 +35,7 @@ def read_customer(record: Record) -> Record:
         "id": qb_id,
         "list_id": qb_id,
         "qbe_id": qb_id,
-        "key": ["qbe_id", "external_guid"],
+        "key": GUID_KEY,
         "external_id": qb_id,
         **stamps(record),
         "name": string(record, "DisplayName"),
@@ -85,7 +83,7 @@ def read_vendor(record: Record) -> Record:
     out: Record = {
         "id": qb_id,
         "qbe_id": qb_id,
-        "key": ["qbe_id", "external_guid"],
+        "key": GUID_KEY,
         "name": string(record, "DisplayName"),
         **stamps(record),
         "is_active": flag(record, "Active"),

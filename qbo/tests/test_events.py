@@ -17,7 +17,7 @@ from django.test import RequestFactory, TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from connections.alerts import verify
+from connections.deliveries import verify
 from connections.models import Connection
 from qbo import events
 from qbo.admin_events import EventDeliveryAdmin, EventSubscriptionForm

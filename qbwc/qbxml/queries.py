@@ -13,6 +13,7 @@ from typing import Any
 from lxml import etree
 
 from objects.types.pulls import PULL_ROUTES, ROUTE_ALIASES
+from objects.types.records import GUID_KEY, INVENTORY_KEY
 from qbwc.qbxml.readers import entities, items, stock, txns
 from qbwc.qbxml.readers.common import Element, Record
 
@@ -128,31 +129,28 @@ def _touching(kind: str, lines: tuple[str, ...]) -> Stream:
     )
 
 
-_INVENTORY_KEY = ["qbe_id", "product_id", "sku"]
-_GUID_KEY = ["qbe_id", "external_guid"]
-
 POLL_KINDS: dict[str, PollKind] = {
     kind.route: kind
     for kind in (
         _single(
             "get_customers", "Customer", entities.read_customer,
-            _GUID_KEY, "qb_id", is_txn=False,
+            GUID_KEY, "qb_id", is_txn=False,
         ),
         _single(
-            "get_vendors", "Vendor", entities.read_vendor, _GUID_KEY,
+            "get_vendors", "Vendor", entities.read_vendor, GUID_KEY,
             "qb_id", is_txn=False,
         ),
         _single(
             "get_products", "ItemInventory", items.read_inventory,
-            _INVENTORY_KEY, "name", is_txn=False,
+            INVENTORY_KEY, "name", is_txn=False,
         ),
         _single(
             "get_inventoryproducts", "ItemInventory",
-            items.read_inventory, _INVENTORY_KEY, "name", is_txn=False,
+            items.read_inventory, INVENTORY_KEY, "name", is_txn=False,
         ),
         _single(
             "get_noninventoryproducts", "ItemNonInventory",
-            items.read_non_inventory, _GUID_KEY, "name", is_txn=False,
+            items.read_non_inventory, GUID_KEY, "name", is_txn=False,
         ),
         _single(
             "get_serviceproducts", "ItemService",
@@ -160,11 +158,11 @@ POLL_KINDS: dict[str, PollKind] = {
         ),
         _single(
             "get_discountproducts", "ItemDiscount",
-            items.read_discount, _GUID_KEY, "name", is_txn=False,
+            items.read_discount, GUID_KEY, "name", is_txn=False,
         ),
         _single(
             "get_salestaxproducts", "ItemSalesTax",
-            items.read_sales_tax, _GUID_KEY, "name", is_txn=False,
+            items.read_sales_tax, GUID_KEY, "name", is_txn=False,
         ),
         _single(
             "get_otherchargeproducts", "ItemOtherCharge",
@@ -195,11 +193,11 @@ POLL_KINDS: dict[str, PollKind] = {
         ),
         _single(
             "get_creditmemos", "CreditMemo",
-            txns.read_credit_memo, _GUID_KEY, "qb_id", linked=True, page_size=50, is_txn=True,
+            txns.read_credit_memo, GUID_KEY, "qb_id", linked=True, page_size=50, is_txn=True,
         ),
         _single(
             "get_payments", "ReceivePayment",
-            txns.read_payment, _GUID_KEY, "ref_number", linked=False, is_txn=True,
+            txns.read_payment, GUID_KEY, "ref_number", linked=False, is_txn=True,
         ),
         PollKind(
             route="get_inventories",

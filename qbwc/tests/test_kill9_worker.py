@@ -26,7 +26,7 @@ from django.db.models import F
 from django.test import TransactionTestCase
 from django.utils import timezone
 
-from connections.alerts import CLAIM_LEASE, DELIVERY_HEADER
+from connections.deliveries import CLAIM_LEASE, DELIVERY_HEADER
 from connections.models import AlertDelivery, Connection
 from objects.models import Phase, QueuedObject, QueuedObjectEvent
 from qbsync.processes import KillableWorker, wait_for

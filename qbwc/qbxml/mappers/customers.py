@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from objects.types.customers import CustomerType, VendorType
+from objects.types.customers import CustomerType, VendorType, fallback
 from qbwc.qbxml import elements as E
 from qbwc.qbxml import values
 from qbwc.qbxml.mappers.base import (
@@ -67,17 +67,6 @@ def _entries(value: Any, field: str, limit: int | None = None) -> list[Mapping[s
     if limit is not None and len(value) > limit:
         raise PayloadError(field, f"has {len(value)} entries; QuickBooks allows {limit}")
     return value
-
-
-def _fallback(payload: Mapping[str, Any], key: str, address_key: str) -> tuple[Any, str]:
-    """Return a top-level field, else the same field of the main address (flowlink §6.1)."""
-    value = payload.get(key)
-    if not is_blank(value):
-        return value, key
-    address = payload.get(address_key)
-    if isinstance(address, Mapping) and not is_blank(address.get(key)):
-        return address[key], f"{address_key}.{key}"
-    return None, key
 
 
 def _add_additional_contacts(parent: Element, value: Any, field: str, limit: int) -> None:
@@ -145,20 +134,20 @@ def _add_ship_to_addresses(parent: Element, value: Any) -> None:
 
 def _add_person(parent: Element, payload: Mapping[str, Any], address_key: str) -> None:
     """Add CompanyName, the PersonName group (FlowLink has no suffix) and JobTitle."""
-    company, field = _fallback(payload, "company", address_key)
+    company, field = fallback(payload, "company", address_key)
     E.add_text(parent, "CompanyName", company, field, 41)
     E.add_text(parent, "Salutation", payload.get("salutation"), "salutation", 15)
-    first, field = _fallback(payload, "firstname", address_key)
+    first, field = fallback(payload, "firstname", address_key)
     E.add_text(parent, "FirstName", first, field, 25)
     E.add_text(parent, "MiddleName", payload.get("middlename"), "middlename", 5)
-    last, field = _fallback(payload, "lastname", address_key)
+    last, field = fallback(payload, "lastname", address_key)
     E.add_text(parent, "LastName", last, field, 25)
     E.add_text(parent, "JobTitle", payload.get("job_title"), "job_title", 41)
 
 
 def _add_comm_info(parent: Element, payload: Mapping[str, Any], address_key: str) -> None:
     """Add the CommInfo group and the AdditionalContactRef list that follows it."""
-    phone, field = _fallback(payload, "phone", address_key)
+    phone, field = fallback(payload, "phone", address_key)
     E.add_text(parent, "Phone", phone, field, 21)
     # flowlink §6.12: `mobile` goes to AltPhone, as upstream did; get_* reads it back from
     # there as `alternative_phone`, so nothing is sent as Mobile.

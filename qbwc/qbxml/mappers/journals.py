@@ -35,6 +35,10 @@ BILLABLE_STATUSES = ("Billable", "NotBillable", "HasBeenBilled")
 LINE_TAGS = ("JournalDebitLine", "JournalCreditLine")
 
 
+def _amount(raw: Any, field: str) -> Decimal:
+    return Decimal(values.amount(raw, field))
+
+
 def _first(line: Mapping[str, Any], *keys: str) -> Any:
     for key in keys:
         if not is_blank(line.get(key)):
@@ -51,11 +55,8 @@ class JournalMapper(TransactionMapper, JournalType):
     def validate(
         self, payload: Mapping[str, Any], params: Mapping[str, Any], *, adds_only: bool = False
     ) -> None:
-        if self.action(payload) == "DELETE":
-            # A delete needs only the id to find the journal; its lines are never sent.
-            self.identity(payload)
-            return
-        super().validate(payload, params, adds_only=adds_only)
+        if not self.is_delete(payload):
+            super().validate(payload, params, adds_only=adds_only)
 
     def write_kind(self, obj: ObjectView) -> str | None:
         action = self.action(obj.payload)
@@ -68,41 +69,7 @@ class JournalMapper(TransactionMapper, JournalType):
     # -- lines --------------------------------------------------------------------
     def _entries(self, payload: Mapping[str, Any]) -> list[tuple[str, Decimal, Mapping[str, Any]]]:
         """(Debit|Credit, amount, line) per line; exactly one side non-zero (flowlink §6.10)."""
-        lines = payload.get("line_items")
-        if is_blank(lines) or not isinstance(lines, list):
-            raise PayloadError("line_items", "a journal needs at least one line")
-        out: list[tuple[str, Decimal, Mapping[str, Any]]] = []
-        for index, line in enumerate(lines):
-            where = f"line_items[{index}]"
-            if not isinstance(line, Mapping):
-                raise PayloadError(where, "must be an object")
-            debit = self._side(line, "debit", where)
-            credit = self._side(line, "credit", where)
-            if (debit != 0) == (credit != 0):
-                raise PayloadError(
-                    where,
-                    f"needs exactly one of debit and credit non-zero (debit {debit:.2f}, "
-                    f"credit {credit:.2f})",
-                )
-            if debit < 0 or credit < 0:
-                raise PayloadError(where, "debit and credit must not be negative")
-            out.append(("Debit", debit, line) if debit else ("Credit", credit, line))
-        debits = sum((amount for side, amount, _ in out if side == "Debit"), Decimal("0"))
-        credits = sum((amount for side, amount, _ in out if side == "Credit"), Decimal("0"))
-        if debits != credits:
-            # QuickBooks refuses an entry out of balance; say so before anything is queued.
-            raise PayloadError(
-                "line_items",
-                f"debits total {debits:.2f} but credits total {credits:.2f}; "
-                "a journal entry must balance",
-            )
-        return out
-
-    def _side(self, line: Mapping[str, Any], key: str, where: str) -> Decimal:
-        raw = line.get(key)
-        if is_blank(raw):
-            return Decimal("0")
-        return Decimal(values.amount(raw, f"{where}.{key}"))
+        return list(self.entries(payload, _amount))
 
     def _line_body(self, node: Element, amount: Decimal, line: Mapping[str, Any], at: str) -> None:
         """AccountRef … BillableStatus, shared by Debit/Credit lines and JournalLineMod."""

@@ -93,10 +93,7 @@ class LinesMapper(TransactionMapper, LinesType):
         index: int,
         txn_line_id: str | None,
     ) -> None:
-        node = E.child(parent, tag)
-        if txn_line_id is not None:
-            E.child(node, "TxnLineID", txn_line_id)
-        E.add_ref(node, "ItemRef", str(line["product_id"]), f"line_items[{index}].product_id", 159)
+        node = self._line_start(parent, tag, line, f"line_items[{index}]", txn_line_id)
         E.add_text(
             node,
             "Desc",
@@ -105,21 +102,7 @@ class LinesMapper(TransactionMapper, LinesType):
             4095,
         )
         rate = line.get("line_item_price", line.get("price"))
-        sends = line_value(line, rate, f"line_items[{index}]")
-        if sends.quantity:
-            E.add_price(node, "Quantity", line.get("quantity"), f"line_items[{index}].quantity")
-        E.add_text(
-            node,
-            "UnitOfMeasure",
-            line.get("unit_of_measure"),
-            f"line_items[{index}].unit_of_measure",
-            31,
-        )
-        if sends.rate:
-            E.add_price(node, "Rate", rate, f"line_items[{index}].price")
-        E.add_ref(node, "ClassRef", line.get("class_name"), f"line_items[{index}].class_name")
-        if sends.amount:
-            E.add_amount(node, "Amount", line.get("amount"), f"line_items[{index}].amount")
+        self._line_amounts(node, line, rate, f"line_items[{index}]")
         E.add_ref(
             node,
             "InventorySiteRef",
@@ -131,6 +114,36 @@ class LinesMapper(TransactionMapper, LinesType):
             node, "SalesTaxCodeRef", line.get("tax_code_id"), f"line_items[{index}].tax_code_id", 3
         )
         self._line_tail(node, obj, line, index, txn_line_id is None)
+
+    def _line_start(
+        self,
+        parent: Element,
+        tag: str,
+        line: Mapping[str, Any],
+        where: str,
+        txn_line_id: str | None,
+    ) -> Element:
+        """The line's element with its TxnLineID (on a Mod) and ItemRef."""
+        node = E.child(parent, tag)
+        if txn_line_id is not None:
+            E.child(node, "TxnLineID", txn_line_id)
+        E.add_ref(node, "ItemRef", str(line["product_id"]), f"{where}.product_id", 159)
+        return node
+
+    def _line_amounts(self, node: Element, line: Mapping[str, Any], rate: Any, where: str) -> None:
+        """Quantity, UnitOfMeasure, Rate, ClassRef and Amount, in XSD order; which of
+        quantity, rate and amount are sent is line_value's choice."""
+        sends = line_value(line, rate, where)
+        if sends.quantity:
+            E.add_price(node, "Quantity", line.get("quantity"), f"{where}.quantity")
+        E.add_text(
+            node, "UnitOfMeasure", line.get("unit_of_measure"), f"{where}.unit_of_measure", 31
+        )
+        if sends.rate:
+            E.add_price(node, "Rate", rate, f"{where}.price")
+        E.add_ref(node, "ClassRef", line.get("class_name"), f"{where}.class_name")
+        if sends.amount:
+            E.add_amount(node, "Amount", line.get("amount"), f"{where}.amount")
 
     def _line_tail(
         self, node: Element, obj: ObjectView, line: Mapping[str, Any], index: int, is_add: bool

@@ -20,7 +20,7 @@ from qbwc.qbxml.mappers.base import (
     add_param_ref,
 )
 from qbwc.qbxml.mappers.lines import LinesMapper
-from qbwc.qbxml.mappers.sales import REF_NUMBER_MAX, line_value
+from qbwc.qbxml.mappers.sales import REF_NUMBER_MAX
 from qbwc.qbxml.values import is_blank
 
 
@@ -41,10 +41,7 @@ class PurchaseOrderMapper(LinesMapper, PurchaseOrderType):
         txn_line_id: str | None,
     ) -> None:
         where = f"line_items[{index}]"
-        node = E.child(parent, tag)
-        if txn_line_id is not None:
-            E.child(node, "TxnLineID", txn_line_id)
-        E.add_ref(node, "ItemRef", str(line["product_id"]), f"{where}.product_id", 159)
+        node = self._line_start(parent, tag, line, where, txn_line_id)
         E.add_text(
             node,
             "ManufacturerPartNumber",
@@ -56,17 +53,7 @@ class PurchaseOrderMapper(LinesMapper, PurchaseOrderType):
             node, "Desc", line.get("description") or line.get("name"), f"{where}.description", 4095
         )
         rate = line.get("line_item_price", line.get("cost", line.get("price")))
-        sends = line_value(line, rate, where)
-        if sends.quantity:
-            E.add_price(node, "Quantity", line.get("quantity"), f"{where}.quantity")
-        E.add_text(
-            node, "UnitOfMeasure", line.get("unit_of_measure"), f"{where}.unit_of_measure", 31
-        )
-        if sends.rate:
-            E.add_price(node, "Rate", rate, f"{where}.price")
-        E.add_ref(node, "ClassRef", line.get("class_name"), f"{where}.class_name")
-        if sends.amount:
-            E.add_amount(node, "Amount", line.get("amount"), f"{where}.amount")
+        self._line_amounts(node, line, rate, where)
         E.add_ref(node, "CustomerRef", line.get("customer_name"), f"{where}.customer_name")
         E.add_ref(node, "SalesTaxCodeRef", line.get("tax_code_id"), f"{where}.tax_code_id", 3)
 

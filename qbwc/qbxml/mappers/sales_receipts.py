@@ -8,8 +8,7 @@ names. What makes a return a return is objects.types.sales_receipts'.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from objects.types.sales import address_or_placeholder, customer_name
@@ -24,7 +23,7 @@ from qbwc.qbxml.mappers.base import (
 )
 from qbwc.qbxml.mappers.lines import LinesMapper
 from qbwc.qbxml.mappers.sales import REF_NUMBER_MAX
-from qbwc.qbxml.values import PayloadError, is_blank, is_on
+from qbwc.qbxml.values import is_blank, is_on
 
 # FullName facets of the refs a sales receipt header uses (qbxml130.xsd).
 CLASS_REF = 159
@@ -208,26 +207,9 @@ class ReturnMapper(SalesReceiptForm, LinesMapper, ReturnType):
     """A FlowLink return, booked as a positive sales receipt like upstream did (§6.9)."""
 
     def add(self, obj: ObjectView) -> Element:
-        with self._fields_of_the_return(obj.payload):
+        with self.fields_of_the_return(obj.payload):
             return super().add(obj)
 
     def mod(self, obj: ObjectView) -> Element:
-        with self._fields_of_the_return(obj.payload):
+        with self.fields_of_the_return(obj.payload):
             return super().mod(obj)
-
-    @contextmanager
-    def _fields_of_the_return(self, payload: Mapping[str, Any]) -> Iterator[None]:
-        """Name the return's own fields (items[0].return_authorized, refunds[0].…, email),
-        not the sales receipt fields built from them, in a refusal."""
-        try:
-            yield
-        except PayloadError as exc:
-            field = exc.field
-            if field.startswith("line_items") and is_blank(payload.get("line_items")):
-                field = "items" + field[len("line_items") :]
-                field = field.replace(".quantity", ".return_authorized")
-            elif field == "payment_method_name" and is_blank(payload.get(field)):
-                field = "refunds[0].payment_method"
-            elif field == "customer.name" and is_blank(payload.get("customer")):
-                field = "email"
-            raise PayloadError(field, exc.reason) from exc

@@ -161,8 +161,3 @@ def linked_txns(ret: Elementish) -> list[Record]:
             }
         )
     return out
-
-
-def compact(record: Record) -> Record:
-    """Drop top-level keys whose value is None (upstream compacted each record)."""
-    return {key: value for key, value in record.items() if value is not None}

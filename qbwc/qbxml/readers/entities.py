@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from objects.types.records import GUID_KEY, compact
 from qbwc.qbxml.readers.common import (
     Element,
     Elementish,
@@ -10,7 +11,6 @@ from qbwc.qbxml.readers.common import (
     additional_contacts,
     address,
     blank,
-    compact,
     custom_fields,
     flag,
     integer,
@@ -66,7 +66,7 @@ def read_customer(element: Element) -> Record:
         "id": list_id,
         "list_id": list_id,
         "qbe_id": list_id,
-        "key": ["qbe_id", "external_guid"],
+        "key": GUID_KEY,
         "external_id": list_id,
         "created_at": text(ret, "TimeCreated"),
         "modified_at": text(ret, "TimeModified"),
@@ -130,7 +130,7 @@ def read_vendor(element: Element) -> Record:
     record: Record = {
         "id": list_id,
         "qbe_id": list_id,
-        "key": ["qbe_id", "external_guid"],
+        "key": GUID_KEY,
         "name": text(ret, "Name"),
         "created_at": text(ret, "TimeCreated"),
         "modified_at": text(ret, "TimeModified"),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from objects.types.records import VENDOR_RELATIONSHIP, compact
 from qbwc.qbxml.readers.common import (
     Element,
     Elementish,
     Node,
     Record,
-    compact,
     custom_fields,
     flag,
     integer,
@@ -17,8 +17,6 @@ from qbwc.qbxml.readers.common import (
     ref_name,
     text,
 )
-
-VENDOR_RELATIONSHIP = {"object": "vendor", "key": "qbe_id"}
 
 
 def _vendor(node: Elementish | None, tag: str = "PrefVendorRef") -> Record | None:

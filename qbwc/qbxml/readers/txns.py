@@ -5,6 +5,16 @@ Line items are not compacted (upstream kept their null members); headers are.
 
 from __future__ import annotations
 
+from objects.types.records import (
+    CREDIT_MEMO_RELATIONSHIPS,
+    GUID_KEY,
+    INVOICE_KEY,
+    INVOICE_RELATIONSHIPS,
+    PAYMENT_RELATIONSHIPS,
+    SALES_RECEIPT_RELATIONSHIPS,
+    TXN_KEY,
+    compact,
+)
 from qbwc.qbxml.readers.common import (
     Element,
     Elementish,
@@ -12,7 +22,6 @@ from qbwc.qbxml.readers.common import (
     Record,
     address,
     blank,
-    compact,
     custom_fields,
     flag,
     linked_txns,
@@ -188,12 +197,8 @@ def read_invoice(element: Element) -> Record:
         "transaction_id": txn_id,
         "qbe_transaction_id": txn_id,
         "qbe_id": txn_id,
-        "key": ["qbe_transaction_id", "qbe_id", "external_guid"],
-        "relationships": [
-            {"object": "customer", "key": "qbe_id"},
-            {"object": "product", "key": "qbe_id", "location": "line_items"},
-            {"object": "order", "key": "purchase_order_number", "location": "sales_order"},
-        ],
+        "key": INVOICE_KEY,
+        "relationships": INVOICE_RELATIONSHIPS,
     }
     record.update(_sales_header(ret))
     record["customer"]["qbe_id"] = ref_id(ret, "CustomerRef")
@@ -229,11 +234,8 @@ def read_sales_receipt(element: Element) -> Record:
         "transaction_id": txn_id,
         "qbe_transaction_id": txn_id,
         "qbe_id": txn_id,
-        "key": ["qbe_id", "qbe_transaction_id", "external_guid"],
-        "relationships": [
-            {"object": "customer", "key": "qbe_id"},
-            {"object": "product", "key": "qbe_id", "location": "line_items"},
-        ],
+        "key": TXN_KEY,
+        "relationships": SALES_RECEIPT_RELATIONSHIPS,
     }
     record.update(_sales_header(ret))
     record["customer"]["qbe_id"] = ref_id(ret, "CustomerRef")
@@ -262,7 +264,7 @@ def read_purchase_order(element: Element) -> Record:
         "transaction_id": txn_id,
         "qbe_transaction_id": txn_id,
         "qbe_id": txn_id,
-        "key": ["qbe_id", "qbe_transaction_id", "external_guid"],
+        "key": TXN_KEY,
         "is_fully_received": flag(ret, "IsFullyReceived"),
         "created_at": text(ret, "TimeCreated"),
         "modified_at": text(ret, "TimeModified"),
@@ -324,14 +326,8 @@ def read_credit_memo(element: Element) -> Record:
         "qbe_id": txn_id,
         "ref_number": text(ret, "RefNumber"),
         "transaction_number": text(ret, "TxnNumber"),
-        "key": ["qbe_id", "external_guid"],
-        "relationships": [
-            {"object": "customer", "key": "name", "location": "customer"},
-            {"object": "invoice", "key": "po_number", "location": "invoice"},
-            {"object": "product", "key": "sku", "location": "line_items"},
-            {"object": "invoice", "key": "id", "location": "applied_invoices"},
-            {"object": "order", "key": "purchase_order_number", "location": "order"},
-        ],
+        "key": GUID_KEY,
+        "relationships": CREDIT_MEMO_RELATIONSHIPS,
         "created_at": text(ret, "TimeCreated"),
         "modified_at": text(ret, "TimeModified"),
         "transaction_date": text(ret, "TxnDate"),
@@ -394,11 +390,8 @@ def read_payment(element: Element) -> Record:
         "transaction_id": txn_id,
         "qbe_transaction_id": txn_id,
         "qbe_id": txn_id,
-        "key": ["qbe_id", "external_guid"],
-        "relationships": [
-            {"object": "customer", "key": "qbe_id", "location": "customer"},
-            {"object": "invoice", "key": "qbe_transaction_id", "location": "applied_invoices"},
-        ],
+        "key": GUID_KEY,
+        "relationships": PAYMENT_RELATIONSHIPS,
         "ref_number": text(ret, "RefNumber"),
         "created_at": text(ret, "TimeCreated"),
         "modified_at": text(ret, "TimeModified"),
