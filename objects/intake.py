@@ -18,7 +18,8 @@ from django.db import transaction
 from connections.models import Connection, FlowConfig, new_guid
 from objects.backends import DEFAULT_BACKEND, Backend, backend_for, backend_named
 from objects.intake_rows import Item, RequestRows
-from objects.models import Mode, Phase, QueuedObject
+from objects.mapping import Rule
+from objects.models import FieldMapping, FieldMappingVersion, Mode, Phase, QueuedObject
 from objects.types import BY_PAYLOAD_TYPE, ITEM_TYPES, TYPES
 from objects.types.base import Dependency, ObjectType
 from objects.types.values import PayloadError, guid, is_blank, is_on
@@ -151,6 +152,8 @@ class Intake:
         self.request_id = "" if body.get("request_id") is None else str(body["request_id"])
         self.backend = backend_for(connection)
         self.echo: list[dict[str, Any]] = []
+        # The active field mapping version of each type (read at the first object).
+        self.mapping_versions: dict[str, FieldMappingVersion] | None = None
 
     def accept(self) -> Accepted:
         sent = self.sent_objects()
@@ -163,6 +166,10 @@ class Intake:
             self.rows = RequestRows(
                 self.connection, self.backend, self.config, self.route, self.request_id
             )
+            self.rows.mapping_versions = {
+                object_type: version.pk
+                for object_type, version in (self.mapping_versions or {}).items()
+            }
             self.rows.load(items)
             self.rows.precreate(items)
             for item in items:
@@ -244,10 +251,14 @@ class Intake:
             echo.update(payload["return_to_fl"])
         try:
             identity = mapper.identity(payload)
-            self.backend.validate(mapper.object_type, payload, self.params)
+            self.backend.validate(
+                mapper.object_type, payload, self.params, rules=self.rules_for(mapper.object_type)
+            )
             dependencies = mapper.dependencies(payload, self.params)
             for dep in dependencies:
-                validate_dependency(dep, self.params, self.backend)
+                validate_dependency(
+                    dep, self.params, self.backend, self.rules_for(dep.object_type)
+                )
             followers = mapper.followers(payload, self.params)
         except PayloadError as exc:
             raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
@@ -255,6 +266,18 @@ class Intake:
         return Item(
             mapper, payload, identity, dependencies, echo, external_guid, where, followers, parent
         )
+
+    def rules_for(self, object_type: str) -> tuple[Rule, ...]:
+        """The rules `object_type`'s objects are built with: the connection's default
+        mapping of the type, read once per request."""
+        if self.mapping_versions is None:
+            self.mapping_versions = FieldMapping.objects.active_versions(self.connection)
+        version = self.mapping_versions.get(object_type)
+        return tuple(version.parsed_rules()) if version is not None else ()
+
+    def mapping_version_id(self, object_type: str) -> int | None:
+        version = (self.mapping_versions or {}).get(object_type)
+        return version.pk if version is not None else None
 
     def external_guid(
         self, mapper: ObjectType, payload: dict[str, Any], echo: dict[str, Any], parent: Item | None
@@ -321,7 +344,13 @@ class Intake:
             # A failed one is tried again with what this transaction says about it.
             mode = dep.mode if existing.mode != Mode.UPSERT else Mode.UPSERT
             existing.replace_payload(
-                dep.payload, self.params, self.request_id, self.config.version, mode, False
+                dep.payload,
+                self.params,
+                self.request_id,
+                self.config.version,
+                mode,
+                False,
+                mapping_version_id=self.mapping_version_id(dep.object_type),
             )
         elif dep.mode == Mode.ENSURE and existing.mode == Mode.REQUIRE and existing.is_active:
             existing.allow_creation(dep.payload)
@@ -362,6 +391,7 @@ class Intake:
             mode,
             waiting,
             external_guid=external_guid if mapper.adds_on_every_call else "",
+            mapping_version_id=self.mapping_version_id(mapper.object_type),
         )
         if external_guid and not obj.external_guid:
             obj.adopt_external_guid(external_guid)
@@ -422,25 +452,30 @@ VALID_DEPENDENCIES_MAX = 16384
 
 
 def validate_dependency(
-    dep: Dependency, params: Mapping[str, Any], backend: Backend | None = None
+    dep: Dependency,
+    params: Mapping[str, Any],
+    backend: Backend | None = None,
+    rules: tuple[Rule, ...] = (),
 ) -> None:
     backend = backend or backend_named(DEFAULT_BACKEND)
     # repr for non-JSON values keeps Decimal("1") and "1" apart.
     text = json.dumps(
-        [backend.name, dep.object_type, dep.mode, dep.payload, params],
+        [backend.name, dep.object_type, dep.mode, dep.payload, params, repr(rules)],
         sort_keys=True,
         default=repr,
     )
     key = hashlib.blake2b(text.encode(), digest_size=16).digest()
     if key in _VALID_DEPENDENCIES:
         return
-    _validate_dependency(dep, params, backend)
+    _validate_dependency(dep, params, backend, rules)
     if len(_VALID_DEPENDENCIES) >= VALID_DEPENDENCIES_MAX:
         _VALID_DEPENDENCIES.clear()
     _VALID_DEPENDENCIES.add(key)
 
 
-def _validate_dependency(dep: Dependency, params: Mapping[str, Any], backend: Backend) -> None:
+def _validate_dependency(
+    dep: Dependency, params: Mapping[str, Any], backend: Backend, rules: tuple[Rule, ...]
+) -> None:
     mapper = TYPES[dep.object_type]
     try:
         mapper.identity(dep.payload)
@@ -451,7 +486,9 @@ def _validate_dependency(dep: Dependency, params: Mapping[str, Any], backend: Ba
             # Without quickbooks_update_dependencies an existing record is left alone, so
             # only its Add can ever be sent (qbwc.dispatch).
             updates = is_on(params.get("quickbooks_update_dependencies"))
-            backend.validate(dep.object_type, dep.payload, params, adds_only=not updates)
+            backend.validate(
+                dep.object_type, dep.payload, params, adds_only=not updates, rules=rules
+            )
     except PayloadError as exc:
         raise PayloadError(
             f"{mapper.notice_name.lower()} dependency {exc.field}", exc.reason

@@ -16,6 +16,7 @@ from django.db import transaction
 from connections.models import Connection
 from objects.models import Mode, Phase, QueuedObject, transitions
 from objects.models.transitions import Transition
+from qbwc.mapping import write_request
 from qbwc.qbxml.mappers import mapper_for
 from qbwc.qbxml.mappers.base import ADD, DELETE, MOD, NOT_FOUND_HINT, Element, LookupResult
 from qbwc.qbxml.parse import Response
@@ -76,8 +77,7 @@ def plan(obj: QueuedObject, qbxml_version: str) -> PlannedRequest | None:
         if kind is None:
             obj.process(view.qb_id, view.edit_sequence, "nothing left to write")
             return None
-        build = {ADD: mapper.add, MOD: mapper.mod, DELETE: mapper.delete}[kind]
-        return PlannedRequest(obj, kind, build(view))
+        return PlannedRequest(obj, kind, write_request(mapper, kind, view))
     except PayloadError as exc:
         obj.fail(f"Validation error: {exc.field}: {exc.reason}")
         return None

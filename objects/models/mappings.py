@@ -1,0 +1,142 @@
+"""Field mappings of a connection and their immutable versions (docs/mapping.md).
+
+A `FieldMapping` names a set of rules for one FlowLink type on one connection (the
+backend is the connection's). Its rules live in `FieldMappingVersion` rows that are
+never changed: an edit adds a version, the newest one is active, and every queued object
+records the version it was queued with (`QueuedObject.mapping_version`), so a retry
+builds exactly the request the first attempt built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Max, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from connections.models import Connection
+from objects.backends import backend_for
+from objects.fields import JSONField
+from objects.mapping import MappingError, Rule, parse_rules
+from objects.types import TYPES
+
+
+def check_rules(connection: Connection, object_type: str, raw: Any) -> list[Rule]:
+    """The parsed rules, or MappingError naming the first rule and field at fault."""
+    rules = parse_rules(raw)
+    backend = backend_for(connection)
+    for index, rule in enumerate(rules, start=1):
+        problem = backend.mapping_target_error(object_type, rule.target)
+        if problem:
+            raise MappingError(index, rule.target, problem)
+    return rules
+
+
+class FieldMappingQuerySet(models.QuerySet["FieldMapping"]):
+    def active_versions(self, connection: Connection) -> dict[str, FieldMappingVersion]:
+        """The active version of each of the connection's default mappings, by type: one
+        query per webhook request (objects.intake)."""
+        newest = (
+            FieldMappingVersion.objects.filter(mapping=OuterRef("mapping"))
+            .order_by("-number")
+            .values("number")[:1]
+        )
+        versions = FieldMappingVersion.objects.filter(
+            mapping__in=self.filter(connection=connection, is_default=True),
+            number=Subquery(newest),
+        ).select_related("mapping")
+        return {version.mapping.object_type: version for version in versions}
+
+
+class FieldMapping(models.Model):
+    """Rules setting QuickBooks fields of one FlowLink type, for one connection."""
+
+    connection = models.ForeignKey(Connection, models.CASCADE, related_name="field_mappings")
+    # A FlowLink type (objects.types.TYPES); checked in clean(), not as choices, so a new
+    # type needs no migration.
+    object_type = models.CharField(max_length=40)
+    name = models.CharField(max_length=60)
+    # The mapping the built-in routes (and objects queued as dependencies) use; a custom
+    # route may name any mapping of its type.
+    is_default = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = FieldMappingQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "name"], name="fieldmapping_unique_name"),
+            # FieldMappingQuerySet.active_version_for(): one default per type.
+            models.UniqueConstraint(
+                fields=["connection", "object_type"],
+                condition=Q(is_default=True),
+                name="fieldmapping_one_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.object_type})"
+
+    def clean(self) -> None:
+        if self.object_type not in TYPES:
+            raise ValidationError({"object_type": f"{self.object_type!r} is not a FlowLink type"})
+
+    @property
+    def active_version(self) -> FieldMappingVersion | None:
+        return self.versions.order_by("-number").first()
+
+    def add_version(
+        self, raw_rules: Any, created_by: Any = None, comment: str = ""
+    ) -> FieldMappingVersion:
+        """Check `raw_rules` and make them the active version (MappingError if refused)."""
+        check_rules(self.connection, self.object_type, raw_rules)
+        with transaction.atomic():
+            # The unique (mapping, number) constraint judges two editors saving at once.
+            last = self.versions.aggregate(last=Max("number"))["last"] or 0
+            return FieldMappingVersion.objects.create(
+                mapping=self,
+                number=last + 1,
+                rules=raw_rules,
+                created_by=created_by,
+                comment=comment,
+            )
+
+
+class FieldMappingVersion(models.Model):
+    """One version of a mapping's rules; never changed once saved."""
+
+    mapping = models.ForeignKey(FieldMapping, models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    rules = JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    comment = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mapping", "number"], name="fieldmappingversion_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mapping.name} v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Queued objects name the version they were built with: changing one would change
+        # what their retries send.
+        if not self._state.adding:
+            raise ValueError("a mapping version is never changed: add a new version")
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        try:
+            check_rules(self.mapping.connection, self.mapping.object_type, self.rules)
+        except MappingError as exc:
+            raise ValidationError({"rules": str(exc)}) from exc
+
+    def parsed_rules(self) -> list[Rule]:
+        return parse_rules(self.rules)
