@@ -256,9 +256,7 @@ class Intake:
             )
             dependencies = mapper.dependencies(payload, self.params)
             for dep in dependencies:
-                validate_dependency(
-                    dep, self.params, self.backend, self.rules_for(dep.object_type)
-                )
+                validate_dependency(dep, self.params, self.backend, self.rules_for(dep.object_type))
             followers = mapper.followers(payload, self.params)
         except PayloadError as exc:
             raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc

@@ -29,7 +29,9 @@ _ADDRESS = ("Line1", "Line2", "Line3", "City", "CountrySubDivisionCode", "Postal
 
 
 def _address(prefix: str) -> dict[str, tuple[str, int]]:
-    return {f"{prefix}.{part}": (STRING, 500 if part.startswith("Line") else 255) for part in _ADDRESS}
+    return {
+        f"{prefix}.{part}": (STRING, 500 if part.startswith("Line") else 255) for part in _ADDRESS
+    }
 
 
 _SALES: dict[str, tuple[str, int]] = {

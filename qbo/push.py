@@ -573,6 +573,7 @@ class Pass:
         else:
             obj.forget_deleted(reason)
 
+
 def _request_id(obj: QueuedObject, kind: str) -> str:
     """Stable for every retry of this claim's call (the client's 401 and 429 retries),
     new for the next claim: QBO replays a known requestid instead of writing twice."""

@@ -9,7 +9,8 @@ builds exactly the request the first attempt built.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,7 +22,10 @@ from connections.models import Connection
 from objects.backends import backend_for
 from objects.fields import JSONField
 from objects.mapping import MappingError, Rule, parse_rules
-from objects.types import TYPES
+from objects.types import TYPES, type_for
+
+if TYPE_CHECKING:
+    from objects.models.queued import QueuedObject
 
 
 def check_rules(connection: Connection, object_type: str, raw: Any) -> list[Rule]:
@@ -87,6 +91,28 @@ class FieldMapping(models.Model):
     @property
     def active_version(self) -> FieldMappingVersion | None:
         return self.versions.order_by("-number").first()
+
+    def preview(
+        self,
+        raw_rules: Any,
+        *,
+        obj: QueuedObject | None = None,
+        payload: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> str:
+        """The exact request `raw_rules` make of a queued object of this connection (its
+        next write: the Add, or the Mod once it is in QuickBooks) or of a pasted payload
+        (an Add), built by the backend's own sending code.
+
+        MappingError for a refused rule, PayloadError for a payload the write cannot be
+        built from."""
+        rules = tuple(check_rules(self.connection, self.object_type, raw_rules))
+        if obj is not None:
+            view = replace(obj.view(), rules=rules)
+        else:
+            kind = type_for(self.object_type)
+            view = replace(kind.view(payload or {}, params or {}), rules=rules)
+        return backend_for(self.connection).preview(self.connection, view)
 
     def add_version(
         self, raw_rules: Any, created_by: Any = None, comment: str = ""

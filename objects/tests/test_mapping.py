@@ -52,7 +52,12 @@ class TransformTestCase(SimpleTestCase):
 
     def test_it_formats_dates_from_a_given_format_and_iso(self) -> None:
         rules = (
-            {"target": "A", "transform": "date", "source": "shipped_at", "input_format": "%d/%m/%Y"},
+            {
+                "target": "A",
+                "transform": "date",
+                "source": "shipped_at",
+                "input_format": "%d/%m/%Y",
+            },
             {"target": "B", "transform": "date", "source": "placed_on", "format": "%m/%d/%Y"},
         )
         self.assertEqual(values(*rules), [("A", "2026-12-01"), ("B", "11/30/2026")])
