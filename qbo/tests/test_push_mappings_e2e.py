@@ -1,0 +1,135 @@
+"""Field mappings on QuickBooks Online: a FlowLink webhook over HTTP, then a push pass over
+HTTP into the QBO double, with the connection's mapping applied."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from objects.models import FieldMapping, Phase, QueuedObject
+from objects.tests.flows import envelope
+from qbo.models import QboCall
+from qbo.tests.live import QboLiveTestCase
+from qbo.tests.test_push_e2e import customer, order_params
+
+# One rule per transform, the property path of the stored Invoice and the value.
+CASES: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
+    "constant": (
+        {"target": "ShipMethodRef.value", "transform": "constant", "value": "UPS"},
+        ("ShipMethodRef", "value"),
+        "UPS",
+    ),
+    "template": (
+        {"target": "PrivateNote", "transform": "template", "template": "{id} / {channel}"},
+        ("PrivateNote",),
+        "INV-1 / amazon",
+    ),
+    "lookup": (
+        {
+            "target": "CustomerMemo.value",
+            "transform": "lookup",
+            "source": "channel",
+            "table": {"amazon": "Thanks for shopping on Amazon"},
+        },
+        ("CustomerMemo", "value"),
+        "Thanks for shopping on Amazon",
+    ),
+    "date": (
+        {
+            "target": "ShipDate",
+            "transform": "date",
+            "source": "shipped_at",
+            "input_format": "%d/%m/%Y",
+        },
+        ("ShipDate",),
+        "2026-12-01",
+    ),
+    "number": (
+        {"target": "TrackingNum", "transform": "number", "source": "weight", "places": 3},
+        ("TrackingNum",),
+        "1.500",
+    ),
+}
+
+
+def invoice(invoice_id: str = "INV-1", **fields: Any) -> dict[str, Any]:
+    return {
+        "id": invoice_id,
+        "customer": customer(),
+        "channel": "amazon",
+        "shipped_at": "01/12/2026",
+        "weight": "1.5",
+        "line_items": [{"product_id": "TEE", "quantity": 2, "price": "10.00"}],
+        **fields,
+    }
+
+
+def at(record: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = record
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+class QboMappingPushTestCase(QboLiveTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.mapping = FieldMapping.objects.create(
+            connection=self.connection, object_type="invoices", name="Invoices"
+        )
+
+    def send(self, payload: dict[str, Any]) -> tuple[int, Any]:
+        return self.post("add_invoices", envelope("invoice", payload, **order_params()))
+
+    def assert_lands(self, transform: str) -> None:
+        rule, path, expected = CASES[transform]
+        self.mapping.add_version([rule])
+
+        status, data = self.send(invoice())
+        summary = self.push()
+
+        self.assertEqual(status, 200, data)
+        self.assertEqual(summary.failed, 0, self.messages("fail"))
+        self.assertEqual(at(self.one("Invoice", DocNumber="INV-1"), path), expected)
+
+    def test_it_lands_a_constant(self) -> None:
+        self.assert_lands("constant")
+
+    def test_it_lands_a_template(self) -> None:
+        self.assert_lands("template")
+
+    def test_it_lands_a_lookup(self) -> None:
+        self.assert_lands("lookup")
+
+    def test_it_lands_a_date(self) -> None:
+        self.assert_lands("date")
+
+    def test_it_lands_a_number(self) -> None:
+        self.assert_lands("number")
+
+    def test_it_refuses_a_payload_the_mapping_cannot_read_naming_the_field(self) -> None:
+        self.mapping.add_version([CASES["lookup"][0]])
+
+        status, data = self.send(invoice(channel="ebay"))
+
+        self.assertEqual(status, 400)
+        self.assertEqual(
+            data["summary"],
+            "invoice.channel: 'ebay' has no entry in the look-up table of the mapping rule "
+            "for CustomerMemo.value",
+        )
+        self.assertFalse(QueuedObject.objects.filter(object_type="invoices").exists())
+
+    def test_it_sends_exactly_what_the_preview_showed(self) -> None:
+        # An earlier invoice created the customer and item the preview's references name.
+        self.send(invoice("INV-0"))
+        self.push()
+        version = self.mapping.add_version([rule for rule, _, _ in CASES.values()])
+        self.send(invoice())
+        obj = self.obj("invoices", "INV-1")
+
+        preview = self.mapping.preview(version.rules, obj=obj)
+        self.push()
+
+        sent = QboCall.objects.get(queued_object=obj, kind="create")
+        self.assertEqual(sent.request_body, preview)
+        self.assertIn('"PrivateNote":"INV-1 / amazon"', preview)
