@@ -15,7 +15,13 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from objects.mapping import MappingError
-from objects.models import FieldMapping, FieldMappingVersion, QueuedObject, check_rules
+from objects.models import (
+    CustomRoute,
+    FieldMapping,
+    FieldMappingVersion,
+    QueuedObject,
+    check_rules,
+)
 from objects.types import TYPES
 from objects.types.values import PayloadError
 
@@ -84,7 +90,7 @@ class FieldMappingForm(forms.ModelForm):  # type: ignore[type-arg]
 class VersionInline(admin.TabularInline):  # type: ignore[type-arg]
     model = FieldMappingVersion
     fields = ["number", "created_at", "created_by", "comment", "rules"]
-    readonly_fields = fields
+    readonly_fields = ["number", "created_at", "created_by", "comment", "rules"]
     ordering = ["-number"]
     extra = 0
     max_num = 0
@@ -216,3 +222,23 @@ class PreviewForm(forms.Form):
         if data.get("queued_object") is None and not data.get("payload"):
             raise forms.ValidationError("Pick a queued object or paste a payload.")
         return data
+
+
+class CustomRouteForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = CustomRoute
+        fields = ["connection", "route", "object_type", "mapping"]
+        widgets = {
+            "object_type": forms.Select(
+                choices=[("", "---------"), *((name, name) for name in sorted(TYPES))]
+            )
+        }
+
+
+@admin.register(CustomRoute)
+class CustomRouteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = CustomRouteForm
+    list_display = ["route", "connection", "object_type", "mapping"]
+    list_filter = ["object_type"]
+    search_fields = ["route", "connection__connection_id"]
+    list_select_related = ["connection", "mapping"]

@@ -19,9 +19,17 @@ from connections.models import Connection, FlowConfig, new_guid
 from objects.backends import DEFAULT_BACKEND, Backend, backend_for, backend_named
 from objects.intake_rows import Item, RequestRows
 from objects.mapping import Rule
-from objects.models import FieldMapping, FieldMappingVersion, Mode, Phase, QueuedObject
+from objects.models import (
+    CustomRoute,
+    FieldMapping,
+    FieldMappingVersion,
+    Mode,
+    Phase,
+    QueuedObject,
+)
 from objects.types import BY_PAYLOAD_TYPE, ITEM_TYPES, TYPES
 from objects.types.base import Dependency, ObjectType
+from objects.types.pulls import GET_ROUTES
 from objects.types.values import PayloadError, guid, is_blank, is_on
 
 # Write routes of this release and the payload_type each falls back to (flowlink §4.1).
@@ -50,6 +58,19 @@ WRITE_ROUTES: dict[str, str] = {
     "set_inventory": "inventory",
     "add_inventories": "inventory",
 }
+
+# Every route qbsync serves itself: a custom route (objects.models.CustomRoute) takes none
+# of these names.
+BUILT_IN_ROUTES = frozenset({*WRITE_ROUTES, *GET_ROUTES, "get_notifications", "get_health_check"})
+
+
+def payload_type_of(object_type: str) -> str:
+    """The payload_type (and body key) FlowLink sends objects of `object_type` under."""
+    for payload_type in WRITE_ROUTES.values():
+        if BY_PAYLOAD_TYPE[payload_type.replace("_", "")].object_type == object_type:
+            return payload_type
+    return TYPES[object_type].payload_types[0]
+
 
 # flowlink §7.1: these routes keep a stored configuration unless none exists yet or the
 # request sets quickbooks_force_config; every other write route overwrites it.
@@ -113,10 +134,14 @@ def resolve_connection(
     return connection
 
 
-def mapper_for_request(route: str, parameters: Mapping[str, Any]) -> tuple[ObjectType, str, str]:
-    """(mapper, body key, payload_type as sent); payload_type is the authority (flowlink §3.1)."""
+def mapper_for_request(
+    route: str, parameters: Mapping[str, Any], default_type: str = ""
+) -> tuple[ObjectType, str, str]:
+    """(mapper, body key, payload_type as sent); payload_type is the authority (flowlink §3.1).
+
+    `default_type`: the payload_type of a custom route (built-in ones read WRITE_ROUTES)."""
     sent = parameters.get("payload_type")
-    payload_type = str(sent) if not is_blank(sent) else WRITE_ROUTES[route]
+    payload_type = str(sent) if not is_blank(sent) else default_type or WRITE_ROUTES[route]
     mapper = BY_PAYLOAD_TYPE.get(payload_type.replace("_", "").lower())
     if mapper is None:
         raise IntakeError(
@@ -130,8 +155,13 @@ def summary_for(payload_type: str, product: str = "Quickbooks Desktop") -> str:
     return f"{name[:1].upper()}{name[1:]} waiting for {product} scheduler"
 
 
-def accept(connection: Connection, route: str, body: Mapping[str, Any]) -> Accepted:
-    return Intake(connection, route, body).accept()
+def accept(
+    connection: Connection,
+    route: str,
+    body: Mapping[str, Any],
+    custom: CustomRoute | None = None,
+) -> Accepted:
+    return Intake(connection, route, body, custom).accept()
 
 
 class Intake:
@@ -143,12 +173,22 @@ class Intake:
     payments) are items like the others, queued after their parent.
     """
 
-    def __init__(self, connection: Connection, route: str, body: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        route: str,
+        body: Mapping[str, Any],
+        custom: CustomRoute | None = None,
+    ) -> None:
         self.connection = connection
         self.route = route
         self.body = body
+        # A custom route: its type's objects are built with its mapping.
+        self.custom = custom
         self.parameters: Mapping[str, Any] = body.get("parameters") or {}
-        self.mapper, self.key, self.payload_type = mapper_for_request(route, self.parameters)
+        self.mapper, self.key, self.payload_type = mapper_for_request(
+            route, self.parameters, custom.payload_type if custom is not None else ""
+        )
         self.request_id = "" if body.get("request_id") is None else str(body["request_id"])
         self.backend = backend_for(connection)
         self.echo: list[dict[str, Any]] = []
@@ -270,6 +310,11 @@ class Intake:
         mapping of the type, read once per request."""
         if self.mapping_versions is None:
             self.mapping_versions = FieldMapping.objects.active_versions(self.connection)
+            if self.custom is not None and self.custom.mapping is not None:
+                chosen = self.custom.mapping.active_version
+                self.mapping_versions.pop(self.custom.object_type, None)
+                if chosen is not None:
+                    self.mapping_versions[self.custom.object_type] = chosen
         version = self.mapping_versions.get(object_type)
         return tuple(version.parsed_rules()) if version is not None else ()
 

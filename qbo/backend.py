@@ -20,9 +20,9 @@ from objects.models import QueuedObject
 from objects.types.base import ObjectView
 from objects.types.values import is_blank
 from qbo import events
-from qbo.mapping import create_body, target_error, update_body
 from qbo.mappers import mapper_for
 from qbo.mappers.fields import is_qbo_id
+from qbo.mapping import create_body, target_error, update_body
 from qbo.models import QboCall
 
 

@@ -51,9 +51,9 @@ from qbo.errors import (
     Transient,
 )
 from qbo.feed import FeedSummary, run_feed
-from qbo.mapping import create_body, update_body
 from qbo.mappers import mapper_for
 from qbo.mappers.base import CREATE, DELETE, UPDATE, VOID, Found, Ref, q
+from qbo.mapping import create_body, update_body
 from qbo.models import QboCall, QboConnection
 
 log = logging.getLogger(__name__)

@@ -17,9 +17,9 @@ from connections.models import Connection
 from objects.backends import Exchange, Fields
 from objects.mapping import Rule
 from objects.models import QueuedObject
+from qbwc.mapping import target_error, write_request
 from qbwc.models import Request
 from qbwc.qbxml.mappers import MAPPERS
-from qbwc.mapping import target_error, write_request
 from qbwc.qbxml.mappers.base import ADD, MOD, ObjectView, as_found
 from qbwc.qbxml.mappers.transactions import TransactionMapper
 from qbwc.qbxml.pretty import fragment

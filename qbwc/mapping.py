@@ -17,7 +17,7 @@ from objects.types.values import PayloadError
 from qbwc.qbxml import values
 from qbwc.qbxml.mappers import MAPPERS
 from qbwc.qbxml.mappers.base import ADD, DELETE, MOD, Element, Mapper, ObjectView
-from qbwc.qbxml.schema import Schema, schema_for
+from qbwc.qbxml.schema import Field, Schema, schema_for
 
 # Both schemas a connection may negotiate: a rule must name a field of each.
 CHECKED_VERSIONS = ("13.0", "16.0")
@@ -76,8 +76,9 @@ def target_error(object_type: str, target: str) -> str:
     return ""
 
 
-def _steps(schema: Schema, root: str, parts: tuple[str, ...]) -> list[object]:
-    return [schema.field_at((root, *parts[: depth + 1])) for depth in range(len(parts))]
+def _steps(schema: Schema, root: str, parts: tuple[str, ...]) -> list[Field]:
+    steps = [schema.field_at((root, *parts[: depth + 1])) for depth in range(len(parts))]
+    return [step for step in steps if step is not None]
 
 
 def _set(body: Element, parts: tuple[str, ...], text: str, schema: Schema) -> None:

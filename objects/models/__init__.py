@@ -7,7 +7,7 @@ sql.py (the one-statement UPDATE of per-row values).
 Split by noun (STYLE.md §2); everything is importable from `objects.models` as before.
 """
 
-from objects.models.mappings import FieldMapping, FieldMappingVersion, check_rules
+from objects.models.mappings import CustomRoute, FieldMapping, FieldMappingVersion, check_rules
 from objects.models.notifications import (
     NOTIFICATIONS_PER_ANSWER,
     Notification,
@@ -24,6 +24,7 @@ from objects.models.transitions import Transition
 
 __all__ = [
     "ACTIVE_PHASES",
+    "CustomRoute",
     "FieldMapping",
     "FieldMappingVersion",
     "check_rules",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -26,6 +27,9 @@ from objects.types import TYPES, type_for
 
 if TYPE_CHECKING:
     from objects.models.queued import QueuedObject
+
+# The name of a custom route: a write route, FlowLink's spelling.
+ROUTE_PATTERN = r"^add_[a-z]+(_[a-z]+)*$"
 
 
 def check_rules(connection: Connection, object_type: str, raw: Any) -> list[Rule]:
@@ -166,3 +170,58 @@ class FieldMappingVersion(models.Model):
 
     def parsed_rules(self) -> list[Rule]:
         return parse_rules(self.rules)
+
+
+class CustomRoute(models.Model):
+    """A write route an operator adds for one connection (`add_estimates`), served like the
+    built-in route of its type with its own mapping (objects.webhooks.CustomRouteView).
+
+    Connection-scoped, as mappings are: the same name may mean different things for two
+    connections, and a connection without it gets a 404.
+    """
+
+    connection = models.ForeignKey(Connection, models.CASCADE, related_name="custom_routes")
+    route = models.CharField(
+        max_length=60,
+        validators=[
+            RegexValidator(ROUTE_PATTERN, "A route is add_ followed by lower-case words: add_x_y.")
+        ],
+    )
+    # A FlowLink type (objects.types.TYPES); its payload key is the body's.
+    object_type = models.CharField(max_length=40)
+    # The mapping the route's objects are built with (none: the type's default mapping).
+    mapping = models.ForeignKey(
+        FieldMapping, models.PROTECT, null=True, blank=True, related_name="routes"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "route"], name="customroute_unique_route")
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.route} ({self.object_type})"
+
+    def clean(self) -> None:
+        from objects.intake import BUILT_IN_ROUTES
+
+        errors: dict[str, str] = {}
+        if self.route in BUILT_IN_ROUTES:
+            errors["route"] = f"/{self.route} is a built-in route"
+        if self.object_type not in TYPES:
+            errors["object_type"] = f"{self.object_type!r} is not a FlowLink type"
+        mapping = self.mapping
+        if mapping is not None and (
+            mapping.connection_id != self.connection_id or mapping.object_type != self.object_type
+        ):
+            errors["mapping"] = "must be a mapping of the same connection and type"
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def payload_type(self) -> str:
+        """The body key (and default payload_type) the route reads: its type's route's."""
+        from objects.intake import payload_type_of
+
+        return payload_type_of(self.object_type)

@@ -169,9 +169,8 @@ class QueuedObject(models.Model):
 
     def mapping_rules(self) -> tuple[Rule, ...]:
         # Only a mapped object costs a query (the loop builds views of hundreds per message).
-        if self.mapping_version_id is None:
-            return ()
-        return tuple(self.mapping_version.parsed_rules())
+        version = self.mapping_version if self.mapping_version_id is not None else None
+        return tuple(version.parsed_rules()) if version is not None else ()
 
     def dependency_views(self) -> dict[str, dict[str, Any]]:
         """ListID/TxnID and qb_state of each dependency, keyed "<object_type>:<identity>"."""

@@ -4,6 +4,7 @@ and previews the exact request."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.test import Client
 
@@ -23,7 +24,7 @@ class FieldMappingAdminTestCase(BaseTestCase):
             connection=self.connection, object_type="invoices", name="Invoices"
         )
 
-    def change(self, rules: object, comment: str = "") -> object:
+    def change(self, rules: object, comment: str = "") -> Any:
         return self.client.post(
             f"/admin/objects/fieldmapping/{self.mapping.pk}/change/",
             {

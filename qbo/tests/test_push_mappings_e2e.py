@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from objects.models import FieldMapping, Phase, QueuedObject
+from objects.models import FieldMapping, QueuedObject
 from objects.tests.flows import envelope
 from qbo.models import QboCall
 from qbo.tests.live import QboLiveTestCase

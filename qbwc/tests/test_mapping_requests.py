@@ -53,7 +53,7 @@ def text_targets(schema: Schema, root: str) -> list[str]:
 def _is_text(node: Any) -> bool:
     restriction = node.find(f"{XS}simpleType/{XS}restriction")
     base = restriction.get("base") if restriction is not None else node.get("type")
-    return base == "STRTYPE"
+    return bool(base == "STRTYPE")
 
 
 class MappedRequestTestCase(SimpleTestCase):
