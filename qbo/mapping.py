@@ -10,6 +10,7 @@ sent.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -131,6 +132,16 @@ WRITABLE: dict[str, dict[str, tuple[str, int]]] = {
 }
 
 
+# `CustomField.<DefinitionId>`: a custom field of a sales form or purchase order, set as
+# {"DefinitionId", "Type": "StringType", "StringValue"} inside the body's CustomField list.
+CUSTOM_FIELD = re.compile(r"^CustomField\.([1-9][0-9]{0,9})$")
+CUSTOM_FIELD_ENTITIES = frozenset(
+    {"Invoice", "SalesReceipt", "CreditMemo", "RefundReceipt", "Estimate", "PurchaseOrder"}
+)
+# Intuit's limit on a custom field's StringValue.
+CUSTOM_FIELD_MAX = 31
+
+
 def create_body(mapper: QboMapper, view: ObjectView) -> dict[str, Any]:
     """The create body of `view`, with its mapping's fields set."""
     return apply_rules(mapper.create(view), view, mapper.entity_for(view))
@@ -144,6 +155,10 @@ def update_body(mapper: QboMapper, view: ObjectView, current: Mapping[str, Any])
 def apply_rules(body: dict[str, Any], view: ObjectView, entity: str) -> dict[str, Any]:
     writable = WRITABLE.get(entity, {})
     for target, text in resolve(view.rules, view.payload) if view.rules else ():
+        custom = CUSTOM_FIELD.match(target)
+        if custom is not None and entity in CUSTOM_FIELD_ENTITIES:
+            _set_custom_field(body, custom.group(1), _typed(target, text, STRING, CUSTOM_FIELD_MAX))
+            continue
         if target not in writable:
             continue  # an order written as another entity than the mapping was checked for
         kind, limit = writable[target]
@@ -156,6 +171,10 @@ def target_error(object_type: str, target: str) -> str:
     mapper = MAPPERS.get(object_type)
     if mapper is None:
         return f"QuickBooks Online does not write {object_type}"
+    if CUSTOM_FIELD.match(target):
+        if mapper.entity in CUSTOM_FIELD_ENTITIES:
+            return ""
+        return f"{mapper.entity} has no custom fields"
     if target not in WRITABLE.get(mapper.entity, {}):
         return f"{mapper.entity} has no field {target!r} a mapping may set"
     return ""
@@ -177,6 +196,17 @@ def _typed(target: str, text: str, kind: str, limit: int) -> Any:
             target, f"{text!r} is {len(text)} characters; QuickBooks Online allows {limit}"
         )
     return text
+
+
+def _set_custom_field(body: dict[str, Any], definition_id: str, value: str) -> None:
+    """Replace the custom field's entry (a mapper's, or another rule's) or add it."""
+    fields = [
+        entry
+        for entry in body.get("CustomField") or []
+        if not (isinstance(entry, dict) and entry.get("DefinitionId") == definition_id)
+    ]
+    fields.append({"DefinitionId": definition_id, "Type": "StringType", "StringValue": value})
+    body["CustomField"] = fields
 
 
 def _set(body: dict[str, Any], parts: list[str], value: Any) -> None:

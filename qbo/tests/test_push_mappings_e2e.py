@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from objects.mapping import MappingError
 from objects.models import FieldMapping, QueuedObject
 from objects.tests.flows import envelope
 from qbo.models import QboCall
@@ -133,3 +134,30 @@ class QboMappingPushTestCase(QboLiveTestCase):
         sent = QboCall.objects.get(queued_object=obj, kind="create")
         self.assertEqual(sent.request_body, preview)
         self.assertIn('"PrivateNote":"INV-1 / amazon"', preview)
+
+    def test_it_lands_a_custom_field_by_definition_id(self) -> None:
+        self.mapping.add_version(
+            [{"target": "CustomField.1", "transform": "template", "template": "{channel}"}]
+        )
+
+        self.send(invoice())
+        summary = self.push()
+
+        self.assertEqual(summary.failed, 0, self.messages("fail"))
+        stored = self.one("Invoice", DocNumber="INV-1")
+        self.assertEqual(
+            stored["CustomField"],
+            [{"DefinitionId": "1", "Type": "StringType", "StringValue": "amazon"}],
+        )
+
+    def test_it_refuses_a_custom_field_on_an_entity_without_them(self) -> None:
+        customers = FieldMapping.objects.create(
+            connection=self.connection, object_type="customers", name="Customers"
+        )
+        with self.assertRaises(MappingError) as caught:
+            customers.add_version(
+                [{"target": "CustomField.1", "transform": "constant", "value": "x"}]
+            )
+        self.assertEqual(
+            str(caught.exception), "rule 1 (CustomField.1): Customer has no custom fields"
+        )
