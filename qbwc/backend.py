@@ -17,7 +17,7 @@ from connections.models import Connection
 from objects.backends import Exchange, Fields
 from objects.mapping import Rule
 from objects.models import QueuedObject
-from qbwc.mapping import target_error, write_request
+from qbwc.mapping import data_ext_values, target_error, write_request
 from qbwc.models import Request
 from qbwc.qbxml.mappers import MAPPERS
 from qbwc.qbxml.mappers.base import ADD, MOD, ObjectView, as_found
@@ -54,6 +54,7 @@ class DesktopBackend:
             return
         view = replace(mapper.view(payload, params), rules=tuple(rules))
         write_request(mapper, ADD, view)
+        data_ext_values(view)
         if not adds_only:
             write_request(mapper, MOD, as_found(view))
 

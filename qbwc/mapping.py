@@ -27,6 +27,28 @@ NO_SCHEMA = "field mappings need Intuit's qbXML XSDs: set QBXML_XSD_DIR"
 RESERVED = frozenset({"ListID", "TxnID", "EditSequence", "ExternalGUID"})
 
 
+# `DataExt:<name>`: a custom field, set by a DataExtModRq once the record exists (an Add
+# cannot carry one); qb_state keeps the names still to send under this key.
+DATA_EXT = "DataExt:"
+DATA_EXT_PENDING = "data_ext_pending"
+DATA_EXT_NAME_MAX = 31  # DataExtName
+DATA_EXT_VALUE_MAX = 255  # STR255TYPE, the custom fields of QuickBooks' own forms
+LIST_DATA_EXT_TYPES = frozenset({"Account", "Customer", "Employee", "OtherName", "Vendor"})
+TXN_DATA_EXT_TYPES = frozenset(
+    {
+        "CreditMemo",
+        "Estimate",
+        "InventoryAdjustment",
+        "Invoice",
+        "JournalEntry",
+        "PurchaseOrder",
+        "ReceivePayment",
+        "SalesOrder",
+        "SalesReceipt",
+    }
+)
+
+
 def write_request(mapper: Mapper, kind: str, view: ObjectView) -> Element:
     """The Add, Mod or Delete request of `view`, with its mapping's fields set."""
     if kind == DELETE:
@@ -43,7 +65,8 @@ def apply_rules(rq: Element, view: ObjectView) -> None:
     if body is None or not str(body.tag).endswith(("Add", "Mod")):
         return  # not a record write (a journal's delete, an adjustment's query)
     schema = _schema(view.qbxml_version)
-    for target, value in resolve(view.rules, view.payload):
+    fields = [rule for rule in view.rules if not rule.target.startswith(DATA_EXT)]
+    for target, value in resolve(fields, view.payload):
         path = (str(body.tag), *target.split("/"))
         field = schema.field_at(path)
         if field is None:
@@ -58,6 +81,8 @@ def target_error(object_type: str, target: str) -> str:
     mapper = MAPPERS.get(object_type)
     if mapper is None:
         return f"QuickBooks Desktop does not write {object_type}"
+    if target.startswith(DATA_EXT):
+        return _data_ext_error(mapper, target[len(DATA_EXT) :])
     parts = tuple(target.split("/"))
     if not all(parts) or parts[0] in RESERVED:
         return f"{target!r} is not a field a mapping may set"
@@ -73,6 +98,52 @@ def target_error(object_type: str, target: str) -> str:
             return f"{target!r} holds other fields in {root}: name one of them ({target}/…)"
         if any(step.repeats for step in _steps(schema, root, parts)):
             return f"{target!r} is inside a repeated element of {root} (lines are not mapped)"
+    return ""
+
+
+def data_ext_values(view: ObjectView) -> list[tuple[str, str]]:
+    """(custom field name, value) of each DataExt rule, checked as QuickBooks would."""
+    rules = [rule for rule in view.rules if rule.target.startswith(DATA_EXT)]
+    return [
+        (target[len(DATA_EXT) :], values.text(value, target, DATA_EXT_VALUE_MAX))
+        for target, value in resolve(rules, view.payload)
+    ]
+
+
+def data_ext_request(mapper: Mapper, view: ObjectView, name: str) -> Element:
+    """The DataExtModRq setting custom field `name` of the record written for `view`."""
+    value = dict(data_ext_values(view))[name]
+    rq = etree.Element("DataExtModRq")
+    body = etree.SubElement(rq, "DataExtMod")
+    etree.SubElement(body, "OwnerID").text = "0"  # QuickBooks' own custom fields
+    etree.SubElement(body, "DataExtName").text = name
+    kind = _data_ext_type(mapper)
+    if kind in TXN_DATA_EXT_TYPES:
+        etree.SubElement(body, "TxnDataExtType").text = kind
+        etree.SubElement(body, "TxnID").text = view.qb_id
+    else:
+        etree.SubElement(body, "ListDataExtType").text = kind
+        etree.SubElement(etree.SubElement(body, "ListObjRef"), "ListID").text = view.qb_id
+    etree.SubElement(body, "DataExtValue").text = value
+    return rq
+
+
+def pending_data_ext(view: ObjectView) -> list[str]:
+    """The custom fields still to set after the write just answered."""
+    return [rule.target[len(DATA_EXT) :] for rule in view.rules if rule.target.startswith(DATA_EXT)]
+
+
+def _data_ext_type(mapper: Mapper) -> str:
+    # Every item type is one ListDataExtType.
+    return "Item" if mapper.qb_type.startswith("Item") else mapper.qb_type
+
+
+def _data_ext_error(mapper: Mapper, name: str) -> str:
+    kind = _data_ext_type(mapper)
+    if kind not in LIST_DATA_EXT_TYPES | TXN_DATA_EXT_TYPES | {"Item"}:
+        return f"{mapper.qb_type} records have no custom fields (DataExt)"
+    if not name.strip() or len(name) > DATA_EXT_NAME_MAX:
+        return f"a custom field's name is 1 to {DATA_EXT_NAME_MAX} characters"
     return ""
 
 
@@ -120,4 +191,13 @@ def _schema(version: str) -> Schema:
     return schema
 
 
-__all__ = ["ADD", "MOD", "apply_rules", "target_error", "write_request"]
+__all__ = [
+    "ADD",
+    "MOD",
+    "apply_rules",
+    "data_ext_request",
+    "data_ext_values",
+    "pending_data_ext",
+    "target_error",
+    "write_request",
+]

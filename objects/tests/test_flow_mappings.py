@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from objects.models import FieldMapping, FieldMappingVersion, Phase, QueuedObject
+from objects.models import FieldMapping, FieldMappingVersion, Notification, Phase, QueuedObject
 from objects.tests.flows import ITEM_ACCOUNTS, envelope
 from qbsync.test import LiveTestCase
 from qbwc.models import Message
@@ -164,3 +164,45 @@ class DesktopMappingFlowTestCase(LiveTestCase):
         self.assertEqual(
             self.quickbooks.find("Customer", "Jo Smith").findtext("Notes"), "from Jo Smith"
         )
+
+    def test_it_sets_custom_fields_by_dataext_once_the_record_exists(self) -> None:
+        self.mapping.add_version(
+            [
+                CASES["template"][0],
+                {"target": "DataExt:Channel", "transform": "template", "template": "{channel}"},
+                {"target": "DataExt:Weight", "transform": "number", "source": "weight"},
+            ]
+        )
+
+        self.send(invoice())
+        result = self.run_webconnector()
+
+        self.assertTrue(result.completed)
+        record = self.quickbooks.find("Invoice", "INV-1")
+        custom = {
+            ext.findtext("DataExtName"): ext.findtext("DataExtValue")
+            for ext in record.findall("DataExtRet")
+        }
+        self.assertEqual(custom, {"Channel": "amazon", "Weight": "1.50"})
+        obj = QueuedObject.objects.get(object_type="invoices")
+        self.assertEqual(obj.phase, Phase.PROCESSED)
+        self.assertNotIn("data_ext_pending", obj.qb_state)
+        notices = Notification.objects.filter(object_type="invoices").values_list(
+            "message", flat=True
+        )
+        self.assertEqual(list(notices), ["INV-1: Invoice successfully sent to Quickbooks Desktop"])
+
+    def test_it_sets_a_customer_s_custom_field_by_its_listid(self) -> None:
+        customers = FieldMapping.objects.create(
+            connection=self.connection, object_type="customers", name="Customers"
+        )
+        customers.add_version(
+            [{"target": "DataExt:Source", "transform": "constant", "value": "FlowLink"}]
+        )
+
+        self.send(invoice())
+        self.run_webconnector()
+
+        record = self.quickbooks.find("Customer", "Jo Smith")
+        self.assertEqual(record.findtext("DataExtRet/DataExtValue"), "FlowLink")
+        self.assertEqual(QueuedObject.objects.get(object_type="customers").phase, Phase.PROCESSED)

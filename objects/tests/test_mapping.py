@@ -148,6 +148,7 @@ class FieldMappingTestCase(BaseTestCase):
             ("ShipMethodRef", "holds other fields"),
             ("InvoiceLineAdd/Desc", "inside a repeated element"),
             ("TxnID", "not a field a mapping may set"),
+            ("DataExt:" + "x" * 32, "a custom field's name is 1 to 31 characters"),
         ):
             with self.subTest(target), self.assertRaises(MappingError) as caught:
                 mapping.add_version([{"target": target, "transform": "constant", "value": "x"}])

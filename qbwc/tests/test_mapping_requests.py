@@ -10,7 +10,7 @@ from django.test import SimpleTestCase, override_settings
 
 from objects.mapping import parse_rules
 from qbsync.test import require_xsd_dir
-from qbwc.mapping import target_error, write_request
+from qbwc.mapping import data_ext_request, target_error, write_request
 from qbwc.qbxml.mappers import MAPPERS
 from qbwc.qbxml.mappers.base import ADD, MOD, as_found
 from qbwc.qbxml.schema import XS, Schema, schema_for
@@ -81,3 +81,19 @@ class MappedRequestTestCase(SimpleTestCase):
                         with self.subTest(object_type=object_type, version=version, kind=kind):
                             rq = write_request(mapper, kind, built)
                             self.assertEqual(errors_in_request(rq, version, xsd), [])
+
+    def test_it_builds_valid_dataext_requests_for_lists_and_transactions(self) -> None:
+        xsd = require_xsd_dir()
+        rules = parse_rules(
+            [{"target": "DataExt:Channel", "transform": "constant", "value": "web & co"}]
+        )
+        with override_settings(QBXML_XSD_DIR=xsd):
+            for object_type in ("invoices", "customers", "orders"):
+                mapper = MAPPERS[object_type]
+                view = replace(
+                    mapper.view(PAYLOADS[object_type], {}), rules=tuple(rules), qb_id="80-1"
+                )
+                rq = data_ext_request(mapper, view, "Channel")
+                for version in ("13.0", "16.0"):
+                    with self.subTest(object_type=object_type, version=version):
+                        self.assertEqual(errors_in_request(rq, version, xsd), [])
