@@ -7,6 +7,7 @@ from typing import Any
 
 from objects.models import FieldMapping, FieldMappingVersion, Notification, Phase, QueuedObject
 from objects.tests.flows import ITEM_ACCOUNTS, envelope
+from objects.tests.mapping_cases import EachTransformMixin, invoice
 from qbsync.test import LiveTestCase
 from qbwc.models import Message
 
@@ -50,19 +51,7 @@ CASES: dict[str, tuple[dict[str, Any], str, str]] = {
 }
 
 
-def invoice(invoice_id: str = "INV-1", **fields: Any) -> dict[str, Any]:
-    return {
-        "id": invoice_id,
-        "customer": {"name": "Jo Smith"},
-        "channel": "amazon",
-        "shipped_at": "01/12/2026",
-        "weight": "1.5",
-        "line_items": [{"product_id": "TEE", "quantity": 2, "price": "10.00"}],
-        **fields,
-    }
-
-
-class DesktopMappingFlowTestCase(LiveTestCase):
+class DesktopMappingFlowTestCase(EachTransformMixin, LiveTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.quickbooks.add_record("ShipMethod", Name="Fedex")  # UPS is there already
@@ -88,21 +77,6 @@ class DesktopMappingFlowTestCase(LiveTestCase):
         self.assertIsNotNone(record)
         self.assertEqual(record.findtext(path), expected)
         self.assertEqual(QueuedObject.objects.get(object_type="invoices").phase, Phase.PROCESSED)
-
-    def test_it_lands_a_constant(self) -> None:
-        self.assert_lands("constant")
-
-    def test_it_lands_a_template(self) -> None:
-        self.assert_lands("template")
-
-    def test_it_lands_a_lookup(self) -> None:
-        self.assert_lands("lookup")
-
-    def test_it_lands_a_date(self) -> None:
-        self.assert_lands("date")
-
-    def test_it_lands_a_number(self) -> None:
-        self.assert_lands("number")
 
     def test_it_refuses_a_payload_the_mapping_cannot_read_naming_the_field(self) -> None:
         self.mapping.add_version([CASES["template"][0]])

@@ -8,9 +8,10 @@ from typing import Any
 from objects.mapping import MappingError
 from objects.models import FieldMapping, QueuedObject
 from objects.tests.flows import envelope
+from objects.tests.mapping_cases import EachTransformMixin, invoice
 from qbo.models import QboCall
 from qbo.tests.live import QboLiveTestCase
-from qbo.tests.test_push_e2e import customer, order_params
+from qbo.tests.test_push_e2e import order_params
 
 # One rule per transform, the property path of the stored Invoice and the value.
 CASES: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
@@ -52,18 +53,6 @@ CASES: dict[str, tuple[dict[str, Any], tuple[str, ...], str]] = {
 }
 
 
-def invoice(invoice_id: str = "INV-1", **fields: Any) -> dict[str, Any]:
-    return {
-        "id": invoice_id,
-        "customer": customer(),
-        "channel": "amazon",
-        "shipped_at": "01/12/2026",
-        "weight": "1.5",
-        "line_items": [{"product_id": "TEE", "quantity": 2, "price": "10.00"}],
-        **fields,
-    }
-
-
 def at(record: dict[str, Any], path: tuple[str, ...]) -> Any:
     value: Any = record
     for part in path:
@@ -71,7 +60,7 @@ def at(record: dict[str, Any], path: tuple[str, ...]) -> Any:
     return value
 
 
-class QboMappingPushTestCase(QboLiveTestCase):
+class QboMappingPushTestCase(EachTransformMixin, QboLiveTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.mapping = FieldMapping.objects.create(
@@ -91,21 +80,6 @@ class QboMappingPushTestCase(QboLiveTestCase):
         self.assertEqual(status, 200, data)
         self.assertEqual(summary.failed, 0, self.messages("fail"))
         self.assertEqual(at(self.one("Invoice", DocNumber="INV-1"), path), expected)
-
-    def test_it_lands_a_constant(self) -> None:
-        self.assert_lands("constant")
-
-    def test_it_lands_a_template(self) -> None:
-        self.assert_lands("template")
-
-    def test_it_lands_a_lookup(self) -> None:
-        self.assert_lands("lookup")
-
-    def test_it_lands_a_date(self) -> None:
-        self.assert_lands("date")
-
-    def test_it_lands_a_number(self) -> None:
-        self.assert_lands("number")
 
     def test_it_refuses_a_payload_the_mapping_cannot_read_naming_the_field(self) -> None:
         self.mapping.add_version([CASES["lookup"][0]])
