@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from objects.mapping import MappingError
-from objects.models import FieldMapping, QueuedObject
+from objects.models import CustomRoute, FieldMapping, QueuedObject
 from objects.tests.flows import envelope
 from objects.tests.mapping_cases import EachTransformMixin, invoice
 from qbo.models import QboCall
@@ -135,3 +135,22 @@ class QboMappingPushTestCase(EachTransformMixin, QboLiveTestCase):
         self.assertEqual(
             str(caught.exception), "rule 1 (CustomField.1): Customer has no custom fields"
         )
+
+    def test_it_lands_objects_of_a_custom_route_with_its_mapping(self) -> None:
+        estimates = FieldMapping.objects.create(
+            connection=self.connection, object_type="invoices", name="Estimates", is_default=False
+        )
+        estimates.add_version([CASES["template"][0]])
+        CustomRoute.objects.create(
+            connection=self.connection,
+            route="add_estimates",
+            object_type="invoices",
+            mapping=estimates,
+        )
+
+        status, data = self.post("add_estimates", envelope("invoice", invoice(), **order_params()))
+        summary = self.push()
+
+        self.assertEqual(status, 200, data)
+        self.assertEqual(summary.failed, 0, self.messages("fail"))
+        self.assertEqual(self.one("Invoice", DocNumber="INV-1")["PrivateNote"], "INV-1 / amazon")
