@@ -82,6 +82,10 @@ class Rule:
         found = _find(payload, path)
         if found is None or found == "":
             raise PayloadError(path, f"is required by the mapping rule for {self.target}")
+        if isinstance(found, Mapping | list):
+            raise PayloadError(
+                path, f"must be a single value for the mapping rule for {self.target}"
+            )
         return found
 
     def _date(self, raw: Any) -> date:

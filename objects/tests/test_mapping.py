@@ -76,6 +76,12 @@ class TransformTestCase(SimpleTestCase):
         self.assertEqual(caught.exception.field, "customer.email")
         self.assertIn("Memo", caught.exception.reason)
 
+    def test_it_refuses_an_object_where_a_value_is_read(self) -> None:
+        rule = {"target": "Memo", "transform": "template", "template": "{totals}"}
+        with self.assertRaises(PayloadError) as caught:
+            values(rule)
+        self.assertEqual(caught.exception.field, "totals")
+
     def test_it_names_a_lookup_value_without_an_entry(self) -> None:
         rule = {"target": "X", "transform": "lookup", "source": "channel", "table": {"ebay": "E"}}
         with self.assertRaises(PayloadError) as caught:
