@@ -16,9 +16,15 @@ from objects.types import BY_PAYLOAD_TYPE
 
 
 def add_custom_routes(result: dict[str, Any], generator: Any, request: Any, public: bool) -> Any:
+    if request is None:
+        # Built without a request: drf-spectacular's system check and `manage.py
+        # spectacular`, at build time, where the table is not the deployment's (and no
+        # database need be reachable). The schema served at /api/schema/ reads it.
+        return result
+    routes = list(CustomRoute.objects.order_by("route", "pk"))
     paths = result.setdefault("paths", {})
     seen: set[str] = set()
-    for custom in CustomRoute.objects.select_related("mapping").order_by("route", "pk"):
+    for custom in routes:
         if custom.route in seen:
             continue  # another connection's route of the same name: one operation per path
         seen.add(custom.route)
