@@ -22,7 +22,7 @@ from objects.types.values import is_blank
 from qbo import events
 from qbo.mappers import mapper_for
 from qbo.mappers.fields import is_qbo_id
-from qbo.mapping import create_body, target_error, update_body
+from qbo.mapping import create_body, preview, target_error, update_body
 from qbo.models import QboCall
 
 
@@ -70,8 +70,6 @@ class QboBackend:
         return target_error(object_type, target)
 
     def preview(self, connection: Connection, view: ObjectView) -> str:
-        from qbo.push import preview
-
         return preview(connection, view)
 
     def validate_lookup(self, object_type: str, payload: Fields, params: Fields) -> None:

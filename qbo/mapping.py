@@ -16,11 +16,15 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from connections.models import Connection
 from objects.mapping import resolve
 from objects.types.base import ObjectView
 from objects.types.values import PayloadError
+from qbo.client import QboClient, encode_json
 from qbo.mappers import MAPPERS
 from qbo.mappers.base import QboMapper
+from qbo.models import QboConnection
+from qbo.references import References
 
 STRING = "string"
 DATE = "date"
@@ -150,6 +154,23 @@ def create_body(mapper: QboMapper, view: ObjectView) -> dict[str, Any]:
 def update_body(mapper: QboMapper, view: ObjectView, current: Mapping[str, Any]) -> dict[str, Any]:
     """The sparse update of `current`, with the mapping's fields set."""
     return apply_rules(mapper.update(view, current), view, mapper.entity_for(view))
+
+
+def preview(connection: Connection, view: ObjectView) -> str:
+    """The JSON the push pass would send for `view` now: its create, or its update of the
+    record as QuickBooks Online holds it. References are resolved by querying QBO (reads
+    only), as the pass resolves them, and the body is encoded as the client encodes it,
+    so the text is what is then sent."""
+    mapper = MAPPERS[view.object_type]
+    qbo = QboConnection.objects.get(connection=connection)
+    with QboClient(qbo) as client:
+        refs = References(client)
+        if view.qb_id:
+            current = client.get(mapper.entity_for(view), view.qb_id)
+            body = update_body(mapper, view, current)
+        else:
+            body = create_body(mapper, view)
+        return encode_json(refs.resolve(body))
 
 
 def apply_rules(body: dict[str, Any], view: ObjectView, entity: str) -> dict[str, Any]:

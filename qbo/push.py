@@ -38,7 +38,7 @@ from objects.models import Mode, Phase, QueuedObject, transitions
 from objects.types.base import NOT_FOUND_HINT, ObjectView
 from objects.types.values import PayloadError, is_on
 from qbo import events
-from qbo.client import CallRecord, QboClient, encode_json
+from qbo.client import CallRecord, QboClient
 from qbo.errors import (
     AccessDenied,
     AuthFailed,
@@ -52,9 +52,10 @@ from qbo.errors import (
 )
 from qbo.feed import FeedSummary, run_feed
 from qbo.mappers import mapper_for
-from qbo.mappers.base import CREATE, DELETE, UPDATE, VOID, Found, Ref, q
+from qbo.mappers.base import CREATE, DELETE, UPDATE, VOID, Found
 from qbo.mapping import create_body, update_body
 from qbo.models import QboCall, QboConnection
+from qbo.references import MissingReference, References
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +76,6 @@ class PassStopped(Exception):
         super().__init__(reason)
         self.reason = reason
         self.throttled_for = throttled_for
-
-
-class MissingReference(Exception):
-    def __init__(self, ref: Ref) -> None:
-        where = f" ({ref.where})" if ref.where else ""
-        super().__init__(
-            f"{ref.entity} '{ref.value}'{where} not found in QuickBooks Online; "
-            "create it there or send it to qbsync first"
-        )
-        self.ref = ref
 
 
 @dataclass
@@ -233,58 +224,6 @@ class _Recorder:
         )
 
 
-class References:
-    """References by name (`Ref` placeholders in a body) resolved to Ids, each queried
-    once: for a whole pass, or for one preview."""
-
-    def __init__(self, client: QboClient) -> None:
-        self.client = client
-        # (entity, property, value) -> {"value", "name"}.
-        self.found: dict[tuple[str, str, str], dict[str, str]] = {}
-
-    def resolved(self, body: Any) -> Any:
-        """`body` with every Ref placeholder replaced by {"value": Id, "name": …}."""
-        if isinstance(body, Ref):
-            return self._ref(body)
-        if isinstance(body, dict):
-            return {
-                # A linked transaction names its document by a bare Id (LinkedTxn.TxnId).
-                key: self._ref(value)["value"]
-                if isinstance(value, Ref) and key == "TxnId"
-                else self.resolved(value)
-                for key, value in body.items()
-            }
-        if isinstance(body, list):
-            return [self.resolved(value) for value in body]
-        return body
-
-    def _ref(self, ref: Ref) -> dict[str, str]:
-        key = (ref.entity, ref.field, ref.value)
-        if key not in self.found:
-            statement = f"SELECT * FROM {ref.entity} WHERE {ref.field} = {q(ref.value)}"
-            records = self.client.query(statement).get(ref.entity, [])
-            if not records:
-                raise MissingReference(ref)
-            self.found[key] = ref.as_json(str(records[0]["Id"]))
-        return self.found[key]
-
-
-def preview(connection: Connection, view: ObjectView) -> str:
-    """The JSON the pass would send for `view` now: its create, or its update of the
-    record as QuickBooks Online holds it. References are resolved by querying QBO (reads
-    only), as the pass resolves them, so the text is what is then sent."""
-    mapper = mapper_for(view.object_type)
-    qbo = QboConnection.objects.get(connection=connection)
-    with QboClient(qbo) as client:
-        references = References(client)
-        if view.qb_id:
-            current = client.get(mapper.entity_for(view), view.qb_id)
-            body = update_body(mapper, view, current)
-        else:
-            body = create_body(mapper, view)
-        return encode_json(references.resolved(body))
-
-
 class Pass:
     """The work of one pass; holds the lease named `owner`."""
 
@@ -305,8 +244,7 @@ class Pass:
         self.owner = owner
         self.summary = summary
         self.deadline = deadline
-        # References resolved in this pass, each queried once.
-        self.references = References(client)
+        self.refs = References(client)
 
     # -- the loop -------------------------------------------------------------------
     def run(self) -> None:
@@ -510,7 +448,7 @@ class Pass:
             assert current is not None
             try:
                 if kind == UPDATE:
-                    body = self.references.resolved(update_body(mapper, view, current))
+                    body = self.refs.resolve(update_body(mapper, view, current))
                     record = self.client.update(entity, body, f"{request_id}-{attempt}")
                     found = mapper.read_write(entity, record)
                     self.summary.updated += 1
@@ -527,7 +465,7 @@ class Pass:
 
     def _create(self, obj: QueuedObject, view: ObjectView, entity: str, request_id: str) -> None:
         mapper = mapper_for(obj.object_type)
-        body = self.references.resolved(create_body(mapper, view))
+        body = self.refs.resolve(create_body(mapper, view))
         try:
             record = self.client.create(entity, body, request_id)
         except Duplicate as exc:
