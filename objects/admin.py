@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from objects import admin_mappings  # noqa: F401 - registers the field mapping admin
 from objects.backends import backend_for
 from objects.models import (
     Notification,
@@ -124,6 +125,7 @@ class QueuedObjectAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 "fields": (
                     "flow",
                     "config_version",
+                    "mapping_version",
                     "claimed_by",
                     "claimed_at",
                     "claimed_from",

@@ -8,14 +8,16 @@ asks `backend_for(connection)` instead of importing a transport.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from connections.models import Connection
+    from objects.mapping import Rule
     from objects.models import QueuedObject
+    from objects.types.base import ObjectView
 
 # What a connection without a backend of its own writes to (every connection made
 # before QuickBooks Online arrived).
@@ -45,13 +47,27 @@ class Backend(Protocol):
     product: str
 
     def validate(
-        self, object_type: str, payload: Fields, params: Fields, *, adds_only: bool = False
+        self,
+        object_type: str,
+        payload: Fields,
+        params: Fields,
+        *,
+        adds_only: bool = False,
+        rules: Sequence[Rule] = (),
     ) -> None:
         """Raise PayloadError (naming the payload field) when no valid write can be built.
 
         `adds_only`: the record is only ever created, never modified, so only its
-        creation needs to be valid.
+        creation needs to be valid. `rules`: the field mapping the write is built with.
         """
+
+    def mapping_target_error(self, object_type: str, target: str) -> str:
+        """Why a mapping rule cannot set `target` on the type's write ("" when it can):
+        a field the backend's request for the type does not have, or not a plain value."""
+
+    def preview(self, connection: Connection, view: ObjectView) -> str:
+        """The exact text of the write `view` would send now (the Add, or the Mod once it
+        has a backend id), built by the code that sends it; PayloadError when it cannot."""
 
     def validate_lookup(self, object_type: str, payload: Fields, params: Fields) -> None:
         """Raise PayloadError when the record cannot even be looked up by its identity."""

@@ -18,9 +18,18 @@ from django.db import transaction
 from connections.models import Connection, FlowConfig, new_guid
 from objects.backends import DEFAULT_BACKEND, Backend, backend_for, backend_named
 from objects.intake_rows import Item, RequestRows
-from objects.models import Mode, Phase, QueuedObject
+from objects.mapping import Rule
+from objects.models import (
+    CustomRoute,
+    FieldMapping,
+    FieldMappingVersion,
+    Mode,
+    Phase,
+    QueuedObject,
+)
 from objects.types import BY_PAYLOAD_TYPE, ITEM_TYPES, TYPES
 from objects.types.base import Dependency, ObjectType
+from objects.types.pulls import GET_ROUTES
 from objects.types.values import PayloadError, guid, is_blank, is_on
 
 # Write routes of this release and the payload_type each falls back to (flowlink §4.1).
@@ -49,6 +58,19 @@ WRITE_ROUTES: dict[str, str] = {
     "set_inventory": "inventory",
     "add_inventories": "inventory",
 }
+
+# Every route qbsync serves itself: a custom route (objects.models.CustomRoute) takes none
+# of these names.
+BUILT_IN_ROUTES = frozenset({*WRITE_ROUTES, *GET_ROUTES, "get_notifications", "get_health_check"})
+
+
+def payload_type_of(object_type: str) -> str:
+    """The payload_type (and body key) FlowLink sends objects of `object_type` under."""
+    for payload_type in WRITE_ROUTES.values():
+        if BY_PAYLOAD_TYPE[payload_type.replace("_", "")].object_type == object_type:
+            return payload_type
+    return TYPES[object_type].payload_types[0]
+
 
 # flowlink §7.1: these routes keep a stored configuration unless none exists yet or the
 # request sets quickbooks_force_config; every other write route overwrites it.
@@ -112,10 +134,14 @@ def resolve_connection(
     return connection
 
 
-def mapper_for_request(route: str, parameters: Mapping[str, Any]) -> tuple[ObjectType, str, str]:
-    """(mapper, body key, payload_type as sent); payload_type is the authority (flowlink §3.1)."""
+def mapper_for_request(
+    route: str, parameters: Mapping[str, Any], default_type: str = ""
+) -> tuple[ObjectType, str, str]:
+    """(mapper, body key, payload_type as sent); payload_type is the authority (flowlink §3.1).
+
+    `default_type`: the payload_type of a custom route (built-in ones read WRITE_ROUTES)."""
     sent = parameters.get("payload_type")
-    payload_type = str(sent) if not is_blank(sent) else WRITE_ROUTES[route]
+    payload_type = str(sent) if not is_blank(sent) else default_type or WRITE_ROUTES[route]
     mapper = BY_PAYLOAD_TYPE.get(payload_type.replace("_", "").lower())
     if mapper is None:
         raise IntakeError(
@@ -129,8 +155,13 @@ def summary_for(payload_type: str, product: str = "Quickbooks Desktop") -> str:
     return f"{name[:1].upper()}{name[1:]} waiting for {product} scheduler"
 
 
-def accept(connection: Connection, route: str, body: Mapping[str, Any]) -> Accepted:
-    return Intake(connection, route, body).accept()
+def accept(
+    connection: Connection,
+    route: str,
+    body: Mapping[str, Any],
+    custom: CustomRoute | None = None,
+) -> Accepted:
+    return Intake(connection, route, body, custom).accept()
 
 
 class Intake:
@@ -142,15 +173,27 @@ class Intake:
     payments) are items like the others, queued after their parent.
     """
 
-    def __init__(self, connection: Connection, route: str, body: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        route: str,
+        body: Mapping[str, Any],
+        custom: CustomRoute | None = None,
+    ) -> None:
         self.connection = connection
         self.route = route
         self.body = body
+        # A custom route: its type's objects are built with its mapping.
+        self.custom = custom
         self.parameters: Mapping[str, Any] = body.get("parameters") or {}
-        self.mapper, self.key, self.payload_type = mapper_for_request(route, self.parameters)
+        self.mapper, self.key, self.payload_type = mapper_for_request(
+            route, self.parameters, custom.payload_type if custom is not None else ""
+        )
         self.request_id = "" if body.get("request_id") is None else str(body["request_id"])
         self.backend = backend_for(connection)
         self.echo: list[dict[str, Any]] = []
+        # The active field mapping version of each type (read at the first object).
+        self.mapping_versions: dict[str, FieldMappingVersion] | None = None
 
     def accept(self) -> Accepted:
         sent = self.sent_objects()
@@ -163,6 +206,10 @@ class Intake:
             self.rows = RequestRows(
                 self.connection, self.backend, self.config, self.route, self.request_id
             )
+            self.rows.mapping_versions = {
+                object_type: version.pk
+                for object_type, version in (self.mapping_versions or {}).items()
+            }
             self.rows.load(items)
             self.rows.precreate(items)
             for item in items:
@@ -244,10 +291,12 @@ class Intake:
             echo.update(payload["return_to_fl"])
         try:
             identity = mapper.identity(payload)
-            self.backend.validate(mapper.object_type, payload, self.params)
+            self.backend.validate(
+                mapper.object_type, payload, self.params, rules=self.rules_for(mapper.object_type)
+            )
             dependencies = mapper.dependencies(payload, self.params)
             for dep in dependencies:
-                validate_dependency(dep, self.params, self.backend)
+                validate_dependency(dep, self.params, self.backend, self.rules_for(dep.object_type))
             followers = mapper.followers(payload, self.params)
         except PayloadError as exc:
             raise IntakeError(400, f"{where}.{exc.field}: {exc.reason}") from exc
@@ -255,6 +304,23 @@ class Intake:
         return Item(
             mapper, payload, identity, dependencies, echo, external_guid, where, followers, parent
         )
+
+    def rules_for(self, object_type: str) -> tuple[Rule, ...]:
+        """The rules `object_type`'s objects are built with: the connection's default
+        mapping of the type, read once per request."""
+        if self.mapping_versions is None:
+            self.mapping_versions = FieldMapping.objects.active_versions(self.connection)
+            if self.custom is not None and self.custom.mapping is not None:
+                chosen = self.custom.mapping.active_version
+                self.mapping_versions.pop(self.custom.object_type, None)
+                if chosen is not None:
+                    self.mapping_versions[self.custom.object_type] = chosen
+        version = self.mapping_versions.get(object_type)
+        return tuple(version.parsed_rules()) if version is not None else ()
+
+    def mapping_version_id(self, object_type: str) -> int | None:
+        version = (self.mapping_versions or {}).get(object_type)
+        return version.pk if version is not None else None
 
     def external_guid(
         self, mapper: ObjectType, payload: dict[str, Any], echo: dict[str, Any], parent: Item | None
@@ -321,7 +387,13 @@ class Intake:
             # A failed one is tried again with what this transaction says about it.
             mode = dep.mode if existing.mode != Mode.UPSERT else Mode.UPSERT
             existing.replace_payload(
-                dep.payload, self.params, self.request_id, self.config.version, mode, False
+                dep.payload,
+                self.params,
+                self.request_id,
+                self.config.version,
+                mode,
+                False,
+                mapping_version_id=self.mapping_version_id(dep.object_type),
             )
         elif dep.mode == Mode.ENSURE and existing.mode == Mode.REQUIRE and existing.is_active:
             existing.allow_creation(dep.payload)
@@ -362,6 +434,7 @@ class Intake:
             mode,
             waiting,
             external_guid=external_guid if mapper.adds_on_every_call else "",
+            mapping_version_id=self.mapping_version_id(mapper.object_type),
         )
         if external_guid and not obj.external_guid:
             obj.adopt_external_guid(external_guid)
@@ -422,25 +495,30 @@ VALID_DEPENDENCIES_MAX = 16384
 
 
 def validate_dependency(
-    dep: Dependency, params: Mapping[str, Any], backend: Backend | None = None
+    dep: Dependency,
+    params: Mapping[str, Any],
+    backend: Backend | None = None,
+    rules: tuple[Rule, ...] = (),
 ) -> None:
     backend = backend or backend_named(DEFAULT_BACKEND)
     # repr for non-JSON values keeps Decimal("1") and "1" apart.
     text = json.dumps(
-        [backend.name, dep.object_type, dep.mode, dep.payload, params],
+        [backend.name, dep.object_type, dep.mode, dep.payload, params, repr(rules)],
         sort_keys=True,
         default=repr,
     )
     key = hashlib.blake2b(text.encode(), digest_size=16).digest()
     if key in _VALID_DEPENDENCIES:
         return
-    _validate_dependency(dep, params, backend)
+    _validate_dependency(dep, params, backend, rules)
     if len(_VALID_DEPENDENCIES) >= VALID_DEPENDENCIES_MAX:
         _VALID_DEPENDENCIES.clear()
     _VALID_DEPENDENCIES.add(key)
 
 
-def _validate_dependency(dep: Dependency, params: Mapping[str, Any], backend: Backend) -> None:
+def _validate_dependency(
+    dep: Dependency, params: Mapping[str, Any], backend: Backend, rules: tuple[Rule, ...]
+) -> None:
     mapper = TYPES[dep.object_type]
     try:
         mapper.identity(dep.payload)
@@ -451,7 +529,9 @@ def _validate_dependency(dep: Dependency, params: Mapping[str, Any], backend: Ba
             # Without quickbooks_update_dependencies an existing record is left alone, so
             # only its Add can ever be sent (qbwc.dispatch).
             updates = is_on(params.get("quickbooks_update_dependencies"))
-            backend.validate(dep.object_type, dep.payload, params, adds_only=not updates)
+            backend.validate(
+                dep.object_type, dep.payload, params, adds_only=not updates, rules=rules
+            )
     except PayloadError as exc:
         raise PayloadError(
             f"{mapper.notice_name.lower()} dependency {exc.field}", exc.reason

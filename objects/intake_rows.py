@@ -74,6 +74,8 @@ class RequestRows:
         self.refs: dict[str, list[tuple[datetime, int, str]]] | None = None
         self.wanted_refs: set[str] = set()
         self.ref_type = ""
+        # The field mapping version each type's objects are queued with (objects.intake).
+        self.mapping_versions: dict[str, int | None] = {}
 
     def load(self, items: list[Item]) -> None:
         """Read, with one query, the rows of every object the request names and the rows
@@ -308,6 +310,7 @@ class RequestRows:
             params=config.parameters,
             flow=self.route,
             config_version=config.version,
+            mapping_version_id=self.mapping_versions.get(mapper.object_type),
             mode=mode,
             phase=Phase.TWO_PHASE_PENDING if waiting else Phase.PENDING,
             request_id=self.request_id,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from objects import intake, pulls, webhooks
 
@@ -16,4 +16,6 @@ urlpatterns = [
         path(route, webhooks.GetRecordsView.as_view(route=route), name=route)
         for route in pulls.GET_ROUTES
     ],
+    # Last: operators' own add_* routes (objects.models.CustomRoute), never a built-in one.
+    re_path(r"^(?P<route>add_[a-z]+(?:_[a-z]+)*)$", webhooks.CustomRouteView.as_view()),
 ]

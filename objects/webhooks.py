@@ -28,7 +28,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from connections.models import Connection, FlowConfig
 from objects import intake, pulls, webhook_body
 from objects.backends import backend_for
-from objects.models import Notification
+from objects.models import CustomRoute, Notification
 from objects.types import BY_PAYLOAD_TYPE
 
 log = logging.getLogger(__name__)
@@ -185,9 +185,20 @@ class AddObjectsView(RoutedView):
     schema = RouteSchema()
 
     def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
-        _, key, _ = intake.mapper_for_request(self.route, body.get("parameters") or {})
+        return self.accept(request_id, body, connection)
+
+    def accept(
+        self,
+        request_id: Any,
+        body: dict[str, Any],
+        connection: Connection,
+        custom: CustomRoute | None = None,
+    ) -> Response:
+        default_type = custom.payload_type if custom is not None else ""
+        parameters = body.get("parameters") or {}
+        _, key, _ = intake.mapper_for_request(self.route, parameters, default_type)
         webhook_body.check_types(body.get(key), key)
-        accepted = intake.accept(connection, self.route, body)
+        accepted = intake.accept(connection, self.route, body, custom)
         data: dict[str, Any] = {"request_id": request_id, "summary": accepted.summary}
         if accepted.echo:
             data[accepted.echo_key] = accepted.echo
@@ -208,6 +219,28 @@ class AddObjectsView(RoutedView):
             responses={200: ok, **REFUSALS},
             description=f"Queue {payload_type} objects for QuickBooks Desktop.",
         )
+
+
+class CustomRouteView(AddObjectsView):
+    """An operator's route (objects.models.CustomRoute): accepted exactly as the built-in
+    route of its type, with its own mapping; 404 for a connection that has no such route.
+    Its operations enter the OpenAPI schema from the table (objects.openapi)."""
+
+    schema = None  # type: ignore[assignment]  # drf-spectacular: excluded from the generator
+
+    def post(self, request: Request, route: str = "") -> Response:
+        self.route = route
+        return super().post(request)
+
+    def handle(self, request_id: Any, body: dict[str, Any], connection: Connection) -> Response:
+        custom = (
+            CustomRoute.objects.filter(connection=connection, route=self.route)
+            .select_related("mapping")
+            .first()
+        )
+        if custom is None:
+            raise intake.IntakeError(404, f"/{self.route}: this connection has no such route")
+        return self.accept(request_id, body, connection, custom)
 
 
 @functools.cache

@@ -9,16 +9,20 @@ refuse. Every object type with a mapper works, lists and transactions alike.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from connections.models import Connection
 from objects.backends import Exchange, Fields
+from objects.mapping import Rule
 from objects.models import QueuedObject
 from objects.types.base import ObjectView
 from objects.types.values import is_blank
 from qbo import events
 from qbo.mappers import mapper_for
 from qbo.mappers.fields import is_qbo_id
+from qbo.mapping import create_body, preview, target_error, update_body
 from qbo.models import QboCall
 
 
@@ -44,9 +48,29 @@ class QboBackend:
         schedule(connection)
 
     def validate(
-        self, object_type: str, payload: Fields, params: Fields, *, adds_only: bool = False
+        self,
+        object_type: str,
+        payload: Fields,
+        params: Fields,
+        *,
+        adds_only: bool = False,
+        rules: Sequence[Rule] = (),
     ) -> None:
-        mapper_for(object_type).validate(payload, params, adds_only=adds_only)
+        mapper = mapper_for(object_type)
+        if not rules:
+            mapper.validate(payload, params, adds_only=adds_only)
+            return
+        view = replace(mapper.view(payload, params), rules=tuple(rules))
+        create_body(mapper, view)
+        if not adds_only:
+            found = replace(view, qb_id="1", edit_sequence="0", qb_state={"entity": mapper.entity})
+            update_body(mapper, found, {"Id": "1", "SyncToken": "0"})
+
+    def mapping_target_error(self, object_type: str, target: str) -> str:
+        return target_error(object_type, target)
+
+    def preview(self, connection: Connection, view: ObjectView) -> str:
+        return preview(connection, view)
 
     def validate_lookup(self, object_type: str, payload: Fields, params: Fields) -> None:
         mapper = mapper_for(object_type)

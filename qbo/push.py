@@ -53,6 +53,7 @@ from qbo.errors import (
 from qbo.feed import FeedSummary, run_feed
 from qbo.mappers import mapper_for
 from qbo.mappers.base import CREATE, DELETE, UPDATE, VOID, Found
+from qbo.mapping import create_body, update_body
 from qbo.models import QboConnection
 from qbo.recorder import CallRecorder
 from qbo.references import MissingReference, References
@@ -417,7 +418,7 @@ class Pass:
             assert current is not None
             try:
                 if kind == UPDATE:
-                    body = self.refs.resolve(mapper.update(view, current))
+                    body = self.refs.resolve(update_body(mapper, view, current))
                     record = self.client.update(entity, body, f"{request_id}-{attempt}")
                     found = mapper.read_write(entity, record)
                     self.summary.updated += 1
@@ -434,7 +435,7 @@ class Pass:
 
     def _create(self, obj: QueuedObject, view: ObjectView, entity: str, request_id: str) -> None:
         mapper = mapper_for(obj.object_type)
-        body = self.refs.resolve(mapper.create(view))
+        body = self.refs.resolve(create_body(mapper, view))
         try:
             record = self.client.create(entity, body, request_id)
         except Duplicate as exc:

@@ -178,6 +178,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The FlowLink-compatible webhooks qbsync serves for QuickBooks Desktop.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Operators' custom add_* routes, read from the table (objects.openapi).
+        "objects.openapi.add_custom_routes",
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------

@@ -7,14 +7,20 @@ look-up, and raises PayloadError naming the payload field that prevents it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
+
+from lxml import etree
 
 from connections.models import Connection
 from objects.backends import Exchange, Fields
+from objects.mapping import Rule
 from objects.models import QueuedObject
+from qbwc.mapping import data_ext_values, target_error, write_request
 from qbwc.models import Request
 from qbwc.qbxml.mappers import MAPPERS
-from qbwc.qbxml.mappers.base import ObjectView
+from qbwc.qbxml.mappers.base import ADD, MOD, ObjectView, as_found
 from qbwc.qbxml.mappers.transactions import TransactionMapper
 from qbwc.qbxml.pretty import fragment
 
@@ -34,9 +40,34 @@ class DesktopBackend:
         return {}
 
     def validate(
-        self, object_type: str, payload: Fields, params: Fields, *, adds_only: bool = False
+        self,
+        object_type: str,
+        payload: Fields,
+        params: Fields,
+        *,
+        adds_only: bool = False,
+        rules: Sequence[Rule] = (),
     ) -> None:
-        MAPPERS[object_type].validate(payload, params, adds_only=adds_only)
+        mapper = MAPPERS[object_type]
+        if not rules:
+            mapper.validate(payload, params, adds_only=adds_only)
+            return
+        view = replace(mapper.view(payload, params), rules=tuple(rules))
+        write_request(mapper, ADD, view)
+        data_ext_values(view)
+        if not adds_only:
+            write_request(mapper, MOD, as_found(view))
+
+    def mapping_target_error(self, object_type: str, target: str) -> str:
+        return target_error(object_type, target)
+
+    def preview(self, connection: Connection, view: ObjectView) -> str:
+        """The `…Add` (or `…Mod`) element exactly as the message carries it (the
+        `…Rq` around it gets its requestID only when the message is built)."""
+        mapper = MAPPERS[view.object_type]
+        kind = MOD if view.qb_id else ADD
+        rq = write_request(mapper, kind, view)
+        return etree.tostring(rq[0], encoding="unicode")
 
     def validate_lookup(self, object_type: str, payload: Fields, params: Fields) -> None:
         mapper = MAPPERS[object_type]

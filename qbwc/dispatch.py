@@ -16,6 +16,7 @@ from django.db import transaction
 from connections.models import Connection
 from objects.models import Mode, Phase, QueuedObject, transitions
 from objects.models.transitions import Transition
+from qbwc.mapping import DATA_EXT_PENDING, data_ext_request, pending_data_ext, write_request
 from qbwc.qbxml.mappers import mapper_for
 from qbwc.qbxml.mappers.base import ADD, DELETE, MOD, Element, LookupResult
 from qbwc.qbxml.parse import Response
@@ -24,6 +25,8 @@ from qbwc.qbxml.values import PayloadError, is_on
 log = logging.getLogger(__name__)
 
 LOOKUP = "lookup"
+# A custom field set after the record's write (qbwc.mapping: DataExt rules).
+DATA_EXT = "data_ext"
 # The write kinds ADD, MOD and DELETE come from the mapper contract: a mapper chooses them.
 
 # Statuses that mean "a lookup found nothing" (qbxml.md §7.1): 1 (filter matched nothing),
@@ -72,12 +75,14 @@ def plan(obj: QueuedObject, qbxml_version: str) -> PlannedRequest | None:
     try:
         if obj.claimed_from == Phase.PENDING:
             return PlannedRequest(obj, LOOKUP, mapper.lookup(view))
+        pending = view.qb_state.get(DATA_EXT_PENDING)
+        if pending:
+            return PlannedRequest(obj, DATA_EXT, data_ext_request(mapper, view, pending[0]))
         kind = mapper.write_kind(view)
         if kind is None:
             obj.process(view.qb_id, view.edit_sequence, "nothing left to write")
             return None
-        build = {ADD: mapper.add, MOD: mapper.mod, DELETE: mapper.delete}[kind]
-        return PlannedRequest(obj, kind, build(view))
+        return PlannedRequest(obj, kind, write_request(mapper, kind, view))
     except PayloadError as exc:
         obj.fail(f"Validation error: {exc.field}: {exc.reason}")
         return None
@@ -112,7 +117,7 @@ def apply_responses(claimer: str, answers: list[tuple[QueuedObject, str, Respons
                     found_rows.append((obj, _found(step.found)))
                     continue
                 _apply_lookup(obj, step, rs)
-            elif not rs.is_error and kind != DELETE:
+            elif not rs.is_error and kind in (ADD, MOD) and not obj.mapping_version_id:
                 written_rows.append((obj, _written(obj, kind, rs)))
             else:
                 apply_response(obj, kind, rs)
@@ -167,10 +172,19 @@ def _found(found: LookupResult) -> Transition:
 
 
 def _written(obj: QueuedObject, kind: str, rs: Response) -> Transition:
-    """A successful Add or Mod: processed, with the ids and line ids the answer carries."""
+    """A successful Add or Mod: processed, with the ids and line ids the answer carries
+    (ready again when its mapping has custom fields to set now that the record exists)."""
     # What the write learnt (a sales order's TxnLineIDs), else what was known.
     written = mapper_for(obj.object_type).read_write(rs.rets)
     verb = "added to" if kind == ADD else "modified in"
+    custom_fields = pending_data_ext(obj.view()) if obj.mapping_version_id else []
+    if custom_fields:
+        return transitions.written_with_more(
+            written.qb_id or obj.qb_id,
+            written.edit_sequence,
+            {**(written.details or obj.qb_state or {}), DATA_EXT_PENDING: custom_fields},
+            f"{verb} QuickBooks; custom fields next" + _status_note(rs),
+        )
     return transitions.processed(
         written.qb_id or obj.qb_id,
         written.edit_sequence,
@@ -227,6 +241,9 @@ def _may_update_found(obj: QueuedObject, found: LookupResult) -> bool:
 
 
 def _apply_write(obj: QueuedObject, kind: str, rs: Response) -> None:
+    if kind == DATA_EXT:
+        _apply_data_ext(obj, rs)
+        return
     if kind == DELETE:
         # 3120: the record is gone already, which is what the delete wanted.
         if not rs.is_error or rs.status_code == 3120:
@@ -263,6 +280,26 @@ def _apply_write(obj: QueuedObject, kind: str, rs: Response) -> None:
         obj.retry_now(Phase.PENDING, rs.message, rs.status_code, qb_id="", edit_sequence="")
         return
     _apply_error(obj, rs, back_to=Phase.READY if kind != LOOKUP else Phase.PENDING)
+
+
+def _apply_data_ext(obj: QueuedObject, rs: Response) -> None:
+    """A custom field set: the next one, or processed once none is left."""
+    if rs.is_error:
+        # The record was written: a transient refusal looks it up and writes it again.
+        _apply_error(obj, rs, back_to=Phase.READY)
+        return
+    pending = list(obj.qb_state.get(DATA_EXT_PENDING) or [])
+    done, rest = pending[:1], pending[1:]
+    state = {k: v for k, v in obj.qb_state.items() if k != DATA_EXT_PENDING}
+    reason = f"custom field {', '.join(done)} set in QuickBooks" + _status_note(rs)
+    if rest:
+        obj.take(
+            transitions.written_with_more(
+                obj.qb_id, obj.edit_sequence, {**state, DATA_EXT_PENDING: rest}, reason
+            )
+        )
+        return
+    obj.take(transitions.processed(obj.qb_id, obj.edit_sequence, reason, qb_state=state))
 
 
 def _apply_delete(obj: QueuedObject, rs: Response) -> None:

@@ -407,7 +407,8 @@ class Request(models.Model):
         QueuedObject, models.SET_NULL, null=True, blank=True, related_name="qb_requests"
     )
     request_id = models.CharField(max_length=40, unique=True)
-    kind = models.CharField(max_length=10)  # qbwc.dispatch.LOOKUP / ADD / MOD / DELETE
+    # qbwc.dispatch.LOOKUP / ADD / MOD / DELETE / DATA_EXT
+    kind = models.CharField(max_length=10)
     request_tag = models.CharField(max_length=60)
     status_code = models.IntegerField(null=True, blank=True)
     status_message = models.TextField(blank=True)

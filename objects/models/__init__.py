@@ -7,6 +7,7 @@ sql.py (the one-statement UPDATE of per-row values).
 Split by noun (STYLE.md §2); everything is importable from `objects.models` as before.
 """
 
+from objects.models.mappings import CustomRoute, FieldMapping, FieldMappingVersion, check_rules
 from objects.models.notifications import (
     NOTIFICATIONS_PER_ANSWER,
     Notification,
@@ -23,6 +24,10 @@ from objects.models.transitions import Transition
 
 __all__ = [
     "ACTIVE_PHASES",
+    "CustomRoute",
+    "FieldMapping",
+    "FieldMappingVersion",
+    "check_rules",
     "SENDABLE_PHASES",
     "Mode",
     "NOTIFICATIONS_PER_ANSWER",

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from connections.models import Connection
 from objects.fields import JSONField
+from objects.mapping import Rule
 from objects.models import transitions
 from objects.models.notifications import Notification
 from objects.models.phases import ACTIVE_PHASES, SENDABLE_PHASES, Mode, Phase
@@ -75,6 +76,16 @@ class QueuedObject(models.Model):
     last_status_code = models.IntegerField(null=True, blank=True)
     last_status_message = models.TextField(blank=True)
     request_id = models.CharField("FlowLink request_id", max_length=200, blank=True)
+    # The field mapping version the object was queued with (objects.models.mappings): set
+    # at intake (and again when FlowLink re-sends it), never by a retry, so every attempt
+    # builds the same request. Null: no mapping, the type's own request.
+    mapping_version = models.ForeignKey(
+        "objects.FieldMappingVersion",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="queued_objects",
+    )
 
     dependencies = models.ManyToManyField(
         "self", symmetrical=False, related_name="dependents", blank=True
@@ -152,8 +163,14 @@ class QueuedObject(models.Model):
             mode=self.mode,
             qbxml_version=qbxml_version,
             qb_state=self.qb_state,
+            rules=self.mapping_rules(),
             **self.dependency_views(),
         )
+
+    def mapping_rules(self) -> tuple[Rule, ...]:
+        # Only a mapped object costs a query (the loop builds views of hundreds per message).
+        version = self.mapping_version if self.mapping_version_id is not None else None
+        return tuple(version.parsed_rules()) if version is not None else ()
 
     def dependency_views(self) -> dict[str, dict[str, Any]]:
         """ListID/TxnID and qb_state of each dependency, keyed "<object_type>:<identity>"."""
@@ -349,11 +366,13 @@ class QueuedObject(models.Model):
         mode: str,
         has_dependencies: bool,
         external_guid: str = "",
+        mapping_version_id: int | None = None,
     ) -> None:
         """FlowLink re-sent this object: the newest payload wins, without a duplicate.
 
         `external_guid` replaces the stored one for types where each call is a new record;
-        it travels with the payload so an answer still in flight keeps the old one.
+        it travels with the payload so an answer still in flight keeps the old one. So does
+        `mapping_version_id`, the mapping active when this payload arrived.
         """
         fields: dict[str, Any] = {
             "payload": payload,
@@ -361,6 +380,7 @@ class QueuedObject(models.Model):
             "request_id": request_id,
             "config_version": config_version,
             "mode": mode,
+            "mapping_version_id": mapping_version_id,
         }
         if external_guid:
             fields["external_guid"] = external_guid

@@ -86,6 +86,20 @@ def found(qb_id: str, edit_sequence: str, qb_state: dict[str, Any]) -> Transitio
     )
 
 
+def written_with_more(
+    qb_id: str, edit_sequence: str, qb_state: dict[str, Any], reason: str
+) -> Transition:
+    """A write answered, with requests of the same object still to send after it (the
+    custom fields QuickBooks Desktop sets by DataExtMod once the record exists): ready
+    again, its ids known, what is left in qb_state."""
+    return Transition(
+        (Phase.IN_PROGRESS,),
+        Phase.READY,
+        reason,
+        {"qb_id": qb_id, "edit_sequence": edit_sequence, "qb_state": qb_state, "claimed_by": ""},
+    )
+
+
 def forgotten(reason: str) -> Transition:
     """A delete was acknowledged and the object is written anew: ready, with no ids."""
     return Transition(

@@ -5,6 +5,7 @@ Set QBSYNC_SCREENSHOTS=1 to (re)write the screenshots under docs/screenshots/.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -187,3 +188,50 @@ class AdminBrowserTestCase(LiveTestCase, StaticLiveServerTestCase):
         self.page.reload()  # the token was shown once; reloading shows it no more
         self.page.wait_for_selector("#content-main")
         self.assertEqual(self.page.locator("#new-token").count(), 0)
+
+    def test_it_edits_a_field_mapping_and_previews_what_is_then_sent(self) -> None:
+        from qbwc.models import Message
+
+        invoice = {
+            "request_id": "req-INV-1",
+            "parameters": {"payload_type": "invoice"},
+            "invoice": {
+                "id": "INV-1",
+                "channel": "web",
+                "customer": {"name": "Jo"},
+                "line_items": [{"product_id": "SETUP", "quantity": 1, "price": 5}],
+            },
+        }
+        self.quickbooks.add_record("Customer", Name="Jo")
+        self.quickbooks.add_record("ItemService", Name="SETUP")
+        self.log_in()
+        self.page.goto(f"{self.live_server_url}/admin/objects/fieldmapping/add/")
+        self.page.select_option("#id_connection", str(self.connection.pk))
+        self.page.select_option("#id_object_type", "invoices")
+        self.page.fill("#id_name", "Web invoices")
+        bad = [
+            {"target": "Memo", "transform": "template", "template": "{id} via {channel}"},
+            {"target": "Colour", "transform": "constant", "value": "blue"},
+        ]
+        self.page.fill("#id_rules", json.dumps(bad, indent=2))
+        self.page.click("input[name=_continue]")
+
+        error = self.page.locator(".field-rules .errorlist").inner_text()
+        self.assertIn("rule 2 (Colour): InvoiceAdd has no field 'Colour'", error)
+        self.screenshot("mapping-refused", full_page=True)
+        self.page.fill("#id_rules", json.dumps(bad[:1], indent=2))
+        self.page.fill("#id_comment", "memo names the sales channel")
+        self.page.click("input[name=_continue]")
+        self.assertIn("Saved as version 1.", self.page.locator(".messagelist").inner_text())
+
+        self.post("add_invoices", invoice)
+        self.page.click("a.qbsync-preview")
+        self.page.select_option("#id_queued_object", label="invoices:INV-1")
+        self.page.click("input[name=_preview]")
+        preview = self.page.locator("#qbsync-preview").inner_text()
+        self.screenshot("mapping-preview", full_page=True)
+
+        self.assertIn("<Memo>INV-1 via web</Memo>", preview)
+        self.run_webconnector()
+        sent = [m.request_xml for m in Message.objects.all() if "<InvoiceAddRq" in m.request_xml]
+        self.assertIn(preview, sent[0])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from objects.types.values import PayloadError, identity_text, is_blank
 
@@ -21,6 +21,9 @@ REQUIRE = "require"  # referenced by a transaction: must already exist, never wr
 # Payload key of a REQUIRE dependency: how to fix it when it is missing from QuickBooks
 # (e.g. which parameter chose an adjustment item), appended to its failure notification.
 NOT_FOUND_HINT = "not_found_hint"
+
+if TYPE_CHECKING:
+    from objects.mapping import Rule
 
 # The writes qbwc.dispatch can plan once an object's lookup is known.
 ADD = "add"
@@ -48,6 +51,9 @@ class ObjectView:
     dependency_ids: dict[str, str] = field(default_factory=dict)
     # qb_state of the same dependencies (a shipment reads its sales order's TxnLineIDs).
     dependency_states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The rules of the field mapping the object was queued with (objects.mapping); each
+    # backend sets their values into the Add/Mod it builds. Empty: today's request.
+    rules: tuple[Rule, ...] = ()
 
 
 @dataclass(frozen=True)
