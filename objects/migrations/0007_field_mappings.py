@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 ('object_type', models.CharField(max_length=40)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='custom_routes', to='connections.connection')),
-                ('mapping', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='routes', to='objects.fieldmapping')),
+                ('mapping', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='routes', to='objects.fieldmapping')),
             ],
         ),
         migrations.CreateModel(
@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='queuedobject',
             name='mapping_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='queued_objects', to='objects.fieldmappingversion'),
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='queued_objects', to='objects.fieldmappingversion'),
         ),
         migrations.AddConstraint(
             model_name='fieldmapping',

@@ -191,7 +191,7 @@ class CustomRoute(models.Model):
     object_type = models.CharField(max_length=40)
     # The mapping the route's objects are built with (none: the type's default mapping).
     mapping = models.ForeignKey(
-        FieldMapping, models.PROTECT, null=True, blank=True, related_name="routes"
+        FieldMapping, models.RESTRICT, null=True, blank=True, related_name="routes"
     )
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -78,10 +78,12 @@ class QueuedObject(models.Model):
     request_id = models.CharField("FlowLink request_id", max_length=200, blank=True)
     # The field mapping version the object was queued with (objects.models.mappings): set
     # at intake (and again when FlowLink re-sends it), never by a retry, so every attempt
-    # builds the same request. Null: no mapping, the type's own request.
+    # builds the same request. Null: no mapping, the type's own request. RESTRICT, not
+    # PROTECT: a version cannot go while objects name it, but deleting the connection
+    # (which takes both) must still work.
     mapping_version = models.ForeignKey(
         "objects.FieldMappingVersion",
-        models.PROTECT,
+        models.RESTRICT,
         null=True,
         blank=True,
         related_name="queued_objects",

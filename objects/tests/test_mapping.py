@@ -9,7 +9,7 @@ from django.test import SimpleTestCase
 
 from connections.models import Connection
 from objects.mapping import MappingError, parse_rules, resolve
-from objects.models import FieldMapping
+from objects.models import CustomRoute, FieldMapping, QueuedObject
 from objects.types.values import PayloadError
 from qbsync.test import BaseTestCase, make_connection
 
@@ -180,6 +180,27 @@ class FieldMappingTestCase(BaseTestCase):
         self.assertEqual(
             FieldMapping.objects.active_versions(self.connection), {"invoices": second}
         )
+
+    def test_it_deletes_a_connection_whose_objects_were_built_with_a_mapping(self) -> None:
+        mapping = self.mapping(self.connection)
+        version = mapping.add_version([{"target": "Memo", "transform": "constant", "value": "a"}])
+        CustomRoute.objects.create(
+            connection=self.connection,
+            route="add_estimates",
+            object_type="invoices",
+            mapping=mapping,
+        )
+        QueuedObject.objects.create(
+            connection=self.connection,
+            object_type="invoices",
+            identity="INV-1",
+            mapping_version=version,
+        )
+
+        self.connection.delete()
+
+        self.assertFalse(QueuedObject.objects.exists())
+        self.assertFalse(FieldMapping.objects.exists())
 
     def test_it_never_changes_a_saved_version(self) -> None:
         version = self.mapping(self.connection).add_version([])
