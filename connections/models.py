@@ -547,3 +547,4 @@ class AlertDelivery(models.Model):
         AlertDelivery.objects.filter(pk=self.pk, status=self.Status.PENDING).update(**fields)
         for key, value in fields.items():
             setattr(self, key, value)
+from connections.api_keys import ApiKey  # noqa: E402, F401  (the operations API keys)

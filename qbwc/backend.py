@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from connections.models import Connection
+from objects.api.queries import EntityQuery
 from objects.backends import Exchange, Fields
 from objects.models import QueuedObject
 from qbwc.models import Request
+from qbwc.qbxml import entity_queries
 from qbwc.qbxml.mappers import MAPPERS
 from qbwc.qbxml.mappers.base import ObjectView
 from qbwc.qbxml.mappers.transactions import TransactionMapper
@@ -53,6 +55,13 @@ class DesktopBackend:
         if not isinstance(mapper, TransactionMapper):
             return ""  # list records have names, not RefNumbers
         return mapper.ref_number(ObjectView(object_type, identity, dict(payload), dict(params)))
+
+    def api_refusal(self, query: EntityQuery) -> str:
+        return entity_queries.refusal(query)
+
+    def api_answer(self, connection: Connection, query: EntityQuery) -> None:
+        """None: the query waits for the next Web Connector run (qbwc.operations)."""
+        return None
 
     def serves_pull(self, route: str) -> bool:
         """Every get_* route is a qbXML query Desktop answers."""

@@ -1,0 +1,59 @@
+"""Answering an operations API call whatever the backend (docs/api.md).
+
+`ask` checks the backend can run the query, then lets it answer at once (QuickBooks
+Online) or stores an Operation its next run answers (QuickBooks Desktop). Both end in
+`shape`, so a record reads the same from either backend and from either path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from connections.models import Connection
+from objects.api.queries import ApiError, EntityQuery
+from objects.backends import backend_for
+from objects.models import Operation
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: dict[str, Any] | None = None  # answered now
+    operation: Operation | None = None  # answered by the backend's next run
+
+
+def ask(connection: Connection, query: EntityQuery, now: datetime) -> Answer:
+    backend = backend_for(connection)
+    refusal = backend.api_refusal(query)
+    if refusal:
+        raise ApiError(400, refusal)
+    records = backend.api_answer(connection, query)
+    if records is not None:
+        return Answer(body=shape(query, records))
+    operation = Operation.objects.create(
+        connection=connection,
+        kind=Operation.Kind.GET if query.is_get else Operation.Kind.QUERY,
+        entity=query.entity,
+        query=query.as_json(),
+        created_at=now,
+    )
+    return Answer(operation=operation)
+
+
+def shape(query: EntityQuery, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The body of an answer: one record for a get (404 when none), else a page."""
+    if query.is_get:
+        if not records:
+            raise ApiError(404, f"no {query.entity} with id {query.value('id')}")
+        return {"entity": query.entity, "record": records[0]}
+    full = len(records) >= query.limit
+    return {
+        "entity": query.entity,
+        "records": records,
+        "count": len(records),
+        "offset": query.offset,
+        "limit": query.limit,
+        # A full page may have a next one; a short page is the last.
+        "next_offset": query.offset + len(records) if full else None,
+    }

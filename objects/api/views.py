@@ -1,0 +1,140 @@
+"""The operations API's endpoints (docs/api.md): adapters over objects.api.answers."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from objects.api.answers import Answer, ask
+from objects.api.auth import ApiKeyAuthentication, IsKeyOfConnection
+from objects.api.queries import (
+    ENTITIES,
+    EQ,
+    FIELDS,
+    ApiError,
+    get_query,
+    parse_query,
+)
+from objects.models import Operation
+
+ANSWERS = {
+    200: OpenApiTypes.OBJECT,
+    202: OpenApiTypes.OBJECT,
+    400: OpenApiTypes.OBJECT,
+    401: OpenApiTypes.OBJECT,
+    404: OpenApiTypes.OBJECT,
+}
+
+
+class EntitySchema(AutoSchema):
+    """Each entity's path lists the filters of that entity (objects.api.queries.ENTITIES)."""
+
+    def get_operation_id(self) -> str:
+        kind = "get" if "qb_id" in self.path else "query"
+        return f"api_{kind}_{getattr(self.view, 'entity', '')}"
+
+    def get_tags(self) -> list[str]:
+        return ["operations API"]
+
+    def get_override_parameters(self) -> list[Any]:
+        entity = ENTITIES.get(getattr(self.view, "entity", ""))
+        if entity is None or "qb_id" in self.path:
+            return []
+        filters = [
+            OpenApiParameter(
+                name if op == EQ else f"{name}__{op}",
+                str,
+                description=f"{name} {op} ({FIELDS[name].kind})",
+            )
+            for name in entity.filters
+            for op in FIELDS[name].ops
+        ]
+        return [
+            *filters,
+            OpenApiParameter("limit", int, description="1 to 1000 (default 100)"),
+            OpenApiParameter("offset", int, description="records to skip (default 0)"),
+            OpenApiParameter("order_by", str, description="a filter field; -field descends"),
+        ]
+
+
+class ApiView(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsKeyOfConnection]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, ApiError):
+            return Response({"error": exc.as_json()}, status=exc.status)
+        return super().handle_exception(exc)
+
+    def respond(self, request: Request, answer: Answer) -> Response:
+        if answer.body is not None:
+            return Response(answer.body)
+        assert answer.operation is not None
+        described = describe(request, answer.operation)
+        return Response({"operation": described}, status=202, headers={"Location": described["url"]})
+
+
+class EntityListView(ApiView):
+    entity = ""
+    schema = EntitySchema()
+
+    @extend_schema(responses=ANSWERS)
+    def get(self, request: Request, connection_id: str) -> Response:
+        query = parse_query(self.entity, request.query_params)
+        return self.respond(request, ask(request.auth.connection, query, timezone.now()))
+
+
+class EntityDetailView(ApiView):
+    entity = ""
+    schema = EntitySchema()
+
+    @extend_schema(responses=ANSWERS)
+    def get(self, request: Request, connection_id: str, qb_id: str) -> Response:
+        query = get_query(self.entity, qb_id)
+        return self.respond(request, ask(request.auth.connection, query, timezone.now()))
+
+
+class OperationView(ApiView):
+    @extend_schema(operation_id="api_get_operation", tags=["operations API"], responses=ANSWERS)
+    def get(self, request: Request, connection_id: str, public_id: UUID) -> Response:
+        operation = Operation.objects.filter(
+            connection=request.auth.connection, public_id=public_id
+        ).first()
+        if operation is None:
+            raise ApiError(404, "no such operation")
+        described = describe(request, operation)
+        if not operation.is_finished:
+            return Response({"operation": described}, status=202)
+        operation.mark_fetched(timezone.now())
+        if operation.state == Operation.State.FAILED:
+            error = ApiError.from_json(operation.error)
+            return Response({"error": error.as_json(), "operation": described}, error.status)
+        return Response({**(operation.result or {}), "operation": described})
+
+
+def describe(request: Request, operation: Operation) -> dict[str, Any]:
+    path = reverse(
+        "api-operation",
+        kwargs={
+            "connection_id": operation.connection.connection_id,
+            "public_id": operation.public_id,
+        },
+    )
+    return {
+        "id": str(operation.public_id),
+        "url": request.build_absolute_uri(path),
+        "kind": operation.kind,
+        "entity": operation.entity,
+        "state": operation.state,
+        "created_at": operation.created_at.isoformat(),
+        "finished_at": operation.finished_at.isoformat() if operation.finished_at else None,
+    }

@@ -1,0 +1,150 @@
+"""Operations of the operations API that a backend answers later (docs/api.md).
+
+QuickBooks Online answers a query at once; QuickBooks Desktop only when its Web
+Connector next runs. Such a query is an Operation: `pending` until a session sends it,
+`sent` while QuickBooks has it, then `done` (the records in `result`) or `failed` (the
+answer's status, code and message in `error`). The caller polls its URL; the result is
+kept until fetched, then purged by the retention task after RETENTION_DAYS.
+
+A query changes nothing in QuickBooks, so one sent by a session that ended without an
+answer is simply sent again by the next (`due_for`): there is no outcome to verify.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from connections.models import Connection
+
+
+class OperationQuerySet(models.QuerySet["Operation"]):
+    def due_for(self, connection: Connection, claimer: str) -> OperationQuerySet:
+        """What a session of `connection` (`claimer`) should send: pending ones, and sent
+        ones whose session ended unanswered (any claimer but this session's)."""
+        return self.filter(connection=connection).filter(
+            Q(state=Operation.State.PENDING)
+            | (Q(state=Operation.State.SENT) & ~Q(claimed_by=claimer))
+        )
+
+    def purge_fetched(self, before: datetime) -> int:
+        """Delete operations whose result was fetched before `before` (an unfetched
+        result is kept: the caller may still come for it)."""
+        deleted, _ = self.filter(fetched_at__lt=before).delete()
+        return deleted
+
+
+class Operation(models.Model):
+    class Kind(models.TextChoices):
+        QUERY = "query"
+        GET = "get"
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        DONE = "done"
+        FAILED = "failed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    connection = models.ForeignKey(Connection, models.CASCADE, related_name="operations")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    entity = models.CharField(max_length=40)
+    # objects.api.queries.EntityQuery.as_json()
+    query = models.JSONField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    # The Web Connector session (its claimer key) the query was last sent in.
+    claimed_by = models.CharField(max_length=64, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OperationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # OperationQuerySet.due_for: a session's look for queries to send.
+            models.Index(
+                fields=["connection", "created_at"],
+                name="operation_due_idx",
+                condition=Q(state__in=["pending", "sent"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.entity} {self.public_id} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    def _move(
+        self, from_states: list[str], to: str, reason: str, where: Q | None = None, **fields: Any
+    ) -> bool:
+        """The one conditional update of a change and its history row."""
+        with transaction.atomic():
+            mine = Operation.objects.filter(pk=self.pk, state__in=from_states)
+            won = mine.filter(where or Q()).update(state=to, **fields)
+            if won:
+                OperationEvent.objects.create(
+                    operation_id=self.pk, from_state=self.state, to_state=to, reason=reason[:2000]
+                )
+        if won:
+            self.state = to
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return won == 1
+
+    def claim(self, claimer: str, now: datetime) -> bool:
+        """Send it in session `claimer` (from pending, or sent by an ended session)."""
+        if self.state not in (self.State.PENDING, self.State.SENT):
+            return False
+        reason = "sent" if self.state == self.State.PENDING else "sent again: no answer came"
+        # Conditional on the session read too: of two claims of one row, one wins.
+        return self._move(
+            [self.state], self.State.SENT, reason, Q(claimed_by=self.claimed_by),
+            claimed_by=claimer, sent_at=now,
+        )  # fmt: skip
+
+    def finish(self, result: dict[str, Any], now: datetime) -> bool:
+        return self._move(
+            [self.State.SENT], self.State.DONE, "answered", result=result, finished_at=now
+        )
+
+    def fail(self, error: dict[str, Any], now: datetime) -> bool:
+        return self._move(
+            [self.State.PENDING, self.State.SENT],
+            self.State.FAILED,
+            str(error.get("message", "")),
+            error=error,
+            finished_at=now,
+        )
+
+    def mark_fetched(self, now: datetime) -> None:
+        """The caller read the finished result: the retention clock starts now (once)."""
+        if self.fetched_at is None and self.is_finished:
+            Operation.objects.filter(pk=self.pk, fetched_at__isnull=True).update(fetched_at=now)
+            self.fetched_at = now
+
+
+class OperationEvent(models.Model):
+    """One state change of an operation."""
+
+    operation = models.ForeignKey(Operation, models.CASCADE, related_name="events")
+    from_state = models.CharField(max_length=10)
+    to_state = models.CharField(max_length=10)
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state}"
