@@ -227,5 +227,9 @@ def read(query: EntityQuery, rs: Response) -> list[Record]:
     for ret in rs.rets:
         reader = spec.read or ITEM_READERS.get(ret.tag)
         if reader is not None:  # e.g. an item group, which the API has no shape for
-            records.append(reader(ret))
+            record = reader(ret)
+            # Every API record names its QuickBooks id so (a sales order's get_* shape
+            # has only its RefNumber and transaction_id).
+            record.setdefault("qbe_id", ret.findtext("ListID") or ret.findtext("TxnID"))
+            records.append(record)
     return records[query.offset : query.offset + query.limit]

@@ -1,0 +1,177 @@
+"""The operations API on QuickBooks Desktop over real HTTP: a query answers 202 with an
+operation URL, the fake Web Connector runs it against the simulated company over SOAP,
+and the operation then answers the records (docs/api.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connections.models import ApiKey
+from objects.models import Operation
+from objects.tests.api_client import ApiAnswer, call
+from qbsync.test import LiveTestCase
+
+LINE = {"ItemRef": "Widget", "Quantity": "2", "Rate": "4.50"}
+
+
+class DesktopApiTestCase(LiveTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        _key, self.key = ApiKey.issue(self.connection, ApiKey.Scope.READ)
+        qb = self.quickbooks
+        self.amy = qb.add_record("Customer", Name="Amy Birds", Email="amy@birds.test")
+        self.bill = qb.add_record("Customer", Name="Bill Surf")
+        self.gone = qb.add_record("Customer", Name="Gone Ltd")
+        qb.modify_record("Customer", "Gone Ltd", IsActive="false")
+        self.vendor = qb.add_record("Vendor", Name="Lumber Co")
+        self.widget = qb.add_record(
+            "ItemInventory", Name="Widget", IncomeAccountRef="Sales",
+            COGSAccountRef="Cost of Goods Sold", AssetAccountRef="Inventory Asset",
+            QuantityOnHand="100",
+        )  # fmt: skip
+        self.design = qb.add_record(
+            "ItemService", Name="Design", SalesOrPurchase={"Price": "75.00", "AccountRef": "Sales"}
+        )
+        self.early = qb.add_record("Invoice", CustomerRef="Amy Birds", RefNumber="1001",
+                                   TxnDate="2026-02-01", InvoiceLineAdd=[LINE])  # fmt: skip
+        qb.advance_clock(3600)
+        self.late = qb.add_record("Invoice", CustomerRef="Bill Surf", RefNumber="1002",
+                                  TxnDate="2026-02-20", InvoiceLineAdd=[LINE])  # fmt: skip
+        self.mark = self.late.findtext("TimeModified") or ""
+        self.receipt = qb.add_record("SalesReceipt", CustomerRef="Amy Birds", RefNumber="2001",
+                                     SalesReceiptLineAdd=[LINE])  # fmt: skip
+        self.order = qb.add_record("SalesOrder", CustomerRef="Amy Birds", RefNumber="3001",
+                                   SalesOrderLineAdd=[LINE])  # fmt: skip
+        self.memo = qb.add_record("CreditMemo", CustomerRef="Amy Birds", RefNumber="4001",
+                                  CreditMemoLineAdd=[LINE])  # fmt: skip
+        self.payment = qb.add_record("ReceivePayment", CustomerRef="Bill Surf", RefNumber="P1",
+                                     TotalAmount="1.00")  # fmt: skip
+        self.purchase = qb.add_record("PurchaseOrder", VendorRef="Lumber Co", RefNumber="5001",
+                                      PurchaseOrderLineAdd=[LINE])  # fmt: skip
+
+    def api(self, path: str, **params: Any) -> ApiAnswer:
+        return call(self.live_server_url, f"acme/{path}", self.key, params)
+
+    def ask(self, path: str, **params: Any) -> str:
+        """Ask, expect 202 and a pending operation, return its URL."""
+        answer = self.api(path, **params)
+        self.assertEqual(answer.status, 202, answer.body)
+        self.assertEqual(answer.body["operation"]["state"], "pending")
+        self.assertEqual(answer.headers["Location"], answer.body["operation"]["url"])
+        return str(answer.body["operation"]["url"])
+
+    def fetch(self, url: str) -> ApiAnswer:
+        return call(self.live_server_url, url, self.key)
+
+    def test_it_answers_every_filter_qbxml_can_express_after_a_web_connector_run(self) -> None:
+        ids = {"ListID": lambda r: r.findtext("ListID"), "TxnID": lambda r: r.findtext("TxnID")}
+        lid, tid = ids["ListID"], ids["TxnID"]
+        cases: list[tuple[str, dict[str, Any], list[Any]]] = [
+            ("Customer", {"id": lid(self.bill)}, [self.bill]),
+            ("Customer", {"display_name": "Amy Birds"}, [self.amy]),
+            ("Customer", {"display_name__like": "Amy%"}, [self.amy]),
+            ("Customer", {"display_name__like": "%Surf"}, [self.bill]),
+            ("Customer", {"display_name__like": "%ill%"}, [self.bill]),
+            ("Customer", {"is_active": "false"}, [self.gone]),
+            ("Customer", {"is_active": "true", "updated_at__gte": self.mark}, []),
+            ("Customer", {"limit": 1, "offset": 1}, [self.bill]),
+            ("Vendor", {"display_name__like": "Lumber%"}, [self.vendor]),
+            ("Item", {"id": lid(self.design)}, [self.design]),
+            ("Item", {"name": "Widget"}, [self.widget]),
+            ("Item", {"name__like": "%sign"}, [self.design]),
+            ("Item", {"type": "Service", "is_active": "true"}, [self.design]),
+            ("Invoice", {"id": tid(self.early)}, [self.early]),
+            ("Invoice", {"ref_number": "1002"}, [self.late]),
+            ("Invoice", {"customer_id": lid(self.amy)}, [self.early]),
+            ("Invoice", {"transaction_date__gte": "2026-02-10"}, [self.late]),
+            ("Invoice", {"updated_at__gte": self.mark}, [self.late]),
+            ("SalesReceipt", {"customer_id": lid(self.amy)}, [self.receipt]),
+            ("SalesOrder", {"ref_number": "3001"}, [self.order]),
+            ("CreditMemo", {"customer_id": lid(self.amy)}, [self.memo]),
+            ("Payment", {"customer_id": lid(self.bill)}, [self.payment]),
+            ("PurchaseOrder", {"vendor_id": lid(self.vendor)}, [self.purchase]),
+        ]
+        asked = [(entity, params, expected, self.ask(entity, **params))
+                 for entity, params, expected in cases]  # fmt: skip
+        self.assertEqual(self.fetch(asked[0][3]).status, 202)
+
+        self.run_webconnector()
+
+        for entity, params, expected, url in asked:
+            with self.subTest(entity=entity, **params):
+                answer = self.fetch(url)
+                self.assertEqual(answer.status, 200, answer.body)
+                self.assertEqual(answer.body["operation"]["state"], "done")
+                self.assertEqual(
+                    [r["qbe_id"] for r in answer.body["records"]],
+                    [r.findtext("ListID") or r.findtext("TxnID") for r in expected],
+                )
+
+    def test_it_gets_a_record_of_every_entity_by_id_in_the_shape_of_the_get_pulls(self) -> None:
+        records = {
+            "Customer": self.amy, "Vendor": self.vendor, "Item": self.widget,
+            "Invoice": self.early, "SalesReceipt": self.receipt, "SalesOrder": self.order,
+            "CreditMemo": self.memo, "Payment": self.payment, "PurchaseOrder": self.purchase,
+        }  # fmt: skip
+        urls = {
+            entity: self.ask(f"{entity}/{ret.findtext('ListID') or ret.findtext('TxnID')}")
+            for entity, ret in records.items()
+        }
+
+        self.run_webconnector()
+
+        for entity, url in urls.items():
+            with self.subTest(entity=entity):
+                answer = self.fetch(url)
+                self.assertEqual(answer.status, 200, answer.body)
+                record = answer.body["record"]
+                ret = records[entity]
+                self.assertEqual(record["qbe_id"], ret.findtext("ListID") or ret.findtext("TxnID"))
+        invoice = self.fetch(urls["Invoice"]).body["record"]
+        self.assertEqual((invoice["id"], invoice["customer"]["name"]), ("1001", "Amy Birds"))
+
+    def test_it_fails_the_operation_of_a_missing_record_with_404(self) -> None:
+        url = self.ask("Invoice/ABC-123")
+
+        self.run_webconnector()
+        answer = self.fetch(url)
+
+        self.assertEqual(answer.status, 404, answer.body)
+        self.assertEqual(answer.body["operation"]["state"], "failed")
+        self.assertIn("no Invoice with id ABC-123", answer.body["error"]["message"])
+
+    def test_it_keeps_the_result_until_fetched(self) -> None:
+        url = self.ask("Customer", display_name="Amy Birds")
+        self.run_webconnector()
+
+        first, second = self.fetch(url), self.fetch(url)
+
+        operation = Operation.objects.get()
+        self.assertEqual(first.body, second.body)
+        self.assertIsNotNone(operation.fetched_at)
+
+    def test_it_opens_no_session_when_nothing_is_asked(self) -> None:
+        result = self.run_webconnector()
+
+        self.assertEqual(result.auth[1], "none")
+
+    def test_it_refuses_filters_qbxml_cannot_express_naming_them(self) -> None:
+        cases = [
+            ("Invoice", {"due_date__gte": "2026-03-01"}, "due_date__gte: QuickBooks Desktop"),
+            ("Invoice", {"created_at__gte": "2026-03-01"}, "created_at__gte: QuickBooks Desktop"),
+            ("Customer", {"email": "amy@birds.test"}, "email: QuickBooks Desktop"),
+            ("Customer", {"email__like": "%@birds.test"}, "email__like: QuickBooks Desktop"),
+            ("Customer", {"balance__gte": "10"}, "balance__gte: QuickBooks Desktop"),
+            ("Customer", {"order_by": "display_name"}, "order_by: QuickBooks Desktop"),
+            ("Customer", {"display_name__like": "A%y"}, "display_name__like: QuickBooks Desktop"),
+            ("Customer", {"id": "80000001-1", "is_active": "true"}, "cannot be combined"),
+            ("Invoice", {"updated_at__gte": "2026-01-01", "transaction_date__gte": "2026-01-01"},
+             "not both"),  # fmt: skip
+            ("Estimate", {}, "its pre-invoice document is the SalesOrder"),
+        ]
+        for entity, params, words in cases:
+            with self.subTest(entity=entity, **params):
+                answer = self.api(entity, **params)
+                self.assertEqual(answer.status, 400, answer.body)
+                self.assertIn(words, answer.body["error"]["message"])
+        self.assertFalse(Operation.objects.exists())
