@@ -48,7 +48,7 @@ class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Rotate selected keys (a new key each, the old one revoked)")
     def rotate_selected(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        for key in queryset.usable().select_related("connection"):
+        for key in ApiKey.objects.usable().filter(pk__in=queryset.values("pk")):
             _new, raw = ApiKey.issue(key.connection, key.scope, key.label)
             key.revoke()
             messages.warning(request, f"{key} replaced; the new key, shown only now: {raw}")

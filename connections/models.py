@@ -547,4 +547,6 @@ class AlertDelivery(models.Model):
         AlertDelivery.objects.filter(pk=self.pk, status=self.Status.PENDING).update(**fields)
         for key, value in fields.items():
             setattr(self, key, value)
-from connections.api_keys import ApiKey  # noqa: E402, F401  (the operations API keys)
+
+
+from connections.api_keys import ApiKey as ApiKey  # noqa: E402  (the operations API keys)

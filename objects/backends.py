@@ -84,9 +84,7 @@ class Backend(Protocol):
         """Why the backend cannot run an operations API query ("" when it can): names the
         entity or the filter it cannot express (docs/api.md), for a 400."""
 
-    def api_answer(
-        self, connection: Connection, query: EntityQuery
-    ) -> list[dict[str, Any]] | None:
+    def api_answer(self, connection: Connection, query: EntityQuery) -> list[dict[str, Any]] | None:
         """The records `query` finds, read at once (raising objects.api.queries.ApiError
         when the backend refuses), or None: the query waits, as an Operation, for the
         backend's next run (the Web Connector's)."""

@@ -117,9 +117,7 @@ def statement(query: EntityQuery) -> str:
 
 def _no_wait(seconds: float) -> None:
     # A caller waits for its answer: tell it to come back rather than hold it a minute.
-    raise ApiError(
-        503, f"{PRODUCT} is throttling this company; retry in {seconds:.0f} s", "429"
-    )
+    raise ApiError(503, f"{PRODUCT} is throttling this company; retry in {seconds:.0f} s", "429")
 
 
 def explain(error: QboError) -> ApiError:

@@ -96,8 +96,9 @@ ENTITIES: dict[str, Entity] = {
         Entity("SalesOrder", _SALES, True),
         Entity("CreditMemo", _SALES, True),
         Entity("Payment", ("id", "customer_id", "transaction_date", *_STAMPS), True),
-        Entity("PurchaseOrder", ("id", "vendor_id", "ref_number", "transaction_date", *_STAMPS),
-               True),  # fmt: skip
+        Entity(
+            "PurchaseOrder", ("id", "vendor_id", "ref_number", "transaction_date", *_STAMPS), True
+        ),  # fmt: skip
     )
 }
 
@@ -230,9 +231,7 @@ def parse_query(entity_name: str, params: Mapping[str, str]) -> EntityQuery:
                 + ", ".join(_labels(entity)),
             )
         if op not in FIELDS[name].ops:
-            raise ApiError(
-                400, f"{key}: {name} takes {' or '.join(FIELDS[name].ops)}, not {op}"
-            )
+            raise ApiError(400, f"{key}: {name} takes {' or '.join(FIELDS[name].ops)}, not {op}")
         filters.append(Filter(name, op, parse_value(name, raw)))
     order = str(params.get("order_by") or "").strip()
     descending = order.startswith("-")
@@ -259,7 +258,5 @@ def get_query(entity_name: str, qb_id: str) -> EntityQuery:
 
 def _labels(entity: Entity) -> list[str]:
     return [
-        name if op == EQ else f"{name}__{op}"
-        for name in entity.filters
-        for op in FIELDS[name].ops
+        name if op == EQ else f"{name}__{op}" for name in entity.filters for op in FIELDS[name].ops
     ]

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from connections.models import ApiKey
 from objects.api.answers import Answer, ask
 from objects.api.auth import ApiKeyAuthentication, IsKeyOfConnection
 from objects.api.queries import (
@@ -80,7 +81,9 @@ class ApiView(APIView):
             return Response(answer.body)
         assert answer.operation is not None
         described = describe(request, answer.operation)
-        return Response({"operation": described}, status=202, headers={"Location": described["url"]})
+        return Response(
+            {"operation": described}, status=202, headers={"Location": described["url"]}
+        )
 
 
 class EntityListView(ApiView):
@@ -90,7 +93,7 @@ class EntityListView(ApiView):
     @extend_schema(responses=ANSWERS)
     def get(self, request: Request, connection_id: str) -> Response:
         query = parse_query(self.entity, request.query_params)
-        return self.respond(request, ask(request.auth.connection, query, timezone.now()))
+        return self.respond(request, ask(key_of(request).connection, query, timezone.now()))
 
 
 class EntityDetailView(ApiView):
@@ -100,14 +103,14 @@ class EntityDetailView(ApiView):
     @extend_schema(responses=ANSWERS)
     def get(self, request: Request, connection_id: str, qb_id: str) -> Response:
         query = get_query(self.entity, qb_id)
-        return self.respond(request, ask(request.auth.connection, query, timezone.now()))
+        return self.respond(request, ask(key_of(request).connection, query, timezone.now()))
 
 
 class OperationView(ApiView):
     @extend_schema(operation_id="api_get_operation", tags=["operations API"], responses=ANSWERS)
     def get(self, request: Request, connection_id: str, public_id: UUID) -> Response:
         operation = Operation.objects.filter(
-            connection=request.auth.connection, public_id=public_id
+            connection=key_of(request).connection, public_id=public_id
         ).first()
         if operation is None:
             raise ApiError(404, "no such operation")
@@ -119,6 +122,12 @@ class OperationView(ApiView):
             error = ApiError.from_json(operation.error)
             return Response({"error": error.as_json(), "operation": described}, error.status)
         return Response({**(operation.result or {}), "operation": described})
+
+
+def key_of(request: Request) -> ApiKey:
+    """The key IsKeyOfConnection let through."""
+    assert isinstance(request.auth, ApiKey)
+    return request.auth
 
 
 def describe(request: Request, operation: Operation) -> dict[str, Any]:

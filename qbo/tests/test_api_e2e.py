@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from connections.models import ApiKey
-from qbo.double import faults
 from objects.tests.api_client import ApiAnswer, call
+from qbo.double import faults
 from qbo.tests.live import SHOP, QboLiveTestCase
 
 
@@ -88,10 +88,16 @@ class QboApiTestCase(QboLiveTestCase):
             ("Invoice", {"id": self.early["Id"]}, [self.early["Id"]]),
             ("Invoice", {"customer_id": self.bill["Id"]}, [self.late["Id"]]),
             ("Invoice", {"due_date__gte": "2026-03-15"}, [self.late["Id"]]),
-            ("Invoice", {"created_at__gte": self.clock.now().isoformat()},
-             [self.late["Id"]]),  # fmt: skip
-            ("Invoice", {"updated_at__gte": self.clock.now().isoformat()},
-             [self.late["Id"]]),  # fmt: skip
+            (
+                "Invoice",
+                {"created_at__gte": self.clock.now().isoformat()},
+                [self.late["Id"]],
+            ),  # fmt: skip
+            (
+                "Invoice",
+                {"updated_at__gte": self.clock.now().isoformat()},
+                [self.late["Id"]],
+            ),  # fmt: skip
             ("Invoice", {"ref_number": "1001"}, [self.early["Id"]]),
             ("Invoice", {"transaction_date__gte": "2026-02-10"}, [self.late["Id"]]),
             ("Customer", {"id": self.amy["Id"]}, [self.amy["Id"]]),

@@ -225,7 +225,7 @@ def read(query: EntityQuery, rs: Response) -> list[Record]:
     spec = ENTITIES[query.entity]
     records = []
     for ret in rs.rets:
-        reader = spec.read or ITEM_READERS.get(ret.tag)
+        reader = spec.read or ITEM_READERS.get(str(ret.tag))
         if reader is not None:  # e.g. an item group, which the API has no shape for
             record = reader(ret)
             # Every API record names its QuickBooks id so (a sales order's get_* shape

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
+
 from connections.models import ApiKey
 from objects.models import Operation
 from objects.tests.api_client import ApiAnswer, call
 from qbsync.test import LiveTestCase
 
 LINE = {"ItemRef": "Widget", "Quantity": "2", "Rate": "4.50"}
+
+
+def qb_id(ret: etree._Element) -> str:
+    return ret.findtext("ListID") or ret.findtext("TxnID") or ""
 
 
 class DesktopApiTestCase(LiveTestCase):
@@ -64,10 +70,8 @@ class DesktopApiTestCase(LiveTestCase):
         return call(self.live_server_url, url, self.key)
 
     def test_it_answers_every_filter_qbxml_can_express_after_a_web_connector_run(self) -> None:
-        ids = {"ListID": lambda r: r.findtext("ListID"), "TxnID": lambda r: r.findtext("TxnID")}
-        lid, tid = ids["ListID"], ids["TxnID"]
         cases: list[tuple[str, dict[str, Any], list[Any]]] = [
-            ("Customer", {"id": lid(self.bill)}, [self.bill]),
+            ("Customer", {"id": qb_id(self.bill)}, [self.bill]),
             ("Customer", {"display_name": "Amy Birds"}, [self.amy]),
             ("Customer", {"display_name__like": "Amy%"}, [self.amy]),
             ("Customer", {"display_name__like": "%Surf"}, [self.bill]),
@@ -76,20 +80,20 @@ class DesktopApiTestCase(LiveTestCase):
             ("Customer", {"is_active": "true", "updated_at__gte": self.mark}, []),
             ("Customer", {"limit": 1, "offset": 1}, [self.bill]),
             ("Vendor", {"display_name__like": "Lumber%"}, [self.vendor]),
-            ("Item", {"id": lid(self.design)}, [self.design]),
+            ("Item", {"id": qb_id(self.design)}, [self.design]),
             ("Item", {"name": "Widget"}, [self.widget]),
             ("Item", {"name__like": "%sign"}, [self.design]),
             ("Item", {"type": "Service", "is_active": "true"}, [self.design]),
-            ("Invoice", {"id": tid(self.early)}, [self.early]),
+            ("Invoice", {"id": qb_id(self.early)}, [self.early]),
             ("Invoice", {"ref_number": "1002"}, [self.late]),
-            ("Invoice", {"customer_id": lid(self.amy)}, [self.early]),
+            ("Invoice", {"customer_id": qb_id(self.amy)}, [self.early]),
             ("Invoice", {"transaction_date__gte": "2026-02-10"}, [self.late]),
             ("Invoice", {"updated_at__gte": self.mark}, [self.late]),
-            ("SalesReceipt", {"customer_id": lid(self.amy)}, [self.receipt]),
+            ("SalesReceipt", {"customer_id": qb_id(self.amy)}, [self.receipt]),
             ("SalesOrder", {"ref_number": "3001"}, [self.order]),
-            ("CreditMemo", {"customer_id": lid(self.amy)}, [self.memo]),
-            ("Payment", {"customer_id": lid(self.bill)}, [self.payment]),
-            ("PurchaseOrder", {"vendor_id": lid(self.vendor)}, [self.purchase]),
+            ("CreditMemo", {"customer_id": qb_id(self.amy)}, [self.memo]),
+            ("Payment", {"customer_id": qb_id(self.bill)}, [self.payment]),
+            ("PurchaseOrder", {"vendor_id": qb_id(self.vendor)}, [self.purchase]),
         ]
         asked = [(entity, params, expected, self.ask(entity, **params))
                  for entity, params, expected in cases]  # fmt: skip
@@ -104,7 +108,7 @@ class DesktopApiTestCase(LiveTestCase):
                 self.assertEqual(answer.body["operation"]["state"], "done")
                 self.assertEqual(
                     [r["qbe_id"] for r in answer.body["records"]],
-                    [r.findtext("ListID") or r.findtext("TxnID") for r in expected],
+                    [qb_id(r) for r in expected],
                 )
 
     def test_it_gets_a_record_of_every_entity_by_id_in_the_shape_of_the_get_pulls(self) -> None:
@@ -113,10 +117,7 @@ class DesktopApiTestCase(LiveTestCase):
             "Invoice": self.early, "SalesReceipt": self.receipt, "SalesOrder": self.order,
             "CreditMemo": self.memo, "Payment": self.payment, "PurchaseOrder": self.purchase,
         }  # fmt: skip
-        urls = {
-            entity: self.ask(f"{entity}/{ret.findtext('ListID') or ret.findtext('TxnID')}")
-            for entity, ret in records.items()
-        }
+        urls = {entity: self.ask(f"{entity}/{qb_id(ret)}") for entity, ret in records.items()}
 
         self.run_webconnector()
 
@@ -126,7 +127,7 @@ class DesktopApiTestCase(LiveTestCase):
                 self.assertEqual(answer.status, 200, answer.body)
                 record = answer.body["record"]
                 ret = records[entity]
-                self.assertEqual(record["qbe_id"], ret.findtext("ListID") or ret.findtext("TxnID"))
+                self.assertEqual(record["qbe_id"], qb_id(ret))
         invoice = self.fetch(urls["Invoice"]).body["record"]
         self.assertEqual((invoice["id"], invoice["customer"]["name"]), ("1001", "Amy Birds"))
 
@@ -165,8 +166,11 @@ class DesktopApiTestCase(LiveTestCase):
             ("Customer", {"order_by": "display_name"}, "order_by: QuickBooks Desktop"),
             ("Customer", {"display_name__like": "A%y"}, "display_name__like: QuickBooks Desktop"),
             ("Customer", {"id": "80000001-1", "is_active": "true"}, "cannot be combined"),
-            ("Invoice", {"updated_at__gte": "2026-01-01", "transaction_date__gte": "2026-01-01"},
-             "not both"),  # fmt: skip
+            (
+                "Invoice",
+                {"updated_at__gte": "2026-01-01", "transaction_date__gte": "2026-01-01"},
+                "not both",
+            ),  # fmt: skip
             ("Estimate", {}, "its pre-invoice document is the SalesOrder"),
         ]
         for entity, params, words in cases:

@@ -31,11 +31,11 @@ class Command(BaseCommand):
         if connection is None:
             raise CommandError(f"no connection {options['connection_id']!r}")
         if options["revoke"]:
-            key = ApiKey.objects.filter(
-                connection=connection, public_id=options["revoke"]
-            ).first()
+            key = ApiKey.objects.filter(connection=connection, public_id=options["revoke"]).first()
             if key is None:
-                raise CommandError(f"connection {connection.connection_id} has no key {options['revoke']!r}")
+                raise CommandError(
+                    f"connection {connection.connection_id} has no key {options['revoke']!r}"
+                )
             if not key.revoke():
                 raise CommandError(f"key {key.public_id} was already revoked")
             self.stdout.write(f"Revoked key {key.public_id}.")
