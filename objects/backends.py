@@ -89,6 +89,10 @@ class Backend(Protocol):
         when the backend refuses), or None: the query waits, as an Operation, for the
         backend's next run (the Web Connector's)."""
 
+    def api_push(self, connection: Connection) -> None:
+        """An API write was queued and its caller waits: write it now if the backend can
+        be called (QuickBooks Online runs a push pass); a polled one cannot."""
+
 
 _BACKENDS: dict[str, Backend] = {}
 

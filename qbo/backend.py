@@ -75,6 +75,9 @@ class QboBackend:
     def api_answer(self, connection: Connection, query: EntityQuery) -> list[dict[str, Any]]:
         return operations.answer(connection, query)
 
+    def api_push(self, connection: Connection) -> None:
+        operations.push_now(connection)
+
     def serves_pull(self, route: str) -> bool:
         from qbo.pulls import serves
 

@@ -27,6 +27,7 @@ from qbo.errors import (
     Transient,
 )
 from qbo.models import QboConnection
+from qbo.push import run_pass
 from qbo.readers import lists, txns
 from qbo.readers.common import Record
 
@@ -152,3 +153,13 @@ def answer(connection: Connection, query: EntityQuery) -> list[dict[str, Any]]:
     except QboError as error:
         raise explain(error) from error
     return [read(row) for row in page.get(query.entity, [])]
+
+
+# An API write's caller waits at most this long for the pass that writes it; a longer
+# backlog answers 202 and the operation URL.
+PUSH_BUDGET_SECONDS = 20.0
+
+
+def push_now(connection: Connection) -> None:
+    """Run the connection's push pass now (after intake committed), as a task would."""
+    run_pass(connection, budget_seconds=PUSH_BUDGET_SECONDS)

@@ -63,6 +63,9 @@ class DesktopBackend:
         """None: the query waits for the next Web Connector run (qbwc.operations)."""
         return None
 
+    def api_push(self, connection: Connection) -> None:
+        """Nothing: the Web Connector calls us, and its next run writes the object."""
+
     def serves_pull(self, route: str) -> bool:
         """Every get_* route is a qbXML query Desktop answers."""
         return True

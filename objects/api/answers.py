@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from connections.models import Connection
-from objects.api.queries import ApiError, EntityQuery
+from objects.api.queries import ApiError, EntityQuery, get_query
 from objects.backends import backend_for
-from objects.models import Operation
+from objects.models import Operation, Phase
 
 
 @dataclass(frozen=True)
@@ -57,3 +57,30 @@ def shape(query: EntityQuery, records: list[dict[str, Any]]) -> dict[str, Any]:
         # A full page may have a next one; a short page is the last.
         "next_offset": query.offset + len(records) if full else None,
     }
+
+
+def write_outcome(operation: Operation) -> tuple[int, dict[str, Any]]:
+    """Where a write stands: its queued object's phase (200 written, 202 on its way, 422
+    refused by QuickBooks with its code and message)."""
+    obj = operation.queued_object
+    if obj is None:
+        raise ApiError(410, "the object of this operation was purged")
+    obj.refresh_from_db()
+    body: dict[str, Any] = {"entity": operation.entity, "phase": obj.phase}
+    if obj.phase == Phase.FAILED:
+        code = "" if obj.last_status_code is None else str(obj.last_status_code)
+        error = ApiError(422, obj.last_status_message or "refused", code)
+        return 422, {**body, "error": error.as_json()}
+    if obj.phase != Phase.PROCESSED:
+        return 202, body
+    body["qbe_id"] = obj.qb_id
+    try:
+        # A backend that answers at once reads the record back (Desktop would need a run).
+        found = backend_for(operation.connection).api_answer(
+            operation.connection, get_query(operation.entity, obj.qb_id)
+        )
+    except ApiError:
+        found = None
+    if found:
+        body["record"] = found[0]
+    return 200, body

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from connections.models import ApiKey
-from objects.api.answers import Answer, ask
+from objects.api.answers import Answer, ask, write_outcome
 from objects.api.auth import ApiKeyAuthentication, IsKeyOfConnection
 from objects.api.queries import (
     ENTITIES,
@@ -25,6 +25,8 @@ from objects.api.queries import (
     get_query,
     parse_query,
 )
+from objects.api.writes import write
+from objects.backends import backend_for
 from objects.models import Operation
 
 ANSWERS = {
@@ -36,11 +38,22 @@ ANSWERS = {
 }
 
 
+WRITE_ANSWERS = {**ANSWERS, 403: OpenApiTypes.OBJECT, 422: OpenApiTypes.OBJECT}
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="A retried call with the same key returns the first call's operation",
+)
+
+
 class EntitySchema(AutoSchema):
     """Each entity's path lists the filters of that entity (objects.api.queries.ENTITIES)."""
 
     def get_operation_id(self) -> str:
-        kind = "get" if "qb_id" in self.path else "query"
+        kinds = {"GET": "get" if "qb_id" in self.path else "query", "POST": "add",
+                 "PATCH": "modify"}  # fmt: skip
+        kind = kinds.get(self.method, self.method.lower())
         return f"api_{kind}_{getattr(self.view, 'entity', '')}"
 
     def get_tags(self) -> list[str]:
@@ -48,7 +61,7 @@ class EntitySchema(AutoSchema):
 
     def get_override_parameters(self) -> list[Any]:
         entity = ENTITIES.get(getattr(self.view, "entity", ""))
-        if entity is None or "qb_id" in self.path:
+        if entity is None or "qb_id" in self.path or self.method != "GET":
             return []
         filters = [
             OpenApiParameter(
@@ -86,6 +99,14 @@ class ApiView(APIView):
         )
 
 
+    def respond_write(self, request: Request, qb_id: str = "") -> Response:
+        connection = key_of(request).connection
+        key = request.headers.get("Idempotency-Key", "").strip()
+        operation = write(connection, self.entity, request.data, key, timezone.now(), qb_id)
+        backend_for(connection).api_push(connection)
+        return write_answer(request, operation)
+
+
 class EntityListView(ApiView):
     entity = ""
     schema = EntitySchema()
@@ -94,6 +115,11 @@ class EntityListView(ApiView):
     def get(self, request: Request, connection_id: str) -> Response:
         query = parse_query(self.entity, request.query_params)
         return self.respond(request, ask(key_of(request).connection, query, timezone.now()))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=WRITE_ANSWERS,
+                   parameters=[IDEMPOTENCY_KEY])  # fmt: skip
+    def post(self, request: Request, connection_id: str) -> Response:
+        return self.respond_write(request)
 
 
 class EntityDetailView(ApiView):
@@ -105,6 +131,11 @@ class EntityDetailView(ApiView):
         query = get_query(self.entity, qb_id)
         return self.respond(request, ask(key_of(request).connection, query, timezone.now()))
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=WRITE_ANSWERS,
+                   parameters=[IDEMPOTENCY_KEY])  # fmt: skip
+    def patch(self, request: Request, connection_id: str, qb_id: str) -> Response:
+        return self.respond_write(request, qb_id)
+
 
 class OperationView(ApiView):
     @extend_schema(operation_id="api_get_operation", tags=["operations API"], responses=ANSWERS)
@@ -114,6 +145,8 @@ class OperationView(ApiView):
         ).first()
         if operation is None:
             raise ApiError(404, "no such operation")
+        if operation.is_write:
+            return write_answer(request, operation)
         described = describe(request, operation)
         if not operation.is_finished:
             return Response({"operation": described}, status=202)
@@ -122,6 +155,16 @@ class OperationView(ApiView):
             error = ApiError.from_json(operation.error)
             return Response({"error": error.as_json(), "operation": described}, error.status)
         return Response({**(operation.result or {}), "operation": described})
+
+
+def write_answer(request: Request, operation: Operation) -> Response:
+    status, body = write_outcome(operation)
+    described = describe(request, operation)
+    if status != 202:
+        operation.mark_fetched(timezone.now())
+        return Response({**body, "operation": described}, status=status)
+    return Response({**body, "operation": described}, status=202,
+                    headers={"Location": described["url"]})  # fmt: skip
 
 
 def key_of(request: Request) -> ApiKey:
@@ -143,7 +186,7 @@ def describe(request: Request, operation: Operation) -> dict[str, Any]:
         "url": request.build_absolute_uri(path),
         "kind": operation.kind,
         "entity": operation.entity,
-        "state": operation.state,
+        "state": operation.progress,
         "created_at": operation.created_at.isoformat(),
         "finished_at": operation.finished_at.isoformat() if operation.finished_at else None,
     }

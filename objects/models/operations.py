@@ -6,6 +6,9 @@ Connector next runs. Such a query is an Operation: `pending` until a session sen
 answer's status, code and message in `error`). The caller polls its URL; the result is
 kept until fetched, then purged by the retention task after RETENTION_DAYS.
 
+A write (add, modify) is a queued object intake stored as for a FlowLink webhook: the
+operation only points at it, and its phase is the operation's progress.
+
 A query changes nothing in QuickBooks, so one sent by a session that ended without an
 answer is simply sent again by the next (`due_for`): there is no outcome to verify.
 """
@@ -21,13 +24,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connections.models import Connection
+from objects.models.phases import Phase
 
 
 class OperationQuerySet(models.QuerySet["Operation"]):
     def due_for(self, connection: Connection, claimer: str) -> OperationQuerySet:
         """What a session of `connection` (`claimer`) should send: pending ones, and sent
         ones whose session ended unanswered (any claimer but this session's)."""
-        return self.filter(connection=connection).filter(
+        reads = [Operation.Kind.QUERY, Operation.Kind.GET]
+        return self.filter(connection=connection, kind__in=reads).filter(
             Q(state=Operation.State.PENDING)
             | (Q(state=Operation.State.SENT) & ~Q(claimed_by=claimer))
         )
@@ -43,6 +48,8 @@ class Operation(models.Model):
     class Kind(models.TextChoices):
         QUERY = "query"
         GET = "get"
+        ADD = "add"
+        MODIFY = "modify"
 
     class State(models.TextChoices):
         PENDING = "pending"
@@ -54,8 +61,14 @@ class Operation(models.Model):
     connection = models.ForeignKey(Connection, models.CASCADE, related_name="operations")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     entity = models.CharField(max_length=40)
-    # objects.api.queries.EntityQuery.as_json()
-    query = models.JSONField()
+    # objects.api.queries.EntityQuery.as_json() of a query or get ({} for a write).
+    query = models.JSONField(default=dict, blank=True)
+    # A write: the object intake queued; its phase is the operation's progress.
+    queued_object = models.ForeignKey(
+        "objects.QueuedObject", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The caller's Idempotency-Key: a retried write returns this operation again.
+    idempotency_key = models.CharField(max_length=200, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     # The Web Connector session (its claimer key) the query was last sent in.
     claimed_by = models.CharField(max_length=64, blank=True)
@@ -69,6 +82,13 @@ class Operation(models.Model):
     objects = OperationQuerySet.as_manager()
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="operation_unique_idempotency_key",
+            )
+        ]
         indexes = [
             # OperationQuerySet.due_for: a session's look for queries to send.
             models.Index(
@@ -80,6 +100,20 @@ class Operation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.entity} {self.public_id} ({self.state})"
+
+    @property
+    def is_write(self) -> bool:
+        return self.kind in (self.Kind.ADD, self.Kind.MODIFY)
+
+    @property
+    def progress(self) -> str:
+        """The state callers see: a write's follows its queued object's phase."""
+        if not self.is_write or self.queued_object is None:
+            return self.state
+        phase = self.queued_object.phase
+        if phase == Phase.PROCESSED:
+            return self.State.DONE
+        return self.State.FAILED if phase == Phase.FAILED else self.State.PENDING
 
     @property
     def is_finished(self) -> bool:
@@ -128,8 +162,8 @@ class Operation(models.Model):
         )
 
     def mark_fetched(self, now: datetime) -> None:
-        """The caller read the finished result: the retention clock starts now (once)."""
-        if self.fetched_at is None and self.is_finished:
+        """The caller read the final answer: the retention clock starts now (once)."""
+        if self.fetched_at is None:
             Operation.objects.filter(pk=self.pk, fetched_at__isnull=True).update(fetched_at=now)
             self.fetched_at = now
 

@@ -24,6 +24,8 @@ def call(
     params: dict[str, Any] | None = None,
     method: str = "GET",
     authorization: str | None = None,
+    body: Any = None,
+    idempotency_key: str = "",
 ) -> ApiAnswer:
     """`path` below /api/v1/connections/ (or a full URL, as an operation's)."""
     url = path if path.startswith("http") else f"{base_url}/api/v1/connections/{path}"
@@ -34,7 +36,12 @@ def call(
         headers["Authorization"] = authorization
     elif key is not None:
         headers["Authorization"] = f"Bearer {key}"
-    request = urllib.request.Request(url, headers=headers, method=method)
+    data = None if body is None else json.dumps(body).encode()
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             raw = response.read()

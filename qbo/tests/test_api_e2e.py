@@ -199,3 +199,91 @@ class QboApiTestCase(QboLiveTestCase):
         self.assertIn("colour: not a filter of Customer", unknown.body["error"]["message"])
         self.assertIn("balance takes gte, not like", wrong_op.body["error"]["message"])
         self.assertIn("limit: must be 1 to 1000", too_many.body["error"]["message"])
+
+
+class QboApiWriteTestCase(QboLiveTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        _key, self.key = ApiKey.issue(self.connection, ApiKey.Scope.WRITE)
+
+    def send(self, method: str, path: str, body: Any, idempotency_key: str = "") -> ApiAnswer:
+        return call(self.live_server_url, f"{SHOP}/{path}", self.key, method=method, body=body,
+                    idempotency_key=idempotency_key)  # fmt: skip
+
+    def test_it_adds_a_record_at_once_and_answers_it_in_the_get_shape(self) -> None:
+        answer = self.send("POST", "Customer", {"name": "Jo Smith", "email": "jo@x.test"}, "k1")
+
+        self.assertEqual(answer.status, 200, answer.body)
+        self.assertEqual(answer.body["phase"], "processed")
+        created = self.one("Customer", DisplayName="Jo Smith")
+        self.assertEqual(answer.body["qbe_id"], created["Id"])
+        self.assertEqual(answer.body["record"]["email"], "jo@x.test")
+        self.assertEqual(self.obj("customers", "Jo Smith").events.count() > 1, True)
+
+    def test_it_answers_a_retry_with_the_same_idempotency_key_without_writing_again(
+        self,
+    ) -> None:
+        first = self.send("POST", "Customer", {"name": "Jo Smith"}, "retry-1")
+        again = self.send("POST", "Customer", {"name": "Jo Smith"}, "retry-1")
+
+        self.assertEqual(again.status, 200, again.body)
+        self.assertEqual(again.body["operation"]["id"], first.body["operation"]["id"])
+        self.assertEqual(len(self.records("Customer", DisplayName="Jo Smith")), 1)
+        self.assertEqual(self.obj("customers", "Jo Smith").events.filter(
+            to_phase="pending").count(), 1)  # fmt: skip
+
+    def test_it_refuses_an_idempotency_key_reused_for_another_call(self) -> None:
+        self.send("POST", "Customer", {"name": "Jo Smith"}, "same")
+        other = self.send("POST", "Vendor", {"name": "Acme"}, "same")
+
+        self.assertEqual(other.status, 422, other.body)
+
+    def test_it_modifies_sparsely_what_it_wrote(self) -> None:
+        added = self.send("POST", "Customer", {"name": "Jo Smith", "email": "jo@x.test",
+                                               "phone": "555-0100"})  # fmt: skip
+        qb_id = added.body["qbe_id"]
+
+        answer = self.send("PATCH", f"Customer/{qb_id}", {"email": "new@x.test"})
+
+        self.assertEqual(answer.status, 200, answer.body)
+        stored = self.one("Customer", Id=qb_id)
+        self.assertEqual(stored["PrimaryEmailAddr"]["Address"], "new@x.test")
+        self.assertEqual(stored["PrimaryPhone"]["FreeFormNumber"], "555-0100")
+
+    def invoice(self) -> dict[str, Any]:
+        return {
+            "id": "INV-1",
+            "customer": {"name": "Jo Smith"},
+            "line_items": [{"product_id": "TEE", "quantity": 2, "price": "10.00"}],
+        }
+
+    def test_it_adds_a_transaction_with_its_dependencies(self) -> None:
+        accounts = {a["Name"]: a["Id"] for a in self.qbo.entities(self.realm, "Account")}
+        self.qbo.seed(self.realm, "Item", {"Name": "TEE", "Type": "Service",
+                      "IncomeAccountRef": {"value": accounts["Sales of Product Income"]}})  # fmt: skip
+
+        answer = self.send("POST", "Invoice", self.invoice())
+
+        self.assertEqual(answer.status, 200, answer.body)
+        self.assertEqual(answer.body["operation"]["state"], "done")
+        self.assertEqual(answer.body["record"]["customer"]["name"], "Jo Smith")
+        self.assertEqual(answer.body["record"]["total"], "20.00")
+        self.one("Customer", DisplayName="Jo Smith")
+
+    def test_it_explains_a_write_quickbooks_refused(self) -> None:
+        answer = self.send("POST", "Invoice", self.invoice())
+
+        self.assertEqual(answer.status, 422, answer.body)
+        self.assertEqual(answer.body["operation"]["state"], "failed")
+        self.assertIn("item 'TEE' not found", answer.body["error"]["message"])
+
+    def test_it_refuses_a_payload_qbo_cannot_take_naming_the_field(self) -> None:
+        answer = self.send("POST", "Customer", {"name": "Jo", "firstname": "F" * 101})
+
+        self.assertEqual(answer.status, 400, answer.body)
+        self.assertIn("firstname", answer.body["error"]["message"])
+
+    def test_it_refuses_modifying_a_record_it_did_not_write(self) -> None:
+        answer = self.send("PATCH", "Customer/999", {"email": "a@b.test"})
+
+        self.assertEqual(answer.status, 404, answer.body)
