@@ -81,6 +81,7 @@ class EntitySchema(AutoSchema):
 
 
 class ApiView(APIView):
+    entity = ""  # the QuickBooks entity of an entity view (as_view(entity=...))
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [IsKeyOfConnection]
 
@@ -98,7 +99,6 @@ class ApiView(APIView):
             {"operation": described}, status=202, headers={"Location": described["url"]}
         )
 
-
     def respond_write(self, request: Request, qb_id: str = "") -> Response:
         connection = key_of(request).connection
         key = request.headers.get("Idempotency-Key", "").strip()
@@ -108,7 +108,6 @@ class ApiView(APIView):
 
 
 class EntityListView(ApiView):
-    entity = ""
     schema = EntitySchema()
 
     @extend_schema(responses=ANSWERS)
@@ -123,7 +122,6 @@ class EntityListView(ApiView):
 
 
 class EntityDetailView(ApiView):
-    entity = ""
     schema = EntitySchema()
 
     @extend_schema(responses=ANSWERS)

@@ -179,3 +179,76 @@ class DesktopApiTestCase(LiveTestCase):
                 self.assertEqual(answer.status, 400, answer.body)
                 self.assertIn(words, answer.body["error"]["message"])
         self.assertFalse(Operation.objects.exists())
+
+
+class DesktopApiWriteTestCase(LiveTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        _key, self.key = ApiKey.issue(self.connection, ApiKey.Scope.WRITE)
+
+    def send(self, method: str, path: str, body: Any, idempotency_key: str = "") -> ApiAnswer:
+        return call(self.live_server_url, f"acme/{path}", self.key, method=method, body=body,
+                    idempotency_key=idempotency_key)  # fmt: skip
+
+    def test_it_queues_an_add_that_the_next_web_connector_run_writes(self) -> None:
+        queued = self.send("POST", "Customer", {"name": "Jo Smith", "email": "jo@x.test"}, "a1")
+        self.assertEqual(queued.status, 202, queued.body)
+        self.assertEqual(queued.body["phase"], "pending")
+        url = queued.headers["Location"]
+
+        self.run_webconnector()
+        answer = call(self.live_server_url, url, self.key)
+
+        self.assertEqual(answer.status, 200, answer.body)
+        created = self.quickbooks.find("Customer", "Jo Smith")
+        assert created is not None
+        self.assertEqual(answer.body["qbe_id"], qb_id(created))
+        self.assertEqual(created.findtext("Email"), "jo@x.test")
+
+    def test_it_answers_a_retry_with_the_same_idempotency_key_with_the_same_operation(
+        self,
+    ) -> None:
+        first = self.send("POST", "Customer", {"name": "Jo Smith"}, "retry-1")
+        again = self.send("POST", "Customer", {"name": "Jo Smith", "email": "x@y.test"},
+                          "retry-1")  # fmt: skip
+
+        self.assertEqual(again.status, 202, again.body)
+        self.assertEqual(again.body["operation"]["id"], first.body["operation"]["id"])
+        self.assertEqual(Operation.objects.count(), 1)
+        obj = Operation.objects.get().queued_object
+        assert obj is not None
+        self.assertNotIn("email", obj.payload)
+
+    def test_it_modifies_sparsely_what_it_wrote(self) -> None:
+        url = self.send("POST", "Customer", {"name": "Jo Smith", "email": "jo@x.test",
+                                             "phone": "555-0100"}).headers["Location"]  # fmt: skip
+        self.run_webconnector()
+        written = call(self.live_server_url, url, self.key).body["qbe_id"]
+
+        patched = self.send("PATCH", f"Customer/{written}", {"email": "new@x.test"})
+        self.run_webconnector()
+        answer = call(self.live_server_url, patched.headers["Location"], self.key)
+
+        self.assertEqual(answer.status, 200, answer.body)
+        stored = self.quickbooks.find("Customer", "Jo Smith")
+        assert stored is not None
+        self.assertEqual((stored.findtext("Email"), stored.findtext("Phone")),
+                         ("new@x.test", "555-0100"))  # fmt: skip
+
+    def test_it_explains_a_write_quickbooks_refused(self) -> None:
+        url = self.send("POST", "Invoice", {
+            "id": "INV-1", "customer": {"name": "Jo Smith"},
+            "line_items": [{"product_id": "NOPE", "quantity": 1, "price": "1.00"}],
+        }).headers["Location"]  # fmt: skip
+
+        self.run_webconnector()
+        answer = call(self.live_server_url, url, self.key)
+
+        self.assertEqual(answer.status, 422, answer.body)
+        self.assertIn("NOPE", answer.body["error"]["message"])
+
+    def test_it_refuses_an_entity_desktop_does_not_have(self) -> None:
+        answer = self.send("POST", "Estimate", {"id": "E1"})
+
+        self.assertEqual(answer.status, 400, answer.body)
+        self.assertIn("SalesOrder", answer.body["error"]["message"])
