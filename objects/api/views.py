@@ -52,7 +52,7 @@ class EntitySchema(AutoSchema):
 
     def get_operation_id(self) -> str:
         kinds = {"GET": "get" if "qb_id" in self.path else "query", "POST": "add",
-                 "PATCH": "modify"}  # fmt: skip
+                 "PATCH": "modify", "DELETE": "delete"}  # fmt: skip
         kind = kinds.get(self.method, self.method.lower())
         return f"api_{kind}_{getattr(self.view, 'entity', '')}"
 
@@ -99,10 +99,13 @@ class ApiView(APIView):
             {"operation": described}, status=202, headers={"Location": described["url"]}
         )
 
-    def respond_write(self, request: Request, qb_id: str = "") -> Response:
+    def respond_write(
+        self, request: Request, qb_id: str = "", kind: str = Operation.Kind.ADD
+    ) -> Response:
         connection = key_of(request).connection
         key = request.headers.get("Idempotency-Key", "").strip()
-        operation = write(connection, self.entity, request.data, key, timezone.now(), qb_id)
+        fields = {} if kind == Operation.Kind.DELETE else request.data
+        operation = write(connection, self.entity, fields, key, timezone.now(), qb_id, kind)
         backend_for(connection).api_push(connection)
         return write_answer(request, operation)
 
@@ -132,7 +135,11 @@ class EntityDetailView(ApiView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=WRITE_ANSWERS,
                    parameters=[IDEMPOTENCY_KEY])  # fmt: skip
     def patch(self, request: Request, connection_id: str, qb_id: str) -> Response:
-        return self.respond_write(request, qb_id)
+        return self.respond_write(request, qb_id, Operation.Kind.MODIFY)
+
+    @extend_schema(request=None, responses=WRITE_ANSWERS, parameters=[IDEMPOTENCY_KEY])
+    def delete(self, request: Request, connection_id: str, qb_id: str) -> Response:
+        return self.respond_write(request, qb_id, Operation.Kind.DELETE)
 
 
 class OperationView(ApiView):

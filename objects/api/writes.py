@@ -23,14 +23,14 @@ from objects.backends import backend_for
 from objects.models import Operation, QueuedObject
 from objects.types import BY_PAYLOAD_TYPE, type_for
 
-# The FlowLink write route of each entity (Estimate is QuickBooks Online's order).
+# The FlowLink write route of each entity. No Estimate: FlowLink orders become the
+# QuickBooks Online entity the flow parameter qbo_order_as chooses, not always one.
 ROUTES = {
     "Customer": "add_customers",
     "Vendor": "add_vendors",
     "Invoice": "add_invoices",
     "SalesReceipt": "add_salesreceipts",
     "SalesOrder": "add_orders",
-    "Estimate": "add_orders",
     "CreditMemo": "add_creditmemos",
     "Payment": "add_payments",
     "PurchaseOrder": "add_purchaseorders",
@@ -45,9 +45,15 @@ ITEM_ROUTES = {
     "SalesTax": "add_salestaxproducts",
 }
 MAX_KEY = 200
+# What DELETE does, per entity: lists are made inactive (QuickBooks keeps them for the
+# transactions that name them), a sales order is closed through cancel_order.
+DEACTIVATED = ("Customer", "Vendor", "Item")
+CANCELLED = {"SalesOrder": "cancel_order"}
 
 
 def route_for(entity: str, payload: Mapping[str, Any]) -> str:
+    if entity not in ROUTES and entity != "Item":
+        raise ApiError(405, f"adding a {entity} is not offered (docs/api.md)")
     if entity != "Item":
         return ROUTES[entity]
     kind = payload.get("type")
@@ -68,27 +74,28 @@ def write(
     key: str,
     now: datetime,
     qb_id: str = "",
+    kind: str = Operation.Kind.ADD,
 ) -> Operation:
-    """Queue an add (or, with `qb_id`, a sparse modify) of `entity`; the same operation
-    again for an Idempotency-Key seen before."""
+    """Queue an add (or, with `qb_id`, a sparse modify or a delete) of `entity`; the same
+    operation again for an Idempotency-Key seen before."""
     if len(key) > MAX_KEY:
         raise ApiError(400, f"Idempotency-Key: at most {MAX_KEY} characters")
     if key:
         seen = Operation.objects.filter(connection=connection, idempotency_key=key).first()
         if seen is not None:
-            return _same_call(seen, entity, qb_id)
+            return _same_call(seen, entity, kind)
     entity_named(entity)
     refusal = backend_for(connection).api_refusal(EntityQuery(entity))
     if refusal:
         raise ApiError(400, refusal)
     if not isinstance(fields, dict):
         raise ApiError(400, "body: must be a JSON object (the FlowLink record)")
-    if qb_id:
+    if kind == Operation.Kind.DELETE:
+        route, payload = _deleted(connection, entity, qb_id)
+    elif qb_id:
         route, payload = _modified(connection, entity, qb_id, fields)
-        kind = Operation.Kind.MODIFY
     else:
         route, payload = route_for(entity, fields), fields
-        kind = Operation.Kind.ADD
     try:
         with transaction.atomic():
             obj = _queue(connection, route, payload)
@@ -102,20 +109,41 @@ def write(
         seen = Operation.objects.filter(connection=connection, idempotency_key=key).first()
         if seen is None:
             raise
-        return _same_call(seen, entity, qb_id)
+        return _same_call(seen, entity, kind)
 
 
-def _same_call(seen: Operation, entity: str, qb_id: str) -> Operation:
-    wanted = Operation.Kind.MODIFY if qb_id else Operation.Kind.ADD
-    if seen.kind != wanted or seen.entity != entity:
+def _same_call(seen: Operation, entity: str, kind: str) -> Operation:
+    if seen.kind != kind or seen.entity != entity:
         raise ApiError(422, "Idempotency-Key: already used for another call")
     return seen
+
+
+def _deleted(connection: Connection, entity: str, qb_id: str) -> tuple[str, dict[str, Any]]:
+    if entity in DEACTIVATED:
+        return _modified(connection, entity, qb_id, {"is_active": False})
+    if entity in CANCELLED:
+        obj = _written(connection, entity, qb_id)
+        return CANCELLED[entity], dict(obj.payload)
+    raise ApiError(
+        405, f"deleting or voiding a {entity} is not offered (docs/api.md lists what DELETE does)"
+    )
 
 
 def _modified(
     connection: Connection, entity: str, qb_id: str, fields: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
     """The route and the merged payload of a sparse modify of a record qbsync wrote."""
+    obj = _written(connection, entity, qb_id)
+    payload = {**obj.payload, **fields}
+    if type_for(obj.object_type).identity(payload) != obj.identity:
+        raise ApiError(400, "a modify cannot change the field that identifies the record")
+    return obj.flow, payload
+
+
+def _written(connection: Connection, entity: str, qb_id: str) -> QueuedObject:
+    """The queued object qbsync last wrote as this record (404 when none)."""
+    if entity not in ROUTES and entity != "Item":
+        raise ApiError(405, f"changing a {entity} is not offered (docs/api.md)")
     obj = (
         QueuedObject.objects.filter(
             connection=connection, object_type__in=_object_types(entity), qb_id=qb_id
@@ -129,10 +157,7 @@ def _modified(
             f"qbsync wrote no {entity} {qb_id}: a modify merges the fields sent over the "
             "record qbsync last wrote (add it through the API or FlowLink first)",
         )
-    payload = {**obj.payload, **fields}
-    if type_for(obj.object_type).identity(payload) != obj.identity:
-        raise ApiError(400, "a modify cannot change the field that identifies the record")
-    return obj.flow, payload
+    return obj
 
 
 def _queue(connection: Connection, route: str, payload: dict[str, Any]) -> QueuedObject:

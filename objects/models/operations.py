@@ -50,6 +50,7 @@ class Operation(models.Model):
         GET = "get"
         ADD = "add"
         MODIFY = "modify"
+        DELETE = "delete"
 
     class State(models.TextChoices):
         PENDING = "pending"
@@ -103,7 +104,7 @@ class Operation(models.Model):
 
     @property
     def is_write(self) -> bool:
-        return self.kind in (self.Kind.ADD, self.Kind.MODIFY)
+        return self.kind in (self.Kind.ADD, self.Kind.MODIFY, self.Kind.DELETE)
 
     @property
     def progress(self) -> str:

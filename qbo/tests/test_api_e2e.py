@@ -287,3 +287,19 @@ class QboApiWriteTestCase(QboLiveTestCase):
         answer = self.send("PATCH", "Customer/999", {"email": "a@b.test"})
 
         self.assertEqual(answer.status, 404, answer.body)
+
+    def test_it_deactivates_a_list_record_on_delete(self) -> None:
+        qb_id = self.send("POST", "Customer", {"name": "Jo Smith"}).body["qbe_id"]
+
+        answer = self.send("DELETE", f"Customer/{qb_id}", None, "del-1")
+
+        self.assertEqual(answer.status, 200, answer.body)
+        self.assertEqual(answer.body["operation"]["kind"], "delete")
+        self.assertIs(self.one("Customer", Id=qb_id)["Active"], False)
+
+    def test_it_refuses_deleting_what_it_cannot_delete(self) -> None:
+        for entity in ("Invoice", "Estimate"):
+            with self.subTest(entity=entity):
+                answer = self.send("DELETE", f"{entity}/1", None)
+                self.assertIn(answer.status, (400, 405), answer.body)
+                self.assertIn(entity, answer.body["error"]["message"])

@@ -247,6 +247,43 @@ class DesktopApiWriteTestCase(LiveTestCase):
         self.assertEqual(answer.status, 422, answer.body)
         self.assertIn("NOPE", answer.body["error"]["message"])
 
+    def written(self, entity: str, body: dict[str, Any]) -> str:
+        url = self.send("POST", entity, body).headers["Location"]
+        self.run_webconnector()
+        return str(call(self.live_server_url, url, self.key).body["qbe_id"])
+
+    def test_it_deactivates_a_list_record_on_delete(self) -> None:
+        qb_id_ = self.written("Customer", {"name": "Jo Smith"})
+
+        url = self.send("DELETE", f"Customer/{qb_id_}", None).headers["Location"]
+        self.run_webconnector()
+
+        self.assertEqual(call(self.live_server_url, url, self.key).status, 200)
+        stored = self.quickbooks.find("Customer", "Jo Smith")
+        assert stored is not None
+        self.assertEqual(stored.findtext("IsActive"), "false")
+
+    def test_it_closes_a_sales_order_on_delete(self) -> None:
+        self.quickbooks.add_record("ItemService", Name="TEE",
+                                   SalesOrPurchase={"Price": "10.00", "AccountRef": "Sales"})  # fmt: skip
+        qb_id_ = self.written("SalesOrder", {
+            "id": "R1", "customer": {"name": "Jo Smith"},
+            "line_items": [{"product_id": "TEE", "quantity": 1, "price": "10.00"}],
+        })  # fmt: skip
+
+        url = self.send("DELETE", f"SalesOrder/{qb_id_}", None).headers["Location"]
+        self.run_webconnector()
+
+        self.assertEqual(call(self.live_server_url, url, self.key).status, 200)
+        stored = self.quickbooks.find("SalesOrder", "R1")
+        assert stored is not None
+        self.assertEqual(stored.findtext("IsManuallyClosed"), "true")
+
+    def test_it_refuses_deleting_an_invoice(self) -> None:
+        answer = self.send("DELETE", "Invoice/1-1", None)
+
+        self.assertEqual(answer.status, 405, answer.body)
+
     def test_it_refuses_an_entity_desktop_does_not_have(self) -> None:
         answer = self.send("POST", "Estimate", {"id": "E1"})
 
