@@ -18,6 +18,7 @@ from connections.models import Connection
 from objects.api.answers import shape
 from objects.api.queries import ApiError, EntityQuery
 from objects.models import Operation
+from objects.tasks import deliver_operation_callback
 from qbwc.models import Session
 from qbwc.qbxml import entity_queries
 from qbwc.qbxml.mappers.base import Element
@@ -67,6 +68,7 @@ def receive(session: Session, request_ids: list[str], response: str, hresult: st
             if operation is not None:
                 error = ApiError(502, f"QuickBooks returned {hresult}: {text}")
                 operation.fail(error.as_json(), now)
+                call_back(operation)
         return
     try:
         answers = read_responses(response)
@@ -75,6 +77,7 @@ def receive(session: Session, request_ids: list[str], response: str, hresult: st
             if operation is not None:
                 error = ApiError(502, f"QuickBooks' answer was unreadable: {exc}")
                 operation.fail(error.as_json(), now)
+                call_back(operation)
         return
     for rs in answers:
         operation = mine.pop(rs.request_id, None)
@@ -88,8 +91,15 @@ def receive(session: Session, request_ids: list[str], response: str, hresult: st
             operation.fail(ApiError(400, exc.message, str(exc.code)).as_json(), now)
         except ApiError as exc:  # a get that found nothing
             operation.fail(exc.as_json(), now)
+        call_back(operation)
     # Asked and not answered: left `sent`, so the next session asks again (a query
     # changes nothing in QuickBooks).
+
+
+def call_back(operation: Operation) -> None:
+    """A finished operation with a callback URL: send it once this commits."""
+    if operation.callback_url and operation.is_finished:
+        deliver_operation_callback.delay_on_commit(operation.pk)
 
 
 def _operation(session: Session, request_id: str) -> Operation | None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.urls import reverse
+
 from connections.models import Connection
 from objects.api.queries import ApiError, EntityQuery, get_query
 from objects.backends import backend_for
@@ -23,7 +25,11 @@ class Answer:
     operation: Operation | None = None  # answered by the backend's next run
 
 
-def ask(connection: Connection, query: EntityQuery, now: datetime) -> Answer:
+def ask(
+    connection: Connection, query: EntityQuery, now: datetime, callback_url: str = ""
+) -> Answer:
+    """Answer now, or store the Operation a backend's next run answers (its result is
+    POSTed to `callback_url` then, when given: objects.api.callbacks)."""
     backend = backend_for(connection)
     refusal = backend.api_refusal(query)
     if refusal:
@@ -31,7 +37,10 @@ def ask(connection: Connection, query: EntityQuery, now: datetime) -> Answer:
     records = backend.api_answer(connection, query)
     if records is not None:
         return Answer(body=shape(query, records))
+    from objects.api.callbacks import check_url
+
     operation = Operation.objects.create(
+        callback_url=check_url(connection, callback_url),
         connection=connection,
         kind=Operation.Kind.GET if query.is_get else Operation.Kind.QUERY,
         entity=query.entity,
@@ -84,3 +93,23 @@ def write_outcome(operation: Operation) -> tuple[int, dict[str, Any]]:
     if found:
         body["record"] = found[0]
     return 200, body
+
+
+def describe(site_root: str, operation: Operation) -> dict[str, Any]:
+    """An operation as the API shows it; `site_root` makes its URL absolute."""
+    path = reverse(
+        "api-operation",
+        kwargs={
+            "connection_id": operation.connection.connection_id,
+            "public_id": operation.public_id,
+        },
+    )
+    return {
+        "id": str(operation.public_id),
+        "url": site_root.rstrip("/") + path,
+        "kind": operation.kind,
+        "entity": operation.entity,
+        "state": operation.progress,
+        "created_at": operation.created_at.isoformat(),
+        "finished_at": operation.finished_at.isoformat() if operation.finished_at else None,
+    }

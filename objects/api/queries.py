@@ -23,7 +23,8 @@ OPERATORS = (EQ, LIKE, GTE)
 # The most records one answer carries (QuickBooks Online's MAXRESULTS ceiling).
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
-PAGING = ("limit", "offset", "order_by")
+# Query parameters that are not filters (callback_url: objects.api.callbacks).
+RESERVED = ("limit", "offset", "order_by", "callback_url")
 
 
 class ApiError(Exception):
@@ -220,7 +221,7 @@ def parse_query(entity_name: str, params: Mapping[str, str]) -> EntityQuery:
     entity = entity_named(entity_name)
     filters: list[Filter] = []
     for key, raw in params.items():
-        if key in PAGING:
+        if key in RESERVED:
             continue
         name, _, op = key.partition("__")
         op = op or EQ

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -15,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from connections.models import ApiKey
-from objects.api.answers import Answer, ask, write_outcome
+from objects.api.answers import Answer, ask, describe, write_outcome
 from objects.api.auth import ApiKeyAuthentication, IsKeyOfConnection
 from objects.api.queries import (
     ENTITIES,
@@ -77,6 +76,9 @@ class EntitySchema(AutoSchema):
             OpenApiParameter("limit", int, description="1 to 1000 (default 100)"),
             OpenApiParameter("offset", int, description="records to skip (default 0)"),
             OpenApiParameter("order_by", str, description="a filter field; -field descends"),
+            OpenApiParameter(
+                "callback_url", str, description="QuickBooks Desktop: POST the answer here"
+            ),
         ]
 
 
@@ -94,7 +96,7 @@ class ApiView(APIView):
         if answer.body is not None:
             return Response(answer.body)
         assert answer.operation is not None
-        described = describe(request, answer.operation)
+        described = describe(request.build_absolute_uri("/"), answer.operation)
         return Response(
             {"operation": described}, status=202, headers={"Location": described["url"]}
         )
@@ -116,7 +118,9 @@ class EntityListView(ApiView):
     @extend_schema(responses=ANSWERS)
     def get(self, request: Request, connection_id: str) -> Response:
         query = parse_query(self.entity, request.query_params)
-        return self.respond(request, ask(key_of(request).connection, query, timezone.now()))
+        return self.respond(
+            request, ask(key_of(request).connection, query, timezone.now(), callback_url(request))
+        )
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=WRITE_ANSWERS,
                    parameters=[IDEMPOTENCY_KEY])  # fmt: skip
@@ -130,7 +134,9 @@ class EntityDetailView(ApiView):
     @extend_schema(responses=ANSWERS)
     def get(self, request: Request, connection_id: str, qb_id: str) -> Response:
         query = get_query(self.entity, qb_id)
-        return self.respond(request, ask(key_of(request).connection, query, timezone.now()))
+        return self.respond(
+            request, ask(key_of(request).connection, query, timezone.now(), callback_url(request))
+        )
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses=WRITE_ANSWERS,
                    parameters=[IDEMPOTENCY_KEY])  # fmt: skip
@@ -152,7 +158,7 @@ class OperationView(ApiView):
             raise ApiError(404, "no such operation")
         if operation.is_write:
             return write_answer(request, operation)
-        described = describe(request, operation)
+        described = describe(request.build_absolute_uri("/"), operation)
         if not operation.is_finished:
             return Response({"operation": described}, status=202)
         operation.mark_fetched(timezone.now())
@@ -162,9 +168,13 @@ class OperationView(ApiView):
         return Response({**(operation.result or {}), "operation": described})
 
 
+def callback_url(request: Request) -> str:
+    return str(request.query_params.get("callback_url", "")).strip()
+
+
 def write_answer(request: Request, operation: Operation) -> Response:
     status, body = write_outcome(operation)
-    described = describe(request, operation)
+    described = describe(request.build_absolute_uri("/"), operation)
     if status != 202:
         operation.mark_fetched(timezone.now())
         return Response({**body, "operation": described}, status=status)
@@ -176,22 +186,3 @@ def key_of(request: Request) -> ApiKey:
     """The key IsKeyOfConnection let through."""
     assert isinstance(request.auth, ApiKey)
     return request.auth
-
-
-def describe(request: Request, operation: Operation) -> dict[str, Any]:
-    path = reverse(
-        "api-operation",
-        kwargs={
-            "connection_id": operation.connection.connection_id,
-            "public_id": operation.public_id,
-        },
-    )
-    return {
-        "id": str(operation.public_id),
-        "url": request.build_absolute_uri(path),
-        "kind": operation.kind,
-        "entity": operation.entity,
-        "state": operation.progress,
-        "created_at": operation.created_at.isoformat(),
-        "finished_at": operation.finished_at.isoformat() if operation.finished_at else None,
-    }

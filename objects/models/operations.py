@@ -16,7 +16,7 @@ answer is simply sent again by the next (`due_for`): there is no outcome to veri
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models, transaction
@@ -36,6 +36,14 @@ class OperationQuerySet(models.QuerySet["Operation"]):
             Q(state=Operation.State.PENDING)
             | (Q(state=Operation.State.SENT) & ~Q(claimed_by=claimer))
         )
+
+    def callbacks_due(self, now: datetime) -> OperationQuerySet:
+        """Finished queries whose callback is not sent and whose backoff has passed."""
+        return self.filter(
+            state__in=[Operation.State.DONE, Operation.State.FAILED],
+            callback_sent_at__isnull=True,
+            callback_next_at__lte=now,
+        ).exclude(callback_url="")
 
     def purge_fetched(self, before: datetime) -> int:
         """Delete operations whose result was fetched before `before` (an unfetched
@@ -70,6 +78,13 @@ class Operation(models.Model):
     )
     # The caller's Idempotency-Key: a retried write returns this operation again.
     idempotency_key = models.CharField(max_length=200, blank=True)
+    # Where the finished query's answer is POSTed, signed like alerts (docs/api.md);
+    # retries back off in the row (callback_next_at), like AlertDelivery's.
+    callback_url = models.URLField(max_length=2000, blank=True)
+    callback_attempts = models.PositiveIntegerField(default=0)
+    callback_next_at = models.DateTimeField(null=True, blank=True)
+    callback_sent_at = models.DateTimeField(null=True, blank=True)
+    callback_error = models.TextField(blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     # The Web Connector session (its claimer key) the query was last sent in.
     claimed_by = models.CharField(max_length=64, blank=True)
@@ -96,6 +111,12 @@ class Operation(models.Model):
                 fields=["connection", "created_at"],
                 name="operation_due_idx",
                 condition=Q(state__in=["pending", "sent"]),
+            ),
+            # OperationQuerySet.callbacks_due: the beat's look for callbacks to send.
+            models.Index(
+                fields=["callback_next_at"],
+                name="operation_callback_due_idx",
+                condition=Q(callback_sent_at__isnull=True) & ~Q(callback_url=""),
             ),
         ]
 
@@ -150,8 +171,9 @@ class Operation(models.Model):
 
     def finish(self, result: dict[str, Any], now: datetime) -> bool:
         return self._move(
-            [self.State.SENT], self.State.DONE, "answered", result=result, finished_at=now
-        )
+            [self.State.SENT], self.State.DONE, "answered", result=result, finished_at=now,
+            **self._callback_due(now),
+        )  # fmt: skip
 
     def fail(self, error: dict[str, Any], now: datetime) -> bool:
         return self._move(
@@ -160,7 +182,38 @@ class Operation(models.Model):
             str(error.get("message", "")),
             error=error,
             finished_at=now,
+            **self._callback_due(now),
         )
+
+    def _callback_due(self, now: datetime) -> dict[str, Any]:
+        return {"callback_next_at": now} if self.callback_url else {}
+
+    def claim_callback(self, now: datetime, lease: timedelta) -> bool:
+        """Take the callback for one attempt; the lease lets another worker retry a crash."""
+        won = Operation.objects.filter(
+            pk=self.pk, callback_sent_at__isnull=True, callback_next_at__lte=now
+        ).update(callback_next_at=now + lease, callback_attempts=models.F("callback_attempts") + 1)
+        if won:
+            self.refresh_from_db(fields=["callback_attempts", "callback_next_at"])
+        return won == 1
+
+    def mark_callback_sent(self, now: datetime) -> None:
+        Operation.objects.filter(pk=self.pk).update(
+            callback_sent_at=now, callback_next_at=None, callback_error=""
+        )
+        self.callback_sent_at, self.callback_next_at, self.callback_error = now, None, ""
+
+    def mark_callback_failed(self, now: datetime, error: str, max_attempts: int) -> None:
+        """Back off exponentially (1, 2, 4 … minutes), or give up after max_attempts."""
+        next_at = (
+            None
+            if self.callback_attempts >= max_attempts
+            else now + timedelta(minutes=2 ** (self.callback_attempts - 1))
+        )
+        Operation.objects.filter(pk=self.pk).update(
+            callback_next_at=next_at, callback_error=error[:2000]
+        )
+        self.callback_next_at, self.callback_error = next_at, error[:2000]
 
     def mark_fetched(self, now: datetime) -> None:
         """The caller read the final answer: the retention clock starts now (once)."""

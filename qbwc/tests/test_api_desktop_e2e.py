@@ -4,12 +4,21 @@ and the operation then answers the records (docs/api.md)."""
 
 from __future__ import annotations
 
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
+from unittest.mock import patch
 
+from django.utils import timezone
 from lxml import etree
 
+from connections.alerts import verify
 from connections.models import ApiKey
+from objects.api import callbacks
 from objects.models import Operation
+from objects.tasks import deliver_operation_callback, send_due_callbacks
 from objects.tests.api_client import ApiAnswer, call
 from qbsync.test import LiveTestCase
 
@@ -289,3 +298,97 @@ class DesktopApiWriteTestCase(LiveTestCase):
 
         self.assertEqual(answer.status, 400, answer.body)
         self.assertIn("SalesOrder", answer.body["error"]["message"])
+
+
+class Receiver:
+    """A local HTTP server that records POSTs and answers them with the next status."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses) or [200]
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                owner.received.append((dict(self.headers), body))
+                status = owner.statuses.pop(0) if len(owner.statuses) > 1 else owner.statuses[0]
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class DesktopApiCallbackTestCase(LiveTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.connection.alert_secret = "callback-secret"
+        self.connection.save()
+        _key, self.key = ApiKey.issue(self.connection, ApiKey.Scope.READ)
+        self.quickbooks.add_record("Customer", Name="Amy Birds")
+
+    def receiver(self, *statuses: int) -> Receiver:
+        receiver = Receiver(*statuses)
+        self.addCleanup(receiver.stop)
+        return receiver
+
+    def ask(self, callback_url: str) -> ApiAnswer:
+        return call(self.live_server_url, "acme/Customer", self.key,
+                    {"display_name": "Amy Birds", "callback_url": callback_url})  # fmt: skip
+
+    def test_it_posts_the_answer_signed_like_alerts(self) -> None:
+        receiver = self.receiver(200)
+        asked = self.ask(receiver.url)
+        self.assertEqual(asked.status, 202, asked.body)
+
+        with patch.object(deliver_operation_callback, "delay") as delay:
+            self.run_webconnector()
+        sent = send_due_callbacks()
+
+        self.assertEqual(sent, 1)
+        headers, body = receiver.received[0]
+        self.assertTrue(verify("callback-secret", headers["X-Qbsync-Signature"], body,
+                               timezone.now()))  # fmt: skip
+        self.assertEqual(headers["X-Qbsync-Event"], "operation.finished")
+        answer = json.loads(body)
+        self.assertEqual(answer["records"][0]["name"], "Amy Birds")
+        self.assertEqual(answer["operation"]["id"], asked.body["operation"]["id"])
+        self.assertEqual(send_due_callbacks(), 0)
+        delay.assert_called_once_with(Operation.objects.get().pk)
+
+    def test_it_retries_a_refused_callback_with_backoff(self) -> None:
+        receiver = self.receiver(500, 200)
+        self.ask(receiver.url)
+        self.run_webconnector()
+        operation = Operation.objects.get()
+
+        self.assertFalse(callbacks.deliver(operation.pk))
+        operation.refresh_from_db()
+        self.assertIn("HTTP 500", operation.callback_error)
+        self.assertEqual(callbacks.due(timezone.now()), [])
+        later = timezone.now() + timedelta(minutes=2)
+        self.assertTrue(callbacks.deliver(operation.pk, later))
+        self.assertEqual(len(receiver.received), 2)
+
+    def test_it_refuses_a_callback_without_a_secret_to_sign_it(self) -> None:
+        self.connection.alert_secret = ""
+        self.connection.save()
+
+        answer = self.ask("https://example.test/hook")
+
+        self.assertEqual(answer.status, 400, answer.body)
+        self.assertIn("alert secret", answer.body["error"]["message"])
+
+    def test_it_refuses_a_callback_that_is_not_a_web_url(self) -> None:
+        answer = self.ask("ftp://example.test/hook")
+
+        self.assertEqual(answer.status, 400, answer.body)
