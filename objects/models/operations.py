@@ -48,8 +48,8 @@ class OperationQuerySet(models.QuerySet["Operation"]):
     def purge_fetched(self, before: datetime) -> int:
         """Delete operations whose result was fetched before `before` (an unfetched
         result is kept: the caller may still come for it)."""
-        deleted, _ = self.filter(fetched_at__lt=before).delete()
-        return deleted
+        _total, by_model = self.filter(fetched_at__lt=before).delete()
+        return by_model.get(Operation._meta.label, 0)
 
 
 class Operation(models.Model):
