@@ -11,6 +11,8 @@ QuickBooks' status code and message.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -64,20 +66,12 @@ def receive(session: Session, request_ids: list[str], response: str, hresult: st
     now = timezone.now()
     mine = {rid: _operation(session, rid) for rid in request_ids}
     if hresult and not response.strip():
-        for operation in mine.values():
-            if operation is not None:
-                error = ApiError(502, f"QuickBooks returned {hresult}: {text}")
-                operation.fail(error.as_json(), now)
-                call_back(operation)
+        _fail_all(mine.values(), ApiError(502, f"QuickBooks returned {hresult}: {text}"), now)
         return
     try:
         answers = read_responses(response)
     except QbxmlParseError as exc:
-        for operation in mine.values():
-            if operation is not None:
-                error = ApiError(502, f"QuickBooks' answer was unreadable: {exc}")
-                operation.fail(error.as_json(), now)
-                call_back(operation)
+        _fail_all(mine.values(), ApiError(502, f"QuickBooks' answer was unreadable: {exc}"), now)
         return
     for rs in answers:
         operation = mine.pop(rs.request_id, None)
@@ -94,6 +88,14 @@ def receive(session: Session, request_ids: list[str], response: str, hresult: st
         call_back(operation)
     # Asked and not answered: left `sent`, so the next session asks again (a query
     # changes nothing in QuickBooks).
+
+
+def _fail_all(operations: Iterable[Operation | None], error: ApiError, now: datetime) -> None:
+    """QuickBooks answered none of them: each fails with the same reason."""
+    for operation in operations:
+        if operation is not None:
+            operation.fail(error.as_json(), now)
+            call_back(operation)
 
 
 def call_back(operation: Operation) -> None:

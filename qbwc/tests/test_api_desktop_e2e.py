@@ -160,6 +160,27 @@ class DesktopApiTestCase(LiveTestCase):
         self.assertEqual(first.body, second.body)
         self.assertIsNotNone(operation.fetched_at)
 
+    def test_it_fails_the_queries_of_a_message_quickbooks_rejected_whole(self) -> None:
+        url = self.ask("Customer", display_name="Amy Birds")
+        self.quickbooks.reject_next_messages(1, hresult="0x80040408")
+
+        self.run_webconnector()
+        answer = self.fetch(url)
+
+        self.assertEqual(answer.status, 502, answer.body)
+        self.assertIn("0x80040408", answer.body["error"]["message"])
+
+    def test_it_explains_an_error_quickbooks_answered_with_its_status_code(self) -> None:
+        url = self.ask("Customer", display_name__like="Am%")
+        self.quickbooks.inject_status("CustomerQueryRq", 3000, "The filter is invalid")
+
+        self.run_webconnector()
+        answer = self.fetch(url)
+
+        self.assertEqual(answer.status, 400, answer.body)
+        self.assertEqual(answer.body["error"]["code"], "3000")
+        self.assertEqual(answer.body["error"]["message"], "The filter is invalid")
+
     def test_it_opens_no_session_when_nothing_is_asked(self) -> None:
         result = self.run_webconnector()
 
