@@ -90,3 +90,18 @@ class ApiKeyAdminTestCase(BaseTestCase):
         new = ApiKey.objects.exclude(pk=old.pk).get()
         self.assertIsNotNone(old.revoked_at)
         self.assertEqual((new.scope, new.label, new.revoked_at), ("read", "ERP", None))
+
+
+class OperationAdminTestCase(BaseTestCase):
+    def test_it_shows_an_operation_with_its_history(self) -> None:
+        self.client.force_login(self.operator)
+        operation = Operation.objects.create(
+            connection=self.connection, kind="query", entity="Customer", query={}
+        )
+        operation.claim("session-1", timezone.now())
+
+        listing = self.client.get(reverse("admin:objects_operation_changelist"))
+        page = self.client.get(reverse("admin:objects_operation_change", args=[operation.pk]))
+
+        self.assertContains(listing, str(operation.public_id))
+        self.assertContains(page, "session-1")
