@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from connections.api_keys import KEY_PREFIX, USED_AT_RESOLUTION, find_key
 from connections.models import ApiKey
+from connections.passwords import fast_digest
 from objects.tests.api_client import call
 from qbsync.test import BaseTestCase, LiveTestCase, make_connection
 
@@ -87,7 +88,8 @@ class ApiKeyTestCase(BaseTestCase):
     def test_it_stores_only_a_hash_of_the_secret(self) -> None:
         key, raw = ApiKey.issue(self.connection, ApiKey.Scope.WRITE)
 
-        secret = raw.rsplit("_", 1)[1]
+        # The secret may hold "_" itself (URL-safe base64): it is all after the public id.
+        secret = raw[len(f"{KEY_PREFIX}{key.public_id}_") :]
         self.assertTrue(raw.startswith(f"{KEY_PREFIX}{key.public_id}_"))
         self.assertGreaterEqual(len(secret), 43)
         self.assertNotIn(secret, key.secret_hash)
@@ -124,3 +126,13 @@ class ApiKeyTestCase(BaseTestCase):
         self.assertIsNone(find_key(raw))
         with self.assertRaises(CommandError):
             call_command("create_api_key", "acme", "--revoke", key.public_id, stdout=StringIO())
+
+    def test_it_finds_a_key_whose_secret_holds_underscores(self) -> None:
+        key, raw = ApiKey.issue(self.connection, ApiKey.Scope.READ)
+        prefix = f"{KEY_PREFIX}{key.public_id}_"
+        secret = "a_b_" + "x" * 40
+        key.secret_hash = fast_digest(secret, key.salt)
+        key.save()
+
+        self.assertEqual(find_key(prefix + secret), key)
+        self.assertIsNone(find_key(raw))
