@@ -493,3 +493,6 @@ class AlertDeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+from connections import admin_api_keys  # noqa: E402, F401  (operations API keys)

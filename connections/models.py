@@ -399,3 +399,4 @@ class FlowConfig(models.Model):
 
 
 from connections.alert_models import *  # noqa: E402, F403  (incidents and their alerts)
+from connections.api_keys import ApiKey as ApiKey  # noqa: E402  (the operations API keys)

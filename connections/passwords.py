@@ -57,6 +57,17 @@ def is_generated(raw: str) -> bool:
     )
 
 
+def fast_digest(secret: str, salt: str) -> str:
+    """Salted SHA-256 of a generated secret (Web Connector passwords, API keys).
+
+    Only for secrets of 256 random bits: stretching protects guessable secrets, and
+    nobody guesses 2^256 values at any speed (docs/security.md).
+    """
+    if not salt or "$" in salt:
+        raise ValueError("the salt must be non-empty and hold no '$'")
+    return hashlib.sha256(f"{salt}${secret}".encode()).hexdigest()
+
+
 class GeneratedPasswordHasher(BasePasswordHasher):
     """Salted SHA-256 for passwords qbsync generated (never one a person typed).
 
@@ -70,10 +81,7 @@ class GeneratedPasswordHasher(BasePasswordHasher):
     def encode(self, password: str, salt: str) -> str:
         if not is_generated(password):
             raise ValueError("only passwords made by connections.passwords.generate() fit here")
-        if not salt or "$" in salt:
-            raise ValueError("the salt must be non-empty and hold no '$'")
-        digest = hashlib.sha256(f"{salt}${password}".encode()).hexdigest()
-        return f"{self.algorithm}${salt}${digest}"
+        return f"{self.algorithm}${salt}${fast_digest(password, salt)}"
 
     def decode(self, encoded: str) -> dict[str, Any]:
         algorithm, salt, digest = encoded.split("$", 2)

@@ -337,3 +337,6 @@ class PulledRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("qb_id", "delivered_request_id")
     list_select_related = ("connection",)
     readonly_fields = [f.name for f in PulledRecord._meta.fields if f.name != "id"]
+
+
+from objects import admin_operations  # noqa: E402, F401  (operations API calls)

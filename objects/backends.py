@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from connections.models import Connection
+    from objects.api.queries import EntityQuery
     from objects.mapping import Rule
     from objects.models import QueuedObject
     from objects.types.base import ObjectView
@@ -94,6 +95,19 @@ class Backend(Protocol):
     def serves_pull(self, route: str) -> bool:
         """Whether the backend can read what a get_* route hands out (QuickBooks Online has
         no discount items or inventory sites, for instance)."""
+
+    def api_refusal(self, query: EntityQuery) -> str:
+        """Why the backend cannot run an operations API query ("" when it can): names the
+        entity or the filter it cannot express (docs/api.md), for a 400."""
+
+    def api_answer(self, connection: Connection, query: EntityQuery) -> list[dict[str, Any]] | None:
+        """The records `query` finds, read at once (raising objects.api.queries.ApiError
+        when the backend refuses), or None: the query waits, as an Operation, for the
+        backend's next run (the Web Connector's)."""
+
+    def api_push(self, connection: Connection) -> None:
+        """An API write was queued and its caller waits: write it now if the backend can
+        be called (QuickBooks Online runs a push pass); a polled one cannot."""
 
 
 _BACKENDS: dict[str, Backend] = {}

@@ -14,12 +14,13 @@ from dataclasses import replace
 from typing import Any
 
 from connections.models import Connection
+from objects.api.queries import EntityQuery
 from objects.backends import Exchange, Fields
 from objects.mapping import Rule
 from objects.models import QueuedObject
 from objects.types.base import ObjectView
 from objects.types.values import is_blank
-from qbo import events
+from qbo import events, operations
 from qbo.mappers import mapper_for
 from qbo.mappers.fields import is_qbo_id
 from qbo.mapping import create_body, preview, target_error, update_body
@@ -91,6 +92,15 @@ class QboBackend:
 
     def health_details(self, connection: Connection) -> dict[str, Any]:
         return events.health_details(connection)
+
+    def api_refusal(self, query: EntityQuery) -> str:
+        return operations.refusal(query)
+
+    def api_answer(self, connection: Connection, query: EntityQuery) -> list[dict[str, Any]]:
+        return operations.answer(connection, query)
+
+    def api_push(self, connection: Connection) -> None:
+        operations.push_now(connection)
 
     def serves_pull(self, route: str) -> bool:
         from qbo.pulls import serves

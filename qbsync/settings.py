@@ -236,6 +236,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": _tick,
         "options": {"expires": _tick * 0.9},
     },
+    # Operations API callbacks whose backoff has passed (objects.api.callbacks).
+    "send-due-callbacks": {
+        "task": "objects.tasks.send_due_callbacks",
+        "schedule": _tick,
+        "options": {"expires": _tick * 0.9},
+    },
     # Objects stuck in_progress past OBJECT_STUCK_MINUTES go back with retry_count+1.
     "sweep-stuck-objects": {
         "task": "objects.tasks.sweep_stuck_objects",

@@ -20,5 +20,6 @@ urlpatterns = [
     path("qbo/webhooks", intuit_webhook, name="qbo-intuit-webhook"),
     path("", include("qbwc.urls")),
     path("", include("objects.urls")),
+    path("", include("objects.api.urls")),
     path("", include("qbo.urls")),
 ]

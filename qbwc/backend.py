@@ -14,11 +14,13 @@ from typing import Any
 from lxml import etree
 
 from connections.models import Connection
+from objects.api.queries import EntityQuery
 from objects.backends import Exchange, Fields
 from objects.mapping import Rule
 from objects.models import QueuedObject
 from qbwc.mapping import data_ext_values, target_error, write_request
 from qbwc.models import Request
+from qbwc.qbxml import entity_queries
 from qbwc.qbxml.mappers import MAPPERS
 from qbwc.qbxml.mappers.base import ADD, MOD, ObjectView, as_found
 from qbwc.qbxml.mappers.transactions import TransactionMapper
@@ -84,6 +86,16 @@ class DesktopBackend:
         if not isinstance(mapper, TransactionMapper):
             return ""  # list records have names, not RefNumbers
         return mapper.ref_number(ObjectView(object_type, identity, dict(payload), dict(params)))
+
+    def api_refusal(self, query: EntityQuery) -> str:
+        return entity_queries.refusal(query)
+
+    def api_answer(self, connection: Connection, query: EntityQuery) -> None:
+        """None: the query waits for the next Web Connector run (qbwc.operations)."""
+        return None
+
+    def api_push(self, connection: Connection) -> None:
+        """Nothing: the Web Connector calls us, and its next run writes the object."""
 
     def serves_pull(self, route: str) -> bool:
         """Every get_* route is a qbXML query Desktop answers."""

@@ -23,7 +23,7 @@ from lxml import etree
 import qbsync
 from connections.models import Connection
 from objects.models import QueuedObject
-from qbwc import batch, dispatch, host, polls
+from qbwc import batch, dispatch, host, operations, polls
 from qbwc.models import Message, Request, Session, hash_ticket, new_ticket
 from qbwc.qbxml.envelope import build_message
 from qbwc.qbxml.mappers.base import Element
@@ -95,8 +95,12 @@ def authenticate(
             if not session.take_over():
                 return [new_ticket(), "busy", BUSY_POSTPONE_SECONDS]
         dispatch.promote_waiting(locked)
-        # A due poll is work too.
-        if not dispatch.has_due_work(locked) and not has_due_polls(locked):
+        # A due poll, or an API query waiting for an answer, is work too.
+        if (
+            not dispatch.has_due_work(locked)
+            and not has_due_polls(locked)
+            and not operations.has_due(locked)
+        ):
             return [new_ticket(), "none"]
         ticket = new_ticket()
         Session.objects.create(connection=locked, ticket_hash=hash_ticket(ticket))
@@ -168,7 +172,11 @@ def build_next_message(session: Session) -> str:
         for item in planned:
             item.element.set("requestID", secrets.token_hex(8))
         return _send(session, [(item.obj, item.kind, item.element) for item in planned])
-    # Once the run's writes are done, poll queries go in messages of their own.
+    # Once the run's writes are done, API queries and then poll queries go in messages
+    # of their own (a caller waits for the first; the second fill a buffer).
+    asked = operations.next_requests(session)
+    if asked:
+        return _send(session, [(None, operations.API, rq) for rq in asked])
     queries = next_polls(session)
     if queries:
         return _send(session, [(None, POLL, rq) for rq in queries])
@@ -205,6 +213,8 @@ def receive_response(
         requests = {r.request_id: r for r in sent.requests.select_related("queued_object")}
         if requests and all(r.kind == POLL for r in requests.values()):
             receive_polls(session, sent, response, hresult, text)
+        elif requests and all(r.kind == operations.API for r in requests.values()):
+            receive_operations(session, sent, list(requests), response, hresult, text)
         elif hresult and not response.strip():
             return _whole_message_rejected(session, sent, list(requests.values()), hresult, text)
         else:
@@ -336,7 +346,7 @@ def progress(session: Session) -> int:
     connection = session.connection
     # An unfinished poll iteration restarts in the next run, so polls get a budget of
     # their own on top of the writes'.
-    polls_due = polls_left(session)
+    polls_due = polls_left(session) + operations.due_count(session)
     cap = settings.QBWC_MAX_ROUND_TRIPS + (settings.PULL_MAX_ROUND_TRIPS if polls_due else 0)
     at_cap = session.round_trips >= cap
     if at_cap:
@@ -445,3 +455,19 @@ def receive_polls(session: Session, sent: Message, response: str, hresult: str, 
     else:
         polls.receive(session.connection, session.claimer, response, now)
     session.count_answered(sent.requests.count())
+
+
+def receive_operations(
+    session: Session, sent: Message, request_ids: list[str], response: str, hresult: str,
+    text: str,
+) -> None:  # fmt: skip
+    """An answer to API queries: kept in the transcript, read by qbwc.operations."""
+    settled = (
+        sent.reject(hresult, text, response[:POLL_TRANSCRIPT_CHARS])
+        if hresult
+        else sent.answer(response[:POLL_TRANSCRIPT_CHARS], hresult_message=text)
+    )
+    if not settled:
+        return  # settled meanwhile by a replay of this same call
+    operations.receive(session, request_ids, response, hresult, text)
+    session.count_answered(len(request_ids))

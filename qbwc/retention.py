@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from connections.models import Incident
-from objects.models import Notification, QueuedObject
+from objects.models import Notification, Operation, QueuedObject
 from qbwc.models import Session
 
 
@@ -26,4 +26,6 @@ def purge_old_records(now: datetime | None = None) -> dict[str, int]:
         "notifications": Notification.objects.purge_delivered(before, now - timedelta(days=1)),
         "objects": QueuedObject.objects.purge_processed(before),
         "incidents": Incident.objects.purge_resolved(before),
+        # An operations API result once its caller fetched it (docs/api.md).
+        "operations": Operation.objects.purge_fetched(before),
     }

@@ -1,4 +1,5 @@
-"""The objects app's models: queued objects, notifications and pulls.
+"""The objects app's models: queued objects, notifications, pulls and
+the operations API's deferred queries (operations.py).
 
 Queued objects: phases.py (Phase, Mode), transitions.py (the pure decisions of the state
 machine), queued.py (the model and its history), querysets.py (set-level work and moves),
@@ -14,6 +15,12 @@ from objects.models.notifications import (
     NotificationDelivery,
     NotificationDeliveryQuerySet,
     NotificationQuerySet,
+)
+from objects.models.operations import (
+    Operation,
+    OperationCallback,
+    OperationEvent,
+    OperationQuerySet,
 )
 from objects.models.phases import ACTIVE_PHASES, SENDABLE_PHASES, Mode, Phase
 from objects.models.pulls import PollConfig, PollConfigQuerySet, PulledRecord, PulledRecordQuerySet
@@ -35,6 +42,10 @@ __all__ = [
     "NotificationDelivery",
     "NotificationDeliveryQuerySet",
     "NotificationQuerySet",
+    "Operation",
+    "OperationCallback",
+    "OperationEvent",
+    "OperationQuerySet",
     "Phase",
     "PollConfig",
     "PollConfigQuerySet",
