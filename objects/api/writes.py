@@ -34,6 +34,12 @@ ROUTES = {
     "CreditMemo": "add_creditmemos",
     "Payment": "add_payments",
     "PurchaseOrder": "add_purchaseorders",
+    "JournalEntry": "add_journals",
+}
+# Entities the API only reads, and why.
+READ_ONLY = {
+    "Account": "the chart of accounts is read-only through this API (accounts are kept "
+    "in QuickBooks, by whoever keeps the books)",
 }
 # Item: the route by the payload's `type` (the API's item types).
 ITEM_ROUTES = {
@@ -52,6 +58,7 @@ CANCELLED = {"SalesOrder": "cancel_order"}
 
 
 def route_for(entity: str, payload: Mapping[str, Any]) -> str:
+    _check_writable(entity)
     if entity not in ROUTES and entity != "Item":
         raise ApiError(405, f"adding a {entity} is not offered (docs/api.md)")
     if entity != "Item":
@@ -60,6 +67,11 @@ def route_for(entity: str, payload: Mapping[str, Any]) -> str:
     if kind not in ITEM_ROUTES:
         raise ApiError(400, f"type: an Item to add needs one of {', '.join(ITEM_ROUTES)}")
     return ITEM_ROUTES[str(kind)]
+
+
+def _check_writable(entity: str) -> None:
+    if entity in READ_ONLY:
+        raise ApiError(405, f"{entity}: {READ_ONLY[entity]}")
 
 
 def _object_types(entity: str) -> list[str]:
@@ -119,6 +131,7 @@ def _same_call(seen: Operation, entity: str, kind: str) -> Operation:
 
 
 def _deleted(connection: Connection, entity: str, qb_id: str) -> tuple[str, dict[str, Any]]:
+    _check_writable(entity)
     if entity in DEACTIVATED:
         return _modified(connection, entity, qb_id, {"is_active": False})
     if entity in CANCELLED:
@@ -142,6 +155,7 @@ def _modified(
 
 def _written(connection: Connection, entity: str, qb_id: str) -> QueuedObject:
     """The queued object qbsync last wrote as this record (404 when none)."""
+    _check_writable(entity)
     if entity not in ROUTES and entity != "Item":
         raise ApiError(405, f"changing a {entity} is not offered (docs/api.md)")
     obj = (
