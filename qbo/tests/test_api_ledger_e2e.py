@@ -119,6 +119,19 @@ class QboLedgerApiTestCase(QboLiveTestCase):
                          [None, "Amy's Birds"])  # fmt: skip
         self.assertEqual(self.one("JournalEntry", DocNumber="J-9")["Id"], answer.body["qbe_id"])
 
+    def test_it_modifies_a_journal_entry_it_wrote_sparsely(self) -> None:
+        lines = [{"account_name": "Sales of Product Income", "debit": 50, "credit": 0},
+                 {"account_name": "Sales of Product Income", "debit": 0, "credit": 50}]  # fmt: skip
+        added = self.send("POST", "JournalEntry", {"id": "J-9", "line_items": lines})
+        qb_id = added.body["qbe_id"]
+
+        answer = self.send("PATCH", f"JournalEntry/{qb_id}", {"memo": "month end"})
+
+        self.assertEqual(answer.status, 200, answer.body)
+        stored = self.one("JournalEntry", Id=qb_id)
+        self.assertTrue(stored["PrivateNote"].endswith("\nmonth end"), stored["PrivateNote"])
+        self.assertEqual(len(stored["Line"]), 2)
+
     def test_it_refuses_an_account_type_qbo_does_not_have(self) -> None:
         non_posting = self.send("GET", "Account", type="NonPosting")
         unknown = self.send("GET", "Account", type="Savings")

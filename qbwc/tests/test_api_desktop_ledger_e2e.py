@@ -125,6 +125,23 @@ class DesktopLedgerApiTestCase(LiveTestCase):
         self.assertEqual(answer.body["qbe_id"], qb_id(stored))
         self.assertEqual(stored.findtext("JournalCreditLine/EntityRef/FullName"), "Amy Birds")
 
+    def test_it_modifies_a_journal_entry_it_wrote_sparsely(self) -> None:
+        lines = [{"account_name": "Checking", "debit": 50, "credit": 0},
+                 {"account_name": "Sales", "debit": 0, "credit": 50}]  # fmt: skip
+        added = self.send("POST", "JournalEntry", {"id": "J-9", "line_items": lines})
+        self.run_webconnector()
+        qb_id_ = self.fetch(added.headers["Location"]).body["qbe_id"]
+
+        patched = self.send("PATCH", f"JournalEntry/{qb_id_}", {"journal_date": "2026-03-05"})
+        self.run_webconnector()
+        answer = self.fetch(patched.headers["Location"])
+
+        self.assertEqual(answer.status, 200, answer.body)
+        stored = self.quickbooks.find("JournalEntry", "J-9")
+        assert stored is not None
+        self.assertEqual((qb_id(stored), stored.findtext("TxnDate")), (qb_id_, "2026-03-05"))
+        self.assertEqual(stored.findtext("JournalDebitLine/AccountRef/FullName"), "Checking")
+
     def test_it_refuses_filters_qbxml_cannot_express_and_unknown_account_types(self) -> None:
         cases = [
             ("JournalEntry", {"created_at__gte": "2026-03-01"}, "created_at__gte: QuickBooks"),
