@@ -5,10 +5,9 @@ Pure: no models. qbwc.operations sends these in Web Connector sessions. The filt
 qbXML can express: the id (ListID / TxnID), the name (FullName, NameFilter for a
 `like` that starts, ends or contains), ActiveStatus, FromModifiedDate /
 ModifiedDateRangeFilter, TxnDateRangeFilter, EntityFilter, RefNumber and an account's
-AccountType. qbXML makes
-an id, a FullName and a RefNumber each exclusive of every other filter, has no filter
-on creation time, e-mail, balance or due date, and no ordering: such a query is refused
-(`refusal`) instead of answered with records it did not ask for.
+AccountType. qbXML makes an id, a FullName and a RefNumber each exclusive of every other
+filter, has no filter on creation time, e-mail, balance or due date, and no ordering:
+such a query is refused (`refusal`) instead of answered with records it did not ask for.
 """
 
 from __future__ import annotations
