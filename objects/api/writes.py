@@ -52,9 +52,12 @@ ITEM_ROUTES = {
 }
 MAX_KEY = 200
 # What DELETE does, per entity: lists are made inactive (QuickBooks keeps them for the
-# transactions that name them), a sales order is closed through cancel_order.
+# transactions that name them); what a FlowLink order became is cancelled through
+# cancel_order, as its mapper does it (the Desktop closes its sales order; QuickBooks
+# Online voids its SalesReceipt or Invoice and deletes its Estimate); a journal entry is
+# deleted through add_journals' action DELETE. No mapper voids or deletes anything else.
 DEACTIVATED = ("Customer", "Vendor", "Item")
-CANCELLED = {"SalesOrder": "cancel_order"}
+ORDER_DOCUMENTS = ("SalesOrder", "SalesReceipt", "Invoice", "Estimate")
 
 
 def route_for(entity: str, payload: Mapping[str, Any]) -> str:
@@ -134,11 +137,36 @@ def _deleted(connection: Connection, entity: str, qb_id: str) -> tuple[str, dict
     _check_writable(entity)
     if entity in DEACTIVATED:
         return _modified(connection, entity, qb_id, {"is_active": False})
-    if entity in CANCELLED:
+    if entity == "JournalEntry":
         obj = _written(connection, entity, qb_id)
-        return CANCELLED[entity], dict(obj.payload)
+        return obj.flow, {**obj.payload, "action": "DELETE"}
+    if entity in ORDER_DOCUMENTS:
+        return "cancel_order", dict(_order_written(connection, entity, qb_id).payload)
     raise ApiError(
         405, f"deleting or voiding a {entity} is not offered (docs/api.md lists what DELETE does)"
+    )
+
+
+def _order_written(connection: Connection, entity: str, qb_id: str) -> QueuedObject:
+    """The FlowLink order qbsync wrote as this record (404 for a sales order it did not
+    write; 405 for another entity, which no mapper but the orders' voids or deletes)."""
+    backend = backend_for(connection)
+    orders = QueuedObject.objects.filter(
+        connection=connection, object_type__in=_object_types("SalesOrder"), qb_id=qb_id
+    ).order_by("-updated_at")
+    # Ids are unique per entity only: an order written as an Invoice may share its id
+    # with a SalesReceipt.
+    found = next((obj for obj in orders if backend.api_order_entity(obj) == entity), None)
+    if found is not None:
+        return found
+    if entity == "SalesOrder":
+        raise ApiError(404, f"qbsync wrote no SalesOrder {qb_id}: DELETE closes the sales "
+                       "orders qbsync wrote from FlowLink orders")  # fmt: skip
+    raise ApiError(
+        405,
+        f"deleting or voiding {entity} {qb_id} is not offered: DELETE voids or deletes a "
+        f"{entity} only when qbsync wrote it from a FlowLink order (cancel_order), and no "
+        f"order qbsync wrote became this {entity} (docs/api.md lists what DELETE does)",
     )
 
 

@@ -142,6 +142,21 @@ class DesktopLedgerApiTestCase(LiveTestCase):
         self.assertEqual((qb_id(stored), stored.findtext("TxnDate")), (qb_id_, "2026-03-05"))
         self.assertEqual(stored.findtext("JournalDebitLine/AccountRef/FullName"), "Checking")
 
+    def test_it_deletes_a_journal_entry_it_wrote(self) -> None:
+        lines = [{"account_name": "Checking", "debit": 5, "credit": 0},
+                 {"account_name": "Sales", "debit": 0, "credit": 5}]  # fmt: skip
+        added = self.send("POST", "JournalEntry", {"id": "J-9", "line_items": lines})
+        self.run_webconnector()
+        qb_id_ = self.fetch(added.headers["Location"]).body["qbe_id"]
+
+        deleted = self.send("DELETE", f"JournalEntry/{qb_id_}")
+        self.run_webconnector()
+        answer = self.fetch(deleted.headers["Location"])
+
+        self.assertEqual(answer.status, 200, answer.body)
+        self.assertEqual(answer.body["operation"]["kind"], "delete")
+        self.assertIsNone(self.quickbooks.find("JournalEntry", "J-9"))
+
     def test_it_refuses_filters_qbxml_cannot_express_and_unknown_account_types(self) -> None:
         cases = [
             ("JournalEntry", {"created_at__gte": "2026-03-01"}, "created_at__gte: QuickBooks"),
