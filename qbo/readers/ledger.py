@@ -3,10 +3,9 @@ qbwc.qbxml.readers.ledger writes from QuickBooks Desktop (docs/api.md)."""
 
 from __future__ import annotations
 
-from objects.types.records import TXN_KEY, compact
+from objects.types.records import compact, journal_sides, txn_ids
 from qbo.readers.common import Record, flag, money, ref_id, ref_name, stamps, string
 
-ZERO = "0.00"
 # QuickBooks Online's AccountType -> the API's (qbXML's) name of the same type.
 ACCOUNT_TYPES = {
     "Accounts Payable": "AccountsPayable",
@@ -29,12 +28,9 @@ ACCOUNT_TYPES = {
 
 def journal_line(line: Record) -> Record:
     detail = line.get("JournalEntryLineDetail") or {}
-    amount = money(line, "Amount")
-    is_debit = detail.get("PostingType") == "Debit"
     return {
         "line_id": string(line, "Id"),
-        "debit": amount if is_debit else ZERO,
-        "credit": ZERO if is_debit else amount,
+        **journal_sides(detail.get("PostingType") == "Debit", money(line, "Amount")),
         "account_name": ref_name(detail, "AccountRef"),
         "account_id": ref_id(detail, "AccountRef"),
         "description": string(line, "Description"),
@@ -46,16 +42,9 @@ def journal_line(line: Record) -> Record:
 
 
 def read_journal_entry(record: Record) -> Record:
-    qb_id = string(record, "Id")
-    ref_number = string(record, "DocNumber")
     date = string(record, "TxnDate")
     out: Record = {
-        "id": ref_number,
-        "ref_number": ref_number,
-        "transaction_id": qb_id,
-        "qbe_transaction_id": qb_id,
-        "qbe_id": qb_id,
-        "key": TXN_KEY,
+        **txn_ids(string(record, "Id"), string(record, "DocNumber")),
         **stamps(record),
         "journal_date": date,
         "transaction_date": date,

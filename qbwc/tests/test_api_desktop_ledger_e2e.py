@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from connections.models import ApiKey
-from objects.tests.api_client import ApiAnswer, call
+from objects.tests.api_client import SAVINGS, ApiAnswer, call
 from qbsync.test import LiveTestCase
 from qbwc.tests.test_api_desktop_e2e import qb_id
 
@@ -100,12 +100,7 @@ class DesktopLedgerApiTestCase(LiveTestCase):
 
         self.assertEqual(answer.status, 200, answer.body)
         record = answer.body["record"]
-        self.assertEqual(
-            {k: record.get(k) for k in ("name", "full_name", "type", "number", "is_active",
-                                         "description", "balance")},
-            {"name": "Savings", "full_name": "Savings", "type": "Bank", "number": "1010",
-             "is_active": True, "description": "rainy days", "balance": "0.00"},
-        )  # fmt: skip
+        self.assertEqual({key: record.get(key) for key in SAVINGS}, SAVINGS)
 
     def test_it_adds_a_journal_entry_through_add_journals(self) -> None:
         queued = self.send("POST", "JournalEntry", {
@@ -125,12 +120,16 @@ class DesktopLedgerApiTestCase(LiveTestCase):
         self.assertEqual(answer.body["qbe_id"], qb_id(stored))
         self.assertEqual(stored.findtext("JournalCreditLine/EntityRef/FullName"), "Amy Birds")
 
-    def test_it_modifies_a_journal_entry_it_wrote_sparsely(self) -> None:
+    def written_journal(self) -> str:
+        """The TxnID of journal entry J-9, added through the API and a Web Connector run."""
         lines = [{"account_name": "Checking", "debit": 50, "credit": 0},
                  {"account_name": "Sales", "debit": 0, "credit": 50}]  # fmt: skip
         added = self.send("POST", "JournalEntry", {"id": "J-9", "line_items": lines})
         self.run_webconnector()
-        qb_id_ = self.fetch(added.headers["Location"]).body["qbe_id"]
+        return str(self.fetch(added.headers["Location"]).body["qbe_id"])
+
+    def test_it_modifies_a_journal_entry_it_wrote_sparsely(self) -> None:
+        qb_id_ = self.written_journal()
 
         patched = self.send("PATCH", f"JournalEntry/{qb_id_}", {"journal_date": "2026-03-05"})
         self.run_webconnector()
@@ -143,11 +142,7 @@ class DesktopLedgerApiTestCase(LiveTestCase):
         self.assertEqual(stored.findtext("JournalDebitLine/AccountRef/FullName"), "Checking")
 
     def test_it_deletes_a_journal_entry_it_wrote(self) -> None:
-        lines = [{"account_name": "Checking", "debit": 5, "credit": 0},
-                 {"account_name": "Sales", "debit": 0, "credit": 5}]  # fmt: skip
-        added = self.send("POST", "JournalEntry", {"id": "J-9", "line_items": lines})
-        self.run_webconnector()
-        qb_id_ = self.fetch(added.headers["Location"]).body["qbe_id"]
+        qb_id_ = self.written_journal()
 
         deleted = self.send("DELETE", f"JournalEntry/{qb_id_}")
         self.run_webconnector()

@@ -8,7 +8,7 @@ writes the same keys from QuickBooks Online.
 
 from __future__ import annotations
 
-from objects.types.records import TXN_KEY, compact
+from objects.types.records import compact, journal_sides, txn_ids
 from qbwc.qbxml.parse import tag_of
 from qbwc.qbxml.readers.common import (
     Element,
@@ -21,17 +21,13 @@ from qbwc.qbxml.readers.common import (
     text,
 )
 
-_SIDES = {"JournalDebitLine": "debit", "JournalCreditLine": "credit"}
-ZERO = "0.00"
+_SIDES = {"JournalDebitLine": True, "JournalCreditLine": False}  # tag -> is a debit
 
 
-def journal_line(line: Elementish, side: str) -> Record:
-    """One debit or credit line; the other side is 0.00, as a FlowLink line sends it."""
-    amount = text(line, "Amount")
+def journal_line(line: Elementish, is_debit: bool) -> Record:
     return {
         "line_id": text(line, "TxnLineID"),
-        "debit": amount if side == "debit" else ZERO,
-        "credit": amount if side == "credit" else ZERO,
+        **journal_sides(is_debit, text(line, "Amount")),
         "account_name": ref_name(line, "AccountRef"),
         "account_id": ref_id(line, "AccountRef"),
         "description": text(line, "Memo"),
@@ -44,16 +40,9 @@ def journal_line(line: Elementish, side: str) -> Record:
 
 def read_journal_entry(element: Element) -> Record:
     ret = Node(element)
-    txn_id = text(ret, "TxnID")
-    ref_number = text(ret, "RefNumber")
     date = text(ret, "TxnDate")
     record: Record = {
-        "id": ref_number,
-        "ref_number": ref_number,
-        "transaction_id": txn_id,
-        "qbe_transaction_id": txn_id,
-        "qbe_id": txn_id,
-        "key": TXN_KEY,
+        **txn_ids(text(ret, "TxnID"), text(ret, "RefNumber")),
         "created_at": text(ret, "TimeCreated"),
         "modified_at": text(ret, "TimeModified"),
         "journal_date": date,
