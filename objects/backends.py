@@ -109,6 +109,11 @@ class Backend(Protocol):
         """An API write was queued and its caller waits: write it now if the backend can
         be called (QuickBooks Online runs a push pass); a polled one cannot."""
 
+    def api_order_entity(self, obj: QueuedObject) -> str:
+        """The API entity the FlowLink order `obj` was written as ("" when not yet): a
+        DELETE of that record cancels the order (cancel_order), as the order's mapper
+        closes, voids or deletes it."""
+
 
 _BACKENDS: dict[str, Backend] = {}
 

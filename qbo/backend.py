@@ -102,6 +102,11 @@ class QboBackend:
     def api_push(self, connection: Connection) -> None:
         operations.push_now(connection)
 
+    def api_order_entity(self, obj: QueuedObject) -> str:
+        """The SalesReceipt, Invoice or Estimate `qbo_order_as` chose when it was written
+        (remembered, so a later change of the parameter does not matter)."""
+        return str(obj.qb_state.get("entity") or "")
+
     def serves_pull(self, route: str) -> bool:
         from qbo.pulls import serves
 

@@ -28,7 +28,7 @@ from qbo.errors import (
 )
 from qbo.models import QboConnection
 from qbo.push import run_pass
-from qbo.readers import lists, txns
+from qbo.readers import ledger, lists, txns
 from qbo.readers.common import Record
 
 PRODUCT = "QuickBooks Online"
@@ -50,6 +50,8 @@ PROPERTIES = {
     "created_at": "MetaData.CreateTime",
     "updated_at": "MetaData.LastUpdatedTime",
 }
+# An account's type is its AccountType, in QBO's spelling (qbo.readers.ledger).
+_ACCOUNT_TYPES = {api: qbo for qbo, api in ledger.ACCOUNT_TYPES.items()}
 _OPERATORS = {EQ: "=", LIKE: "LIKE", GTE: ">="}
 _ITEM_READERS: dict[str, Callable[[Record], Record]] = {
     "Inventory": lists.read_inventory,
@@ -75,6 +77,8 @@ ENTITIES: dict[str, Callable[[Record], Record]] = {
     "CreditMemo": txns.read_credit_memo,
     "Payment": txns.read_payment,
     "PurchaseOrder": txns.read_purchase_order,
+    "JournalEntry": ledger.read_journal_entry,
+    "Account": ledger.read_account,
 }
 _MISSING = {
     "SalesOrder": "QuickBooks Online has no SalesOrder; its pre-invoice document is the Estimate",
@@ -85,6 +89,9 @@ def refusal(query: EntityQuery) -> str:
     """Why QBO cannot run `query` ("" when it can)."""
     if query.entity not in ENTITIES:
         return _MISSING.get(query.entity, f"{PRODUCT} has no {query.entity}")
+    kind = query.value("type")
+    if query.entity == "Account" and kind is not None and kind not in _ACCOUNT_TYPES:
+        return f"type: {PRODUCT} has no {kind} accounts"
     return ""
 
 
@@ -99,7 +106,9 @@ def literal(value: Any) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _condition(flt: Filter) -> str:
+def _condition(entity: str, flt: Filter) -> str:
+    if entity == "Account" and flt.field == "type":
+        return f"AccountType = {literal(_ACCOUNT_TYPES[flt.value])}"
     return f"{PROPERTIES[flt.field]} {_OPERATORS[flt.op]} {literal(flt.value)}"
 
 
@@ -107,7 +116,7 @@ def statement(query: EntityQuery) -> str:
     """`SELECT * FROM Invoice WHERE … ORDERBY … STARTPOSITION n MAXRESULTS m`."""
     parts = [f"SELECT * FROM {query.entity}"]
     if query.filters:
-        parts.append("WHERE " + " AND ".join(_condition(f) for f in query.filters))
+        parts.append("WHERE " + " AND ".join(_condition(query.entity, f) for f in query.filters))
     if query.order_by:
         parts.append(
             f"ORDERBY {PROPERTIES[query.order_by]} {'DESC' if query.descending else 'ASC'}"

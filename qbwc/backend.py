@@ -97,6 +97,10 @@ class DesktopBackend:
     def api_push(self, connection: Connection) -> None:
         """Nothing: the Web Connector calls us, and its next run writes the object."""
 
+    def api_order_entity(self, obj: QueuedObject) -> str:
+        """A FlowLink order is always a SalesOrder on the Desktop (cancel_order closes it)."""
+        return "SalesOrder"
+
     def serves_pull(self, route: str) -> bool:
         """Every get_* route is a qbXML query Desktop answers."""
         return True

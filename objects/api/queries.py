@@ -83,6 +83,16 @@ class Entity:
     name: str  # as QuickBooks names it
     filters: tuple[str, ...]
     is_transaction: bool
+    types: tuple[str, ...] = ()  # the values its `type` filter takes, when it has a list
+
+
+# An account's type as the API names it: qbXML's AccountType (QuickBooks Online spells
+# the same types with spaces; qbo.operations translates).
+ACCOUNT_TYPES = (
+    "AccountsPayable", "AccountsReceivable", "Bank", "CostOfGoodsSold", "CreditCard", "Equity",
+    "Expense", "FixedAsset", "Income", "LongTermLiability", "NonPosting", "OtherAsset",
+    "OtherCurrentAsset", "OtherCurrentLiability", "OtherExpense", "OtherIncome",
+)  # fmt: skip
 
 
 ENTITIES: dict[str, Entity] = {
@@ -100,6 +110,8 @@ ENTITIES: dict[str, Entity] = {
         Entity(
             "PurchaseOrder", ("id", "vendor_id", "ref_number", "transaction_date", *_STAMPS), True
         ),  # fmt: skip
+        Entity("JournalEntry", ("id", "ref_number", "transaction_date", *_STAMPS), True),
+        Entity("Account", ("id", "name", "is_active", "type", *_STAMPS), False, ACCOUNT_TYPES),
     )
 }
 
@@ -233,7 +245,10 @@ def parse_query(entity_name: str, params: Mapping[str, str]) -> EntityQuery:
             )
         if op not in FIELDS[name].ops:
             raise ApiError(400, f"{key}: {name} takes {' or '.join(FIELDS[name].ops)}, not {op}")
-        filters.append(Filter(name, op, parse_value(name, raw)))
+        value = parse_value(name, raw)
+        if name == "type" and entity.types and value not in entity.types:
+            raise ApiError(400, f"type: {entity.name} types are {', '.join(entity.types)}")
+        filters.append(Filter(name, op, value))
     order = str(params.get("order_by") or "").strip()
     descending = order.startswith("-")
     order = order.lstrip("-")

@@ -34,6 +34,12 @@ ROUTES = {
     "CreditMemo": "add_creditmemos",
     "Payment": "add_payments",
     "PurchaseOrder": "add_purchaseorders",
+    "JournalEntry": "add_journals",
+}
+# Entities the API only reads, and why.
+READ_ONLY = {
+    "Account": "the chart of accounts is read-only through this API (accounts are kept "
+    "in QuickBooks, by whoever keeps the books)",
 }
 # Item: the route by the payload's `type` (the API's item types).
 ITEM_ROUTES = {
@@ -46,12 +52,16 @@ ITEM_ROUTES = {
 }
 MAX_KEY = 200
 # What DELETE does, per entity: lists are made inactive (QuickBooks keeps them for the
-# transactions that name them), a sales order is closed through cancel_order.
+# transactions that name them); what a FlowLink order became is cancelled through
+# cancel_order, as its mapper does it (the Desktop closes its sales order; QuickBooks
+# Online voids its SalesReceipt or Invoice and deletes its Estimate); a journal entry is
+# deleted through add_journals' action DELETE. No mapper voids or deletes anything else.
 DEACTIVATED = ("Customer", "Vendor", "Item")
-CANCELLED = {"SalesOrder": "cancel_order"}
+ORDER_DOCUMENTS = ("SalesOrder", "SalesReceipt", "Invoice", "Estimate")
 
 
 def route_for(entity: str, payload: Mapping[str, Any]) -> str:
+    _check_writable(entity)
     if entity not in ROUTES and entity != "Item":
         raise ApiError(405, f"adding a {entity} is not offered (docs/api.md)")
     if entity != "Item":
@@ -60,6 +70,11 @@ def route_for(entity: str, payload: Mapping[str, Any]) -> str:
     if kind not in ITEM_ROUTES:
         raise ApiError(400, f"type: an Item to add needs one of {', '.join(ITEM_ROUTES)}")
     return ITEM_ROUTES[str(kind)]
+
+
+def _check_writable(entity: str) -> None:
+    if entity in READ_ONLY:
+        raise ApiError(405, f"{entity}: {READ_ONLY[entity]}")
 
 
 def _object_types(entity: str) -> list[str]:
@@ -119,13 +134,39 @@ def _same_call(seen: Operation, entity: str, kind: str) -> Operation:
 
 
 def _deleted(connection: Connection, entity: str, qb_id: str) -> tuple[str, dict[str, Any]]:
+    _check_writable(entity)
     if entity in DEACTIVATED:
         return _modified(connection, entity, qb_id, {"is_active": False})
-    if entity in CANCELLED:
+    if entity == "JournalEntry":
         obj = _written(connection, entity, qb_id)
-        return CANCELLED[entity], dict(obj.payload)
+        return obj.flow, {**obj.payload, "action": "DELETE"}
+    if entity in ORDER_DOCUMENTS:
+        return "cancel_order", dict(_order_written(connection, entity, qb_id).payload)
     raise ApiError(
         405, f"deleting or voiding a {entity} is not offered (docs/api.md lists what DELETE does)"
+    )
+
+
+def _order_written(connection: Connection, entity: str, qb_id: str) -> QueuedObject:
+    """The FlowLink order qbsync wrote as this record (404 for a sales order it did not
+    write; 405 for another entity, which no mapper but the orders' voids or deletes)."""
+    backend = backend_for(connection)
+    orders = QueuedObject.objects.filter(
+        connection=connection, object_type__in=_object_types("SalesOrder"), qb_id=qb_id
+    ).order_by("-updated_at")
+    # Ids are unique per entity only: an order written as an Invoice may share its id
+    # with a SalesReceipt.
+    found = next((obj for obj in orders if backend.api_order_entity(obj) == entity), None)
+    if found is not None:
+        return found
+    if entity == "SalesOrder":
+        raise ApiError(404, f"qbsync wrote no SalesOrder {qb_id}: DELETE closes the sales "
+                       "orders qbsync wrote from FlowLink orders")  # fmt: skip
+    raise ApiError(
+        405,
+        f"deleting or voiding {entity} {qb_id} is not offered: DELETE voids or deletes a "
+        f"{entity} only when qbsync wrote it from a FlowLink order (cancel_order), and no "
+        f"order qbsync wrote became this {entity} (docs/api.md lists what DELETE does)",
     )
 
 
@@ -142,6 +183,7 @@ def _modified(
 
 def _written(connection: Connection, entity: str, qb_id: str) -> QueuedObject:
     """The queued object qbsync last wrote as this record (404 when none)."""
+    _check_writable(entity)
     if entity not in ROUTES and entity != "Item":
         raise ApiError(405, f"changing a {entity} is not offered (docs/api.md)")
     obj = (

@@ -45,3 +45,23 @@ PAYMENT_RELATIONSHIPS = [
 def compact(record: Record) -> Record:
     """Drop top-level keys whose value is None (upstream compacted each record)."""
     return {key: value for key, value in record.items() if value is not None}
+
+
+def txn_ids(txn_id: str | None, ref_number: str | None) -> Record:
+    """How a transaction record names itself: its RefNumber as `id`, QuickBooks' id as
+    `transaction_id`, `qbe_transaction_id` and `qbe_id`."""
+    return {
+        "id": ref_number,
+        "ref_number": ref_number,
+        "transaction_id": txn_id,
+        "qbe_transaction_id": txn_id,
+        "qbe_id": txn_id,
+        "key": TXN_KEY,
+    }
+
+
+def journal_sides(is_debit: bool, amount: str | None) -> Record:
+    """A journal line's `debit` and `credit`; the side it does not post to is 0.00, as a
+    FlowLink add_journals line sends it (flowlink §6.10)."""
+    zero = "0.00"
+    return {"debit": amount if is_debit else zero, "credit": zero if is_debit else amount}

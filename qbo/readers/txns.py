@@ -19,6 +19,7 @@ from objects.types.records import (
     SALES_RECEIPT_RELATIONSHIPS,
     TXN_KEY,
     compact,
+    txn_ids,
 )
 from qbo.readers.common import (
     Record,
@@ -324,7 +325,6 @@ def purchase_line(line: Record) -> Record:
 
 def read_purchase_order(record: Record) -> Record:
     qb_id = string(record, "Id")
-    doc = _doc_id(record)
     status = string(record, "POStatus")
     lines = [
         purchase_line(line)
@@ -334,12 +334,7 @@ def read_purchase_order(record: Record) -> Record:
         in ("ItemBasedExpenseLineDetail", "AccountBasedExpenseLineDetail")
     ]
     out: Record = {
-        "id": doc,
-        "ref_number": doc,
-        "transaction_id": qb_id,
-        "qbe_transaction_id": qb_id,
-        "qbe_id": qb_id,
-        "key": TXN_KEY,
+        **txn_ids(qb_id, _doc_id(record)),
         **stamps(record),
         "transaction_date": string(record, "TxnDate"),
         "due_date": blank(record, "DueDate"),

@@ -4,10 +4,10 @@ answer as the API's records (docs/api.md, qbxml §7).
 Pure: no models. qbwc.operations sends these in Web Connector sessions. The filters
 qbXML can express: the id (ListID / TxnID), the name (FullName, NameFilter for a
 `like` that starts, ends or contains), ActiveStatus, FromModifiedDate /
-ModifiedDateRangeFilter, TxnDateRangeFilter, EntityFilter and RefNumber. qbXML makes
-an id, a FullName and a RefNumber each exclusive of every other filter, has no filter
-on creation time, e-mail, balance or due date, and no ordering: such a query is refused
-(`refusal`) instead of answered with records it did not ask for.
+ModifiedDateRangeFilter, TxnDateRangeFilter, EntityFilter, RefNumber and an account's
+AccountType. qbXML makes an id, a FullName and a RefNumber each exclusive of every other
+filter, has no filter on creation time, e-mail, balance or due date, and no ordering:
+such a query is refused (`refusal`) instead of answered with records it did not ask for.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from lxml import etree
 from objects.api.queries import EQ, LIKE, EntityQuery, Filter
 from qbwc.qbxml.parse import Response
 from qbwc.qbxml.queries import qb_datetime
-from qbwc.qbxml.readers import entities, items, txns
+from qbwc.qbxml.readers import entities, items, ledger, txns
 from qbwc.qbxml.readers.common import Element, Record
 
 PRODUCT = "QuickBooks Desktop"
@@ -72,6 +72,8 @@ ENTITIES: dict[str, DesktopEntity] = {
     "PurchaseOrder": DesktopEntity(
         "PurchaseOrder", txns.read_purchase_order, is_txn=True, linked=True
     ),
+    "JournalEntry": DesktopEntity("JournalEntry", ledger.read_journal_entry, is_txn=True),
+    "Account": DesktopEntity("Account", ledger.read_account, is_txn=False),
 }
 _MISSING = {
     "Estimate": "qbsync reads no Estimate from QuickBooks Desktop; its pre-invoice document"
@@ -125,7 +127,7 @@ def refusal(query: EntityQuery) -> str:
                 "or contains (%abc%) a text, not the pattern "
                 f"{flt.value!r}"
             )
-        if flt.field == "type" and flt.value not in ITEM_TYPES:
+        if query.entity == "Item" and flt.field == "type" and flt.value not in ITEM_TYPES:
             return f"type: {PRODUCT} item types are {', '.join(ITEM_TYPES)}"
         alone = _EXCLUSIVE.get(flt.field) or ("FullName" if _is_full_name(flt) else "")
         if alone and len(query.filters) > 1 and not query.is_get:
@@ -205,6 +207,8 @@ def _filters(rq: Element, spec: DesktopEntity, query: EntityQuery) -> None:
         node = etree.SubElement(rq, "NameFilter")
         _sub(node, "MatchCriterion", criterion)
         _sub(node, "Name", name)
+    if query.entity == "Account" and query.value("type") is not None:
+        _sub(rq, "AccountType", str(query.value("type")))
 
 
 class AnswerError(Exception):

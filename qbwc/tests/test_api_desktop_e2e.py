@@ -309,10 +309,13 @@ class DesktopApiWriteTestCase(LiveTestCase):
         assert stored is not None
         self.assertEqual(stored.findtext("IsManuallyClosed"), "true")
 
-    def test_it_refuses_deleting_an_invoice(self) -> None:
-        answer = self.send("DELETE", "Invoice/1-1", None)
+    def test_it_refuses_deleting_an_invoice_or_a_sales_receipt(self) -> None:
+        for entity in ("Invoice", "SalesReceipt"):
+            with self.subTest(entity=entity):
+                answer = self.send("DELETE", f"{entity}/1-1", None)
 
-        self.assertEqual(answer.status, 405, answer.body)
+                self.assertEqual(answer.status, 405, answer.body)
+                self.assertIn("from a FlowLink order", answer.body["error"]["message"])
 
     def test_it_refuses_an_entity_desktop_does_not_have(self) -> None:
         answer = self.send("POST", "Estimate", {"id": "E1"})

@@ -39,6 +39,15 @@ EXPRESSIBLE: dict[str, list[dict[str, str]]] = {
         {"id": "1-1"}, {"ref_number": "5001"},
         {"vendor_id": "80000001-1", "transaction_date__gte": "2026-02-01"},
     ],
+    "JournalEntry": [
+        {"id": "1-1"}, {"ref_number": "J-1"}, {"updated_at__gte": MOMENT, "limit": "5"},
+        {"transaction_date__gte": "2026-02-01", "offset": "5"},
+    ],
+    "Account": [
+        {"id": "80000001-1"}, {"name": "Bank"}, {"name__like": "Sa%"},
+        {"is_active": "false", "type": "Income", "updated_at__gte": MOMENT,
+         "name__like": "%ale%"},
+    ],
 }  # fmt: skip
 
 
@@ -70,6 +79,12 @@ class EntityQueriesTestCase(SimpleTestCase):
         rq = build(parse_query("Customer", {"limit": "5", "offset": "10"}))
 
         self.assertEqual(rq.findtext("MaxReturned"), "15")
+
+    def test_it_asks_for_an_account_type_after_the_name_filter(self) -> None:
+        rq = build(parse_query("Account", {"type": "Income", "name__like": "Sa%"}))
+
+        self.assertEqual([child.tag for child in rq][-2:], ["NameFilter", "AccountType"])
+        self.assertEqual(rq.findtext("AccountType"), "Income")
 
     def test_it_reads_a_like_without_wildcard_as_the_full_name(self) -> None:
         rq = build(parse_query("Customer", {"display_name__like": "Amy Birds"}))

@@ -14,6 +14,7 @@ from objects.types.records import (
     SALES_RECEIPT_RELATIONSHIPS,
     TXN_KEY,
     compact,
+    txn_ids,
 )
 from qbwc.qbxml.readers.common import (
     Element,
@@ -256,15 +257,8 @@ def read_sales_receipt(element: Element) -> Record:
 
 def read_purchase_order(element: Element) -> Record:
     ret = Node(element)
-    txn_id = text(ret, "TxnID")
-    ref_number = text(ret, "RefNumber")
     record: Record = {
-        "id": ref_number,
-        "ref_number": ref_number,
-        "transaction_id": txn_id,
-        "qbe_transaction_id": txn_id,
-        "qbe_id": txn_id,
-        "key": TXN_KEY,
+        **txn_ids(text(ret, "TxnID"), text(ret, "RefNumber")),
         "is_fully_received": flag(ret, "IsFullyReceived"),
         "created_at": text(ret, "TimeCreated"),
         "modified_at": text(ret, "TimeModified"),
