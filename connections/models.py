@@ -135,6 +135,10 @@ class Connection(models.Model):
     health_threshold_minutes = models.PositiveIntegerField(default=5)
     is_active = models.BooleanField(default=True)
     last_contact_at = models.DateTimeField(null=True, blank=True)
+    # Whether a field mapping of this connection has a version (kept by
+    # objects.models.mappings): intake reads mappings only when it does, so the
+    # connections without any pay no statement for them on each webhook.
+    uses_field_mappings = models.BooleanField(default=False, editable=False)
 
     # Where the health monitor sends alerts (connections.alerts). The secret signs
     # the webhook, so it is kept usable (not hashed): encrypted at rest, never logged

@@ -309,7 +309,11 @@ class Intake:
         """The rules `object_type`'s objects are built with: the connection's default
         mapping of the type, read once per request."""
         if self.mapping_versions is None:
-            self.mapping_versions = FieldMapping.objects.active_versions(self.connection)
+            self.mapping_versions = (
+                FieldMapping.objects.active_versions(self.connection)
+                if self.connection.uses_field_mappings
+                else {}
+            )
             if self.custom is not None and self.custom.mapping is not None:
                 chosen = self.custom.mapping.active_version
                 self.mapping_versions.pop(self.custom.object_type, None)

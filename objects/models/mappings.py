@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 from connections.models import Connection
@@ -160,7 +162,9 @@ class FieldMappingVersion(models.Model):
         # what their retries send.
         if not self._state.adding:
             raise ValueError("a mapping version is never changed: add a new version")
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            note_mappings_changed(self.mapping.connection_id)
 
     def clean(self) -> None:
         try:
@@ -225,3 +229,23 @@ class CustomRoute(models.Model):
         from objects.intake import payload_type_of
 
         return payload_type_of(self.object_type)
+
+
+def note_mappings_changed(connection_id: int) -> None:
+    """Keep Connection.uses_field_mappings true exactly while a mapping of the connection
+    has a version (intake skips reading mappings otherwise)."""
+    in_use = FieldMappingVersion.objects.filter(mapping__connection_id=connection_id).exists()
+    Connection.objects.filter(pk=connection_id).update(uses_field_mappings=in_use)
+
+
+@receiver(post_delete, sender=FieldMapping)
+def _mapping_deleted(sender: Any, instance: FieldMapping, **kwargs: Any) -> None:
+    note_mappings_changed(instance.connection_id)
+
+
+@receiver(post_delete, sender=FieldMappingVersion)
+def _version_deleted(sender: Any, instance: FieldMappingVersion, **kwargs: Any) -> None:
+    # Read by id: in a cascade the mapping may be gone already (its own receiver runs).
+    mapping = FieldMapping.objects.filter(pk=instance.mapping_id).values("connection_id")
+    for row in mapping:
+        note_mappings_changed(row["connection_id"])

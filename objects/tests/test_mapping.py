@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import SimpleTestCase
+from django.test.utils import CaptureQueriesContext
 
 from connections.models import Connection
 from objects.mapping import MappingError, parse_rules, resolve
 from objects.models import CustomRoute, FieldMapping, QueuedObject
+from objects.tests import mapping_cases
 from objects.types.values import PayloadError
 from qbsync.test import BaseTestCase, make_connection
 
@@ -201,6 +204,33 @@ class FieldMappingTestCase(BaseTestCase):
 
         self.assertFalse(QueuedObject.objects.exists())
         self.assertFalse(FieldMapping.objects.exists())
+
+    def test_it_marks_the_connection_while_a_mapping_has_a_version(self) -> None:
+        mapping = self.mapping(self.connection)
+        self.connection.refresh_from_db()
+        self.assertFalse(self.connection.uses_field_mappings)
+
+        mapping.add_version([{"target": "Memo", "transform": "constant", "value": "a"}])
+        self.connection.refresh_from_db()
+        self.assertTrue(self.connection.uses_field_mappings)
+
+        mapping.delete()
+        self.connection.refresh_from_db()
+        self.assertFalse(self.connection.uses_field_mappings)
+
+    def test_it_reads_no_mapping_for_a_webhook_of_a_connection_without_one(self) -> None:
+        body = {"request_id": "r1", "invoice": mapping_cases.invoice("INV-1")}
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(self.webhook("add_invoices", body).status_code, 200)
+        self.assertFalse([q for q in queries if "objects_fieldmapping" in q["sql"]])
+
+        self.mapping(self.connection).add_version(
+            [{"target": "Memo", "transform": "constant", "value": "a"}]
+        )
+        body = {"request_id": "r2", "invoice": mapping_cases.invoice("INV-2")}
+        with CaptureQueriesContext(connection) as queries:
+            self.assertEqual(self.webhook("add_invoices", body).status_code, 200)
+        self.assertTrue([q for q in queries if "objects_fieldmapping" in q["sql"]])
 
     def test_it_never_changes_a_saved_version(self) -> None:
         version = self.mapping(self.connection).add_version([])
