@@ -64,10 +64,15 @@ WRITE_ROUTES: dict[str, str] = {
 BUILT_IN_ROUTES = frozenset({*WRITE_ROUTES, *GET_ROUTES, "get_notifications", "get_health_check"})
 
 
+def route_type(route: str) -> ObjectType:
+    """The object type a built-in write route queues (by its payload_type)."""
+    return BY_PAYLOAD_TYPE[WRITE_ROUTES[route].replace("_", "")]
+
+
 def payload_type_of(object_type: str) -> str:
     """The payload_type (and body key) FlowLink sends objects of `object_type` under."""
-    for payload_type in WRITE_ROUTES.values():
-        if BY_PAYLOAD_TYPE[payload_type.replace("_", "")].object_type == object_type:
+    for route, payload_type in WRITE_ROUTES.items():
+        if route_type(route).object_type == object_type:
             return payload_type
     return TYPES[object_type].payload_types[0]
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from objects import intake
 from objects.models import CustomRoute
-from objects.types import BY_PAYLOAD_TYPE
 
 
 def add_custom_routes(result: dict[str, Any], generator: Any, request: Any, public: bool) -> Any:
@@ -46,8 +45,8 @@ def built_in_route(object_type: str) -> str:
     """The built-in add_* route of a type (its add_<type> one when there are several)."""
     routes = [
         route
-        for route, payload_type in intake.WRITE_ROUTES.items()
-        if BY_PAYLOAD_TYPE[payload_type.replace("_", "")].object_type == object_type
+        for route in intake.WRITE_ROUTES
+        if intake.route_type(route).object_type == object_type
     ]
     preferred = f"add_{object_type}"
     return preferred if preferred in routes else routes[0]

@@ -29,7 +29,6 @@ from connections.models import Connection, FlowConfig
 from objects import intake, pulls, webhook_body
 from objects.backends import backend_for
 from objects.models import CustomRoute, Notification
-from objects.types import BY_PAYLOAD_TYPE
 
 log = logging.getLogger(__name__)
 
@@ -207,8 +206,7 @@ class AddObjectsView(RoutedView):
         return Response(data)
 
     def operation(self) -> Operation:
-        payload_type = intake.WRITE_ROUTES[self.route]
-        mapper = BY_PAYLOAD_TYPE[payload_type.replace("_", "")]
+        mapper = intake.route_type(self.route)
         ok = (
             NotifyingAddResponseSerializer
             if mapper.answers_with_notifications
@@ -217,7 +215,7 @@ class AddObjectsView(RoutedView):
         return Operation(
             request=add_input(self.route),
             responses={200: ok, **REFUSALS},
-            description=f"Queue {payload_type} objects for QuickBooks Desktop.",
+            description=f"Queue {intake.WRITE_ROUTES[self.route]} objects for QuickBooks Desktop.",
         )
 
 

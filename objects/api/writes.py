@@ -21,7 +21,7 @@ from objects import intake
 from objects.api.queries import ApiError, EntityQuery, entity_named
 from objects.backends import backend_for
 from objects.models import Operation, QueuedObject
-from objects.types import BY_PAYLOAD_TYPE, type_for
+from objects.types import type_for
 
 # The FlowLink write route of each entity. No Estimate: FlowLink orders become the
 # QuickBooks Online entity the flow parameter qbo_order_as chooses, not always one.
@@ -79,7 +79,7 @@ def _check_writable(entity: str) -> None:
 
 def _object_types(entity: str) -> list[str]:
     routes = ITEM_ROUTES.values() if entity == "Item" else [ROUTES[entity]]
-    return [BY_PAYLOAD_TYPE[intake.WRITE_ROUTES[r].replace("_", "")].object_type for r in routes]
+    return [intake.route_type(route).object_type for route in routes]
 
 
 def write(
@@ -206,13 +206,15 @@ def _queue(connection: Connection, route: str, payload: dict[str, Any]) -> Queue
     """What a FlowLink webhook of `route` carrying `payload` would queue, with the flow
     parameters FlowLink last sent on that route (kept as they are)."""
     stored = FlowConfig.objects.filter(connection=connection, flow=route).first()
-    key = intake.WRITE_ROUTES[route]
-    body = {"parameters": dict(stored.parameters) if stored else {}, key: payload}
+    body = {
+        "parameters": dict(stored.parameters) if stored else {},
+        intake.WRITE_ROUTES[route]: payload,
+    }
     try:
         intake.accept(connection, route, body)
     except intake.IntakeError as exc:
         raise ApiError(exc.status, exc.summary) from exc
-    mapper = BY_PAYLOAD_TYPE[key.replace("_", "")]
+    mapper = intake.route_type(route)
     return QueuedObject.objects.get(
         connection=connection, object_type=mapper.object_type, identity=mapper.identity(payload)
     )
