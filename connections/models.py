@@ -7,9 +7,8 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -21,6 +20,7 @@ from django.utils import timezone
 from connections import passwords
 from connections.encryption import DecryptionError
 from connections.fields import EncryptedTextField
+from qbsync.sql import from_row, select_list
 
 
 def new_guid() -> str:
@@ -66,20 +66,17 @@ class ConnectionQuerySet(models.QuerySet["Connection"]):
             row = cursor.fetchone()
         if row is None:
             return None
-        connection = _from_row(Connection, fields, row[: len(fields)], self.db)
+        connection = from_row(Connection, fields, row[: len(fields)], self.db)
         config_row = row[len(fields) :]
         config = (
             None
             if config_row[0] is None
-            else _from_row(FlowConfig, config_fields, config_row, self.db)
+            else from_row(FlowConfig, config_fields, config_row, self.db)
         )
         if config is not None:
             config.connection = connection
         connection.flow_configs_read = {flow: config}
         return connection
-
-
-_M = TypeVar("_M", bound=models.Model)
 
 
 @functools.cache
@@ -88,26 +85,13 @@ def _connection_with_flow_config_sql() -> tuple[str, list[models.Field[Any, Any]
     config_fields = [
         field for field in FlowConfig._meta.concrete_fields if field.attname != "connection_id"
     ]
-    columns = [f'c."{field.column}"' for field in fields]
-    columns += [f'f."{field.column}"' for field in config_fields]
     sql = (
-        f'SELECT {", ".join(columns)} FROM "{Connection._meta.db_table}" c '
+        f"SELECT {select_list(fields, 'c')}, {select_list(config_fields, 'f')} "
+        f'FROM "{Connection._meta.db_table}" c '
         f'LEFT JOIN "{FlowConfig._meta.db_table}" f ON f."connection_id" = c."id" '
         'AND f."flow" = %s WHERE c."connection_id" = %s'
     )
     return sql, fields, config_fields
-
-
-def _from_row(model: type[_M], fields: list[Any], values: Sequence[Any], using: str) -> _M:
-    """A model instance from raw column values, converted as the ORM's own reads do."""
-    db = connections[using]
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        column = field.cached_col
-        for converter in [*db.ops.get_db_converters(column), *column.get_db_converters(db)]:
-            value = converter(value, column, db)
-        converted.append(value)
-    return model.from_db(using, [field.attname for field in fields], converted)
 
 
 class Connection(models.Model):

@@ -8,19 +8,18 @@ bulk-inserted in the same transaction.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connections, models, router, transaction
-from django.db.models import Q
-from django.db.models.constants import OnConflict
-from django.db.models.sql import InsertQuery
 
 from connections.models import Connection, FlowConfig, new_guid
 from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
 from objects.types import ITEM_TYPES, TYPES
 from objects.types.base import Dependency, Follower, ObjectType
+from qbsync.sql import from_rows, insert_values, select_list
 
 if TYPE_CHECKING:
     from objects.backends import Backend
@@ -99,14 +98,10 @@ class RequestRows:
                     item_deps[key] = max(item_deps.get(key, dep.mode), dep.mode, key=_mode_rank)
         types = {object_type for object_type, _ in keys} | (ITEM_TYPES if item_deps else set())
         identities = {identity for _, identity in keys}
-        named = Q(object_type__in=types, identity__in=identities)
         # The request's objects are of one type (one route), so are the rows to compare
         # RefNumbers with.
         ref_type = sent[0].mapper.object_type if sent else ""
-        carrying = Q(object_type=ref_type, ref_number__in=self.wanted_refs)
-        found = QueuedObject.objects.filter(
-            named | carrying if self.wanted_refs else named, connection=self.connection
-        )
+        found = read_rows(self.connection.pk, types, identities, ref_type, self.wanted_refs)
         every: dict[tuple[str, str], QueuedObject] = {}
         refs: dict[str, list[tuple[datetime, int, str]]] = {}
         for o in found:
@@ -326,34 +321,107 @@ class RequestRows:
         return self.backend.ref_number(mapper.object_type, identity, payload, params)
 
     def flush(self) -> None:
-        """Write the collected history and dependency rows (same transaction as the rows)."""
+        """Write the collected history and dependency rows (same transaction as the rows).
+
+        Both go in one statement, written out: two bulk_create() calls cost a round trip
+        each and compiled more SQL than PostgreSQL spent running it (docs/benchmarks.md).
+        """
+        if not self.events and not self.links:
+            return
+        using = router.db_for_write(QueuedObject)
+        db = connections[using]
+        parts: list[str] = []
+        params: list[Any] = []
         if self.events:
-            QueuedObjectEvent.objects.bulk_create(self.events)
-            self.events = []
+            event_meta = QueuedObjectEvent._meta
+            rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(self.events))
+            parts.append(
+                f'INSERT INTO "{event_meta.db_table}" '
+                '("queued_object_id", "from_phase", "to_phase", "reason", "at") '
+                f"VALUES {rows}"
+            )
+            at = event_meta.get_field("at")
+            for event in self.events:
+                params += [
+                    event.queued_object_id,
+                    event.from_phase,
+                    event.to_phase,
+                    event.reason,
+                    at.get_db_prep_save(event.at, db),
+                ]
         if self.links:
-            QueuedObject.dependencies.through.objects.bulk_create(self.links, ignore_conflicts=True)
-            self.links = []
+            through = QueuedObject.dependencies.through._meta.db_table
+            rows = ", ".join(["(%s, %s)"] * len(self.links))
+            parts.append(
+                f'INSERT INTO "{through}" ("from_queuedobject_id", "to_queuedobject_id") '
+                f"VALUES {rows} ON CONFLICT DO NOTHING"
+            )
+            for link in self.links:
+                params += [link.from_queuedobject_id, link.to_queuedobject_id]
+        with db.cursor() as cursor:
+            if len(parts) == 2 and db.vendor == "postgresql":
+                # One round trip: a data-modifying WITH runs its INSERT whatever the outer
+                # statement reads. SQLite has no such WITH, so it gets two statements.
+                cursor.execute(f"WITH events AS ({parts[0]}) {parts[1]}", params)
+            elif len(parts) == 2:
+                split = 5 * len(self.events)
+                cursor.execute(parts[0], params[:split])
+                cursor.execute(parts[1], params[split:])
+            else:
+                cursor.execute(parts[0], params)
+        self.events = []
+        self.links = []
+
+
+def read_rows(
+    connection_id: int,
+    types: set[str],
+    identities: set[str],
+    ref_type: str,
+    refs: set[str],
+) -> list[QueuedObject]:
+    """The connection's rows named by any of `types` × `identities`, and its rows of
+    `ref_type` carrying one of `refs`: one statement, written out (qbsync.sql)."""
+    if not types or not identities:
+        return []
+    using = router.db_for_read(QueuedObject)
+    fields = _queued_fields()
+    named = (
+        f'("object_type" IN ({", ".join(["%s"] * len(types))}) '
+        f'AND "identity" IN ({", ".join(["%s"] * len(identities))}))'
+    )
+    params: list[Any] = [connection_id, *types, *identities]
+    where = named
+    if refs:
+        where = (
+            f'({named} OR ("object_type" = %s '
+            f'AND "ref_number" IN ({", ".join(["%s"] * len(refs))})))'
+        )
+        params += [ref_type, *refs]
+    sql = (
+        f'SELECT {select_list(fields, "")} FROM "{QueuedObject._meta.db_table}" '
+        f'WHERE "connection_id" = %s AND {where}'
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return from_rows(QueuedObject, fields, rows, using)
 
 
 def insert_skipping_conflicts(rows: list[QueuedObject]) -> set[tuple[str, str]]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING: the (type, identity) of the rows inserted,
     each of which gets its primary key; the others exist already (the constraint judged).
 
-    bulk_create(ignore_conflicts=True) returns no keys, so the statement is compiled by
-    the ORM's own insert compiler, asked to return the key columns as well.
+    bulk_create(ignore_conflicts=True) returns no keys, so the statement is written out
+    (qbsync.sql), with every value prepared by its field as save() would.
     """
-    meta = QueuedObject._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    query = InsertQuery(QueuedObject, on_conflict=OnConflict.IGNORE)
-    query.insert_values(fields, list[models.Model](rows))
     using = router.db_for_write(QueuedObject)
-    compiler = query.get_compiler(using=using)
-    compiler.returning_fields = [
-        meta.pk,
-        meta.get_field("object_type"),
-        meta.get_field("identity"),
-    ]
-    ((sql, params),) = compiler.as_sql()
+    fields = [field for field in _queued_fields() if not field.primary_key]
+    values, params = insert_values(rows, fields, using)
+    sql = (
+        f'INSERT INTO "{QueuedObject._meta.db_table}" ({select_list(fields, "")}) '
+        f'VALUES {values} ON CONFLICT DO NOTHING RETURNING "id", "object_type", "identity"'
+    )
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         returned = {(object_type, identity): pk for pk, object_type, identity in cursor}
@@ -364,6 +432,11 @@ def insert_skipping_conflicts(rows: list[QueuedObject]) -> set[tuple[str, str]]:
             row._state.adding = False
             row._state.db = using
     return set(returned)
+
+
+@functools.cache
+def _queued_fields() -> list[models.Field[Any, Any]]:
+    return list(QueuedObject._meta.concrete_fields)
 
 
 def _mode_rank(mode: str) -> int:
