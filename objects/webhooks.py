@@ -90,7 +90,7 @@ class WebhookView(APIView):
             if not isinstance(body, dict):
                 raise intake.IntakeError(400, "body: must be a JSON object")
             request_id = webhook_body.request_id(body)
-            webhook_body.check_values(body)
+            webhook_body.check_values(body, raw)
             connection = self.authenticate(request, body)
             # Every write of one request commits together or not at all: a refusal found
             # late (or a crash) leaves no poll or flow configuration behind.

@@ -127,7 +127,7 @@ def text(value: Any, field: str, max_length: int | None = None) -> str:
     Numbers become their decimal text; a list, object or boolean is refused rather than
     sent as Python's repr ("['x']", "True").
     """
-    if isinstance(value, bool | list | dict):
+    if isinstance(value, (bool, list, dict)):  # a tuple: hot, see objects.types.values.is_blank
         raise PayloadError(field, f"must be a string, not {kind_of(value)}")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
