@@ -66,12 +66,12 @@ class ConnectionQuerySet(models.QuerySet["Connection"]):
             row = cursor.fetchone()
         if row is None:
             return None
-        connection = _from_row(Connection, fields, row[: len(fields)], self.db)
+        connection = model_from_row(Connection, fields, row[: len(fields)], self.db)
         config_row = row[len(fields) :]
         config = (
             None
             if config_row[0] is None
-            else _from_row(FlowConfig, config_fields, config_row, self.db)
+            else model_from_row(FlowConfig, config_fields, config_row, self.db)
         )
         if config is not None:
             config.connection = connection
@@ -98,7 +98,7 @@ def _connection_with_flow_config_sql() -> tuple[str, list[models.Field[Any, Any]
     return sql, fields, config_fields
 
 
-def _from_row(model: type[_M], fields: list[Any], values: Sequence[Any], using: str) -> _M:
+def model_from_row(model: type[_M], fields: list[Any], values: Sequence[Any], using: str) -> _M:
     """A model instance from raw column values, converted as the ORM's own reads do."""
     db = connections[using]
     converted = []
