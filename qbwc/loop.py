@@ -123,6 +123,13 @@ def app_url_mismatch(connection: Connection, app_connection_id: str | None) -> s
 def _begin(ticket: str | None, app_connection_id: str | None) -> Session | None:
     """The live session of a ticket with one of its callbacks begun; an idle one is expired
     on the spot, and a ticket used at another connection's AppURL gets none."""
+    if not ticket:
+        return None
+    # The common case, a live session at its own AppURL, costs one statement; any other
+    # is read and judged below exactly as before.
+    session = Session.objects.begin_call(ticket, app_connection_id)
+    if session is not None:
+        return session
     session = Session.objects.for_ticket(ticket)
     if session is None or app_url_mismatch(session.connection, app_connection_id):
         return None
@@ -139,7 +146,8 @@ def _call(ticket: str | None, app_connection_id: str | None) -> Iterator[Session
     try:
         yield session
     finally:
-        if session is not None:
+        # Unless the call's last write ended it already (Session.send_message).
+        if session is not None and session.is_in_call:
             session.end_call()
 
 
@@ -263,7 +271,9 @@ def _apply_answers(
         dispatch.apply_responses(session.claimer, mine)
         dispatch.promote_dependents(session.connection, [obj.pk for obj, _, _ in mine])
         _release(session, requests.values(), "QuickBooks' answer had no response for this request")
-        session.count_answered(len(mine))
+    # Written with the end of the call (Session._note): counted only once the answer's
+    # changes have committed.
+    session.count_answered(len(mine))
 
 
 def _claimed(session: Session, requests: Iterable[Request]) -> list[QueuedObject]:
@@ -403,8 +413,11 @@ def close_connection(ticket: str | None, app_connection_id: str | None = None) -
     if mismatch:
         # Not this URL's session to end: its own Web Connector may still be running it.
         return mismatch
-    session.end(Session.Status.CLOSED)
-    session.refresh_from_db()
+    if not session.end(Session.Status.CLOSED):
+        # Ended meanwhile (expired, failed, taken over): answer with the row as it ended.
+        # Once end() won, the row is the one read above plus end()'s own columns: only
+        # this session's callbacks write the rest, and each had ended before this began.
+        session.refresh_from_db()
     if session.last_error and session.status == Session.Status.FAILED:
         return f"Ended with an error: {session.last_error}"
     return (

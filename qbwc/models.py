@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
+import weakref
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection as db
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from connections.models import Connection
 from objects.models import QueuedObject, update_from_values
+from qbsync.sql import from_row
 
 
 def hash_ticket(ticket: str) -> str:
@@ -27,18 +30,34 @@ def hash_ticket(ticket: str) -> str:
 CALL_DEAD_AFTER = timedelta(minutes=5)
 
 
+# Backend pid per open database connection (serving_db_pid). Keyed by the driver's
+# connection object, not by Django's wrapper: the wrapper outlives reconnects, and a new
+# connection is a new backend. Weak keys: a closed connection drops out by itself.
+_backend_pids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
 def serving_db_pid() -> int | None:
     """The PostgreSQL backend serving this process's connection (None elsewhere).
 
     The backend ends with the connection, and the connection with the process: a web
-    process killed mid-call leaves a pid no longer in pg_stat_activity.
+    process killed mid-call leaves a pid no longer in pg_stat_activity. It is asked of the
+    server once per connection: every callback needs it, and it cannot change while the
+    connection lives. (Not psycopg's `info.backend_pid`: behind a pooler that is the
+    pooler's own number, which pg_stat_activity never lists.)
     """
     if db.vendor != "postgresql":
         return None
-    with db.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        row = cursor.fetchone()
-    return int(row[0]) if row else None
+    db.ensure_connection()
+    raw = db.connection
+    pid = _backend_pids.get(raw)
+    if pid is None:
+        with db.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        pid = _backend_pids[raw] = int(row[0])
+    return pid
 
 
 def db_pid_alive(pid: int) -> bool:
@@ -90,6 +109,78 @@ class SessionQuerySet(models.QuerySet["Session"]):
         if not ticket:
             return None
         return self.select_related("connection").filter(ticket_hash=hash_ticket(ticket)).first()
+
+    def begin_call(self, ticket: str, app_connection_id: str | None) -> Session | None:
+        """The session of `ticket` with one of its callbacks begun (Session.begin_call) and
+        its connection touched, in one statement; None unless the session is live and, when
+        the call came to /qbwc/<app_connection_id>/, belongs to that connection.
+
+        None says only that this fast path did not apply: the caller then reads the
+        session and decides as before (expire an idle one, refuse another AppURL's ticket),
+        so this never ends, refuses or expires anything itself. Every callback begins this
+        way, and three statements each (read, begin, touch) were most of a session's cost
+        (bench.profile sessions). Hand-written: the ORM has no UPDATE … RETURNING, nor
+        data-modifying WITH. PostgreSQL only; elsewhere always None.
+
+        The connection row is updated before the session row, the order authenticate()
+        takes them in (connection FOR UPDATE, then take_over() of its sessions): the other
+        order could deadlock the two. The session update is still conditional on the
+        session being active, so a take_over() committed meanwhile makes it miss.
+        """
+        if connections[self.db].vendor != "postgresql":
+            return None
+        sql, session_fields, connection_fields = _begin_call_sql(app_connection_id is not None)
+        now = timezone.now()
+        params: dict[str, str | int | datetime | None] = {
+            "ticket_hash": hash_ticket(ticket),
+            "active": Session.Status.ACTIVE.value,
+            "idle_cutoff": now - timedelta(minutes=settings.QBWC_SESSION_IDLE_MINUTES),
+            "now": now,
+            "pid": serving_db_pid(),
+            "app": app_connection_id,
+        }
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        split = len(session_fields)
+        session = from_row(Session, session_fields, row[:split], self.db)
+        session.connection = from_row(Connection, connection_fields, row[split:], self.db)
+        session._enter_call()
+        return session
+
+
+@functools.cache
+def _begin_call_sql(
+    check_app_url: bool,
+) -> tuple[str, list[models.Field[Any, Any]], list[models.Field[Any, Any]]]:
+    """SessionQuerySet.begin_call's statement, and the fields of the row it returns."""
+    session_fields = list(Session._meta.concrete_fields)
+    connection_fields = list(Connection._meta.concrete_fields)
+    sessions, connections_ = Session._meta.db_table, Connection._meta.db_table
+    app_url = 'JOIN "{c}" c ON c."id" = s."connection_id" AND c."connection_id" = %(app)s'
+    returning = [f's."{f.column}"' for f in session_fields]
+    returning += [f'touched."{f.column}"' for f in connection_fields]
+    sql = f"""
+        WITH target AS (
+            SELECT s."id", s."connection_id" FROM "{sessions}" s
+            {app_url.format(c=connections_) if check_app_url else ""}
+            WHERE s."ticket_hash" = %(ticket_hash)s AND s."status" = %(active)s
+              AND s."last_call_at" >= %(idle_cutoff)s
+        ), touched AS (
+            UPDATE "{connections_}" c SET "last_contact_at" = %(now)s
+            FROM target WHERE c."id" = target."connection_id"
+            RETURNING c.*
+        )
+        UPDATE "{sessions}" s
+        SET "last_call_at" = %(now)s, "call_started_at" = %(now)s, "call_db_pid" = %(pid)s
+        FROM target JOIN touched ON touched."id" = target."connection_id"
+        WHERE s."id" = target."id" AND s."status" = %(active)s
+          AND s."last_call_at" >= %(idle_cutoff)s
+        RETURNING {", ".join(returning)}
+    """
+    return sql, session_fields, connection_fields
 
 
 class Session(models.Model):
@@ -161,7 +252,8 @@ class Session(models.Model):
         Conditional on the session still being active, so a callback and a take_over()
         racing for the same row never both win: either the callback runs and the new
         authenticate answers busy, or the session is taken over and the callback is
-        answered as expired.
+        answered as expired. (SessionQuerySet.begin_call does the same in one statement
+        with the read; this is the path of the sessions it does not serve.)
         """
         now = timezone.now()
         pid = serving_db_pid()
@@ -175,12 +267,36 @@ class Session(models.Model):
             self.last_call_at = self.call_started_at = now
             self.call_db_pid = pid
             self.connection.touch(now)
+            self._enter_call()
         return won
 
+    def _enter_call(self) -> None:
+        """From here until end_call(), what the call records waits for end_call() (_note)."""
+        self._noted = {}
+
+    @property
+    def is_in_call(self) -> bool:
+        """Whether this instance began a callback (begin_call) not yet ended (end_call)."""
+        return self._noted is not None
+
     def end_call(self) -> None:
-        """The callback begun by begin_call() has been answered."""
-        Session.objects.filter(pk=self.pk).update(call_started_at=None, call_db_pid=None)
-        self.call_started_at = self.call_db_pid = None
+        """The callback begun by begin_call() has been answered.
+
+        One UPDATE clears the call's mark and writes what the call recorded on the way
+        (_note): until this commits, take_over() still sees the call as in progress.
+        """
+        fields = self._ending_call()
+        Session.objects.filter(pk=self.pk).update(**fields)
+        self._left_call(fields)
+
+    def _ending_call(self, **fields: Any) -> dict[str, Any]:
+        """`fields`, plus what ends the call: the columns it noted and the cleared mark."""
+        return {**(self._noted or {}), **fields, "call_started_at": None, "call_db_pid": None}
+
+    def _left_call(self, fields: dict[str, Any]) -> None:
+        for key, value in fields.items():
+            setattr(self, key, value)
+        self._noted = None
 
     def take_over(self) -> bool:
         """End this session because its Web Connector authenticated again; False if one of
@@ -240,26 +356,43 @@ class Session(models.Model):
     # No state changes here: only the session's own callbacks write these columns, and a
     # Web Connector makes one call at a time, so a plain update is enough; the in-memory
     # row is kept in step for the rest of the call.
+    # What a call begun by begin_call() records with _note(), waiting for end_call() to
+    # write it (None outside a call).
+    _noted: dict[str, Any] | None = None
+
     def _record(self, **fields: Any) -> None:
+        """Write now: for columns that must commit with the call's other changes."""
         Session.objects.filter(pk=self.pk).update(**fields)
+        for key, value in fields.items():
+            setattr(self, key, value)
+
+    def _note(self, **fields: Any) -> None:
+        """Write with the end of the call: nothing reads these columns before it ends
+        (getLastError, closeConnection and the admin come later), and end_call() writes
+        them with the statement it makes anyway instead of one UPDATE each. Outside a
+        call they are written at once."""
+        if self._noted is None:
+            self._record(**fields)
+            return
+        self._noted.update(fields)
         for key, value in fields.items():
             setattr(self, key, value)
 
     def use_version(self, version: str) -> None:
         """The qbXML version negotiated for this session (qbwc.loop.negotiate)."""
-        self._record(qbxml_version=version, client_version="hcp")
+        self._note(qbxml_version=version, client_version="hcp")
 
     def record_error(self, text: str) -> None:
         """What getLastError answers next."""
-        self._record(last_error=text)
+        self._note(last_error=text)
 
     def count_answered(self, requests: int) -> None:
-        self._record(requests_answered=self.requests_answered + requests)
+        self._note(requests_answered=self.requests_answered + requests)
 
     def record_progress(self, value: int) -> int:
         """Store the percent done, never lower than already reported; return it."""
         value = max(value, self.progress)
-        self._record(progress=value)
+        self._note(progress=value)
         return value
 
     def outstanding_message(self) -> Message | None:
@@ -271,6 +404,12 @@ class Session(models.Model):
     ) -> Message:
         """Record the next round trip: its qbXML and its requests, as (object, kind,
         requestID, request tag)."""
+        # The message is the last thing a sendRequestXML writes (its answer is this qbXML),
+        # so the update that counts it also ends the call (end_call): one statement fewer.
+        fields: dict[str, Any] = {"round_trips": self.round_trips + 1}
+        ending = self.is_in_call
+        if ending:
+            fields = self._ending_call(**fields)
         with transaction.atomic():
             message = Message.objects.create(
                 session=self, number=self.round_trips + 1, request_xml=xml
@@ -279,7 +418,14 @@ class Session(models.Model):
                 Request(message=message, queued_object=o, request_id=r, kind=k, request_tag=t)
                 for o, k, r, t in requests
             )
-            self._record(round_trips=self.round_trips + 1)
+            Session.objects.filter(pk=self.pk).update(**fields)
+            if ending:
+                # Over only once committed: rolled back (here or by a caller's transaction),
+                # the call is still marked, and _call() ends it with end_call().
+                transaction.on_commit(lambda: self._left_call(fields))
+        for key, value in fields.items():
+            if key not in ("call_started_at", "call_db_pid"):
+                setattr(self, key, value)
         return message
 
     def resend_in_halves(self, ids: list[int]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import unittest
+from collections.abc import Callable
 from datetime import timedelta
 from typing import cast
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ from connections.models import Connection
 from objects.models import Phase, QueuedObject
 from qbsync.test import QBWC_PASSWORD, BaseTestCase, make_connection, shared_file
 from qbwc import loop
-from qbwc.models import Session
+from qbwc.models import Session, hash_ticket
 from qbwc.simulator.webconnector import FakeWebConnector, Transport, build_envelope
 
 URL = "https://testserver/qbwc/"
@@ -434,10 +435,25 @@ class TakeOverRaceTestCase(TransactionTestCase):
 
             self.assertEqual(sorted(race(session.pk).values()), [False, True])
 
+    def test_it_lets_exactly_one_of_a_one_statement_call_and_a_take_over_win(self) -> None:
+        if db.vendor != "postgresql":
+            if os.environ.get("CI") == "true":
+                raise AssertionError("CI runs the suite on PostgreSQL (DATABASE_URL)")
+            raise unittest.SkipTest("concurrent conditional updates need PostgreSQL")
+        connection = make_connection("acme")
+        for attempt in range(20):
+            ticket = f"ticket-{attempt}"
+            session = Session.objects.create(connection=connection, ticket_hash=hash_ticket(ticket))
 
-def race(pk: int) -> dict[str, bool]:
-    """begin_call() and take_over() of one session at the same moment, each on its own
-    database connection; returns who won."""
+            def call(_: Session, ticket: str = ticket) -> bool:
+                return Session.objects.begin_call(ticket, "acme") is not None
+
+            self.assertEqual(sorted(race(session.pk, call).values()), [False, True])
+
+
+def race(pk: int, call: Callable[[Session], bool] = Session.begin_call) -> dict[str, bool]:
+    """A callback's begin (`call`) and take_over() of one session at the same moment, each
+    on its own database connection; returns who won."""
     barrier = threading.Barrier(2)
     done = threading.Barrier(2)
     won: dict[str, bool] = {}
@@ -446,7 +462,7 @@ def race(pk: int) -> dict[str, bool]:
         try:
             barrier.wait()
             mine = Session.objects.select_related("connection").get(pk=pk)
-            won[name] = mine.begin_call() if name == "call" else mine.take_over()
+            won[name] = call(mine) if name == "call" else mine.take_over()
         finally:
             # The call's database connection stays open until both are done: a closed
             # one is what a killed web process looks like, and take_over() rightly ends
