@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from connections.models import Connection
 from objects.models import QueuedObject, update_from_values
-from qbsync.sql import from_row
+from qbsync.sql import from_row, select_list
 
 
 def hash_ticket(ticket: str) -> str:
@@ -160,8 +160,7 @@ def _begin_call_sql(
     connection_fields = list(Connection._meta.concrete_fields)
     sessions, connections_ = Session._meta.db_table, Connection._meta.db_table
     app_url = 'JOIN "{c}" c ON c."id" = s."connection_id" AND c."connection_id" = %(app)s'
-    returning = [f's."{f.column}"' for f in session_fields]
-    returning += [f'touched."{f.column}"' for f in connection_fields]
+    returning = f"{select_list(session_fields, 's')}, {select_list(connection_fields, 'touched')}"
     sql = f"""
         WITH target AS (
             SELECT s."id", s."connection_id" FROM "{sessions}" s
@@ -178,7 +177,7 @@ def _begin_call_sql(
         FROM target JOIN touched ON touched."id" = target."connection_id"
         WHERE s."id" = target."id" AND s."status" = %(active)s
           AND s."last_call_at" >= %(idle_cutoff)s
-        RETURNING {", ".join(returning)}
+        RETURNING {returning}
     """
     return sql, session_fields, connection_fields
 
