@@ -9,16 +9,24 @@ never null), because a fault ends the user's whole Web Connector run.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from spyne import Application, Array, Integer, ServiceBase, Unicode, rpc
+from spyne import const as spyne_const
 from spyne.protocol.soap import Soap11
 
 from qbwc import loop
 from qbwc.models import new_ticket
 
 log = logging.getLogger(__name__)
+
+# spyne runs a full gc.collect() when a call ends, at most once a second per process, so
+# that file uploads it parsed give their descriptors back. qbsync takes none, and in a busy
+# gunicorn worker those collections were about a third of its CPU (py-spy during
+# `python -m bench companies`, docs/benchmarks.md). Python's own collector still runs.
+spyne_const.MIN_GC_INTERVAL = math.inf
 
 NAMESPACE = "http://developer.intuit.com/"
 
