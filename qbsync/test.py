@@ -55,6 +55,18 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
+def require_postgresql(why: str) -> None:
+    """Skip a test that needs PostgreSQL (row locks, concurrent transactions, advisory
+    locks…) when it runs on SQLite locally; fail it in CI, which runs on PostgreSQL."""
+    from django.db import connection as db
+
+    if db.vendor == "postgresql":
+        return
+    if os.environ.get("CI") == "true":
+        raise AssertionError("CI runs the suite on PostgreSQL (DATABASE_URL)")
+    raise unittest.SkipTest(why)
+
+
 def require_celery_broker() -> str:
     """Return the Redis URL for real-worker tests; skip without it locally, fail in CI.
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import threading
-import unittest
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -20,24 +18,16 @@ from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
-from django.db import connection as db
 from django.test import LiveServerTestCase
 from django.utils import timezone
 
 from objects.models import NOTIFICATIONS_PER_ANSWER, Notification, NotificationDelivery
 from objects.tests.flows import envelope
-from qbsync.test import WEBHOOK_TOKEN, BaseTestCase, FixturesMixin
+from qbsync.test import WEBHOOK_TOKEN, BaseTestCase, FixturesMixin, require_postgresql
 
 CALLERS = 8
 # More than one page (500) in some rounds, one or none in others.
 ROUNDS = (40, 1100, 3, 0, 25)
-
-
-def require_postgresql() -> None:
-    if db.vendor != "postgresql":
-        if os.environ.get("CI") == "true":
-            raise AssertionError("CI runs the suite on PostgreSQL (DATABASE_URL)")
-        raise unittest.SkipTest("concurrent claims need PostgreSQL (set DATABASE_URL)")
 
 
 def messages(answer: Any) -> list[str]:
@@ -49,7 +39,7 @@ def messages(answer: Any) -> list[str]:
 
 class NotificationsConcurrencyTestCase(FixturesMixin, LiveServerTestCase):
     def setUp(self) -> None:
-        require_postgresql()
+        require_postgresql("concurrent claims need PostgreSQL (set DATABASE_URL)")
         super().setUp()
         self.make_fixtures()
 

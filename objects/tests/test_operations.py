@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import unittest
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection as db
 from django.db import connections
 from django.test import TransactionTestCase
 
 from connections.models import Connection
 from objects.models import Notification, Phase, QueuedObject
 from objects.tasks import sweep_stuck_objects
-from qbsync.test import BaseTestCase, make_connection
+from qbsync.test import BaseTestCase, make_connection, require_postgresql
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -110,10 +107,7 @@ class ConcurrentSweepTestCase(TransactionTestCase):
     """Two workers, two database connections, one stuck object: one retry (PostgreSQL)."""
 
     def test_two_workers_sweeping_at_once_count_one_retry(self) -> None:
-        if db.vendor != "postgresql":
-            if os.environ.get("CI") == "true":
-                raise AssertionError("CI runs the suite on PostgreSQL (DATABASE_URL)")
-            raise unittest.SkipTest("row locks (SKIP LOCKED) need PostgreSQL")
+        require_postgresql("row locks (SKIP LOCKED) need PostgreSQL")
         connection = make_connection("acme")
         for n in range(20):
             in_flight(connection, f"Jo{n}")

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import os
 import threading
-import unittest
 from datetime import timedelta
 
-from django.db import connection as db
 from django.db import connections
 from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils import timezone
@@ -16,6 +13,7 @@ from qbo.endpoints import endpoints_for
 from qbo.errors import Paused, ReconnectNeeded, Transient
 from qbo.models import QboConnection
 from qbo.tests.connected import ALERT_EMAIL, ConnectedMixin, token_set
+from qbsync.test import require_postgresql
 
 # Nothing listens on port 1 of the loopback: an Intuit that cannot be reached.
 UNREACHABLE = "http://127.0.0.1:1/oauth2/v1/tokens/bearer"
@@ -184,10 +182,7 @@ class RefreshRaceTestCase(ConnectedMixin, TransactionTestCase):
     """Two workers refreshing one connection at the same moment (PostgreSQL)."""
 
     def test_it_keeps_the_connection_usable_when_two_workers_refresh_at_once(self) -> None:
-        if db.vendor != "postgresql":
-            if os.environ.get("CI") == "true":
-                raise AssertionError("CI runs the suite on PostgreSQL (DATABASE_URL)")
-            raise unittest.SkipTest("row locks across connections need PostgreSQL")
+        require_postgresql("row locks across connections need PostgreSQL")
         self.double.oauth.rotation_interval = 0
         self.double.oauth.grace_period = 0
         for _ in range(10):

@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
-import unittest
 from pathlib import Path
 
-from django.db import connection as db
 from django.test import TransactionTestCase
 
 from qbsync.beat import BeatLock, database_conninfo
 from qbsync.processes import ProcessGroup, wait_for
-from qbsync.test import CeleryWorker, require_celery_broker
+from qbsync.test import CeleryWorker, require_celery_broker, require_postgresql
 
 QUEUE = "qbsync-beat-lock"
 SENT = "Sending due task"
 BOUND = 60
 
 
-def require_postgresql() -> None:
-    """Advisory locks are PostgreSQL's: skip on SQLite locally, fail in CI."""
-    if db.vendor == "postgresql":
-        return
-    if os.environ.get("CI") == "true":
-        raise AssertionError("CI runs the suite on PostgreSQL (DATABASE_URL)")
-    raise unittest.SkipTest("set DATABASE_URL to a PostgreSQL server")
-
-
 class BeatLockTestCase(TransactionTestCase):
     def setUp(self) -> None:
-        require_postgresql()
+        require_postgresql("set DATABASE_URL to a PostgreSQL server")
 
     def test_it_lets_one_holder_at_a_time(self) -> None:
         first, second = BeatLock(database_conninfo()), BeatLock(database_conninfo())

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import unittest
 from datetime import timedelta
 from typing import cast
 
@@ -15,7 +13,7 @@ from django.utils import timezone
 
 from connections.models import Connection
 from objects.models import Phase, QueuedObject
-from qbsync.test import QBWC_PASSWORD, make_connection
+from qbsync.test import QBWC_PASSWORD, make_connection, require_postgresql
 from qbwc import loop
 from qbwc.models import Session, serving_db_pid
 from qbwc.simulator.quickbooks import FakeQuickBooks
@@ -28,19 +26,12 @@ from qbwc.tests.test_soap import URL, SoapTestCase, client_transport
 STATEMENTS_PER_UPDATE = 79
 
 
-def require_postgresql() -> None:
-    if db.vendor != "postgresql":
-        if os.environ.get("CI") == "true":
-            raise AssertionError("CI runs the suite on PostgreSQL (DATABASE_URL)")
-        raise unittest.SkipTest("the one-statement path into a call is PostgreSQL's")
-
-
 class FoldedCallTestCase(SoapTestCase):
     """SessionQuerySet.begin_call: what it must leave to the careful path in _begin()."""
 
     def setUp(self) -> None:
         super().setUp()
-        require_postgresql()
+        require_postgresql("the one-statement path into a call is PostgreSQL's")
         self.queue_customer()
         self.ticket = self.login()
         self.session = Session.objects.get()
@@ -122,7 +113,7 @@ class CallCostTestCase(TransactionTestCase):
     transaction around them)."""
 
     def setUp(self) -> None:
-        require_postgresql()
+        require_postgresql("the one-statement path into a call is PostgreSQL's")
         self.connection = make_connection("acme")
         QueuedObject.objects.create(
             connection=self.connection,

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import unittest
 from collections.abc import Callable
 from datetime import timedelta
 from typing import cast
 from urllib.parse import urlsplit
 
-from django.db import connection as db
 from django.db import connections
 from django.test import Client, TransactionTestCase
 from django.utils import timezone
@@ -18,7 +15,13 @@ from lxml import etree
 
 from connections.models import Connection
 from objects.models import Phase, QueuedObject
-from qbsync.test import QBWC_PASSWORD, BaseTestCase, make_connection, shared_file
+from qbsync.test import (
+    QBWC_PASSWORD,
+    BaseTestCase,
+    make_connection,
+    require_postgresql,
+    shared_file,
+)
 from qbwc import loop
 from qbwc.models import Session, hash_ticket
 from qbwc.simulator.webconnector import FakeWebConnector, Transport, build_envelope
@@ -425,10 +428,7 @@ class TakeOverRaceTestCase(TransactionTestCase):
     """A callback and a new authenticate racing for one session (PostgreSQL)."""
 
     def test_it_lets_exactly_one_of_a_call_and_a_take_over_win(self) -> None:
-        if db.vendor != "postgresql":
-            if os.environ.get("CI") == "true":
-                raise AssertionError("CI runs the suite on PostgreSQL (DATABASE_URL)")
-            raise unittest.SkipTest("concurrent conditional updates need PostgreSQL")
+        require_postgresql("concurrent conditional updates need PostgreSQL")
         connection = make_connection("acme")
         for attempt in range(20):
             session = Session.objects.create(connection=connection, ticket_hash=f"{attempt:064}")
@@ -436,10 +436,7 @@ class TakeOverRaceTestCase(TransactionTestCase):
             self.assertEqual(sorted(race(session.pk).values()), [False, True])
 
     def test_it_lets_exactly_one_of_a_one_statement_call_and_a_take_over_win(self) -> None:
-        if db.vendor != "postgresql":
-            if os.environ.get("CI") == "true":
-                raise AssertionError("CI runs the suite on PostgreSQL (DATABASE_URL)")
-            raise unittest.SkipTest("concurrent conditional updates need PostgreSQL")
+        require_postgresql("concurrent conditional updates need PostgreSQL")
         connection = make_connection("acme")
         for attempt in range(20):
             ticket = f"ticket-{attempt}"
