@@ -8,12 +8,11 @@ bulk-inserted in the same transaction.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, connections, models, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 
 from connections.models import Connection, FlowConfig, new_guid
 from objects.models import Mode, Phase, QueuedObject, QueuedObjectEvent
@@ -389,7 +388,7 @@ def read_rows(
         return []
     using = router.db_for_read(QueuedObject)
     db = connections[using]
-    fields = _queued_fields()
+    fields = QueuedObject._meta.concrete_fields
     table = QueuedObject._meta.db_table
     pairs = sorted(named)
     params: list[Any]
@@ -438,7 +437,7 @@ def insert_skipping_conflicts(rows: list[QueuedObject]) -> set[tuple[str, str]]:
     (qbsync.sql), with every value prepared by its field as save() would.
     """
     using = router.db_for_write(QueuedObject)
-    fields = [field for field in _queued_fields() if not field.primary_key]
+    fields = [field for field in QueuedObject._meta.concrete_fields if not field.primary_key]
     values, params = insert_values(rows, fields, using)
     sql = (
         f'INSERT INTO "{QueuedObject._meta.db_table}" ({select_list(fields, "")}) '
@@ -454,11 +453,6 @@ def insert_skipping_conflicts(rows: list[QueuedObject]) -> set[tuple[str, str]]:
             row._state.adding = False
             row._state.db = using
     return set(returned)
-
-
-@functools.cache
-def _queued_fields() -> list[models.Field[Any, Any]]:
-    return list(QueuedObject._meta.concrete_fields)
 
 
 def _mode_rank(mode: str) -> int:
